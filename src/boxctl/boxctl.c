@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "verbs.h"
+
+static int verb_help(int argc, char *argv[]);
+static int verb_version(int argc, char *argv[]);
+
+static const Verb verbs[] = {
+        { "boot", verb_boot, "Boot an OS tree with its own init as PID 1" },
+        { "run", verb_run, "Run one command in a machine made from an OS tree" },
+        { "help", verb_help, "Show this help" },
+        { "version", verb_version, "Show the version" },
+};
+
+static int verb_help(int argc, char *argv[]) {
+        printf("boxctl - boot OS trees as lightweight machines\n\n"
+               "Usage: boxctl [--version] [--help] VERB [OPTIONS...] [ARGS...]\n\n"
+               "Verbs:\n");
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                printf("  %-10s %s\n", verbs[i].name, verbs[i].summary);
+        printf("\nRun 'boxctl VERB --help' for the options of a verb.\n"
+               "Examples:\n"
+               "  boxctl boot ./debian-root\n"
+               "  boxctl run ./debian-root -- cat /etc/os-release\n");
+        return 0;
+}
+
+static int verb_version(int argc, char *argv[]) {
+        printf("boxctl %s\n", PACKAGE_VERSION);
+        return 0;
+}
+
+int main(int argc, char *argv[]) {
+        const char *verb;
+
+        log_parse_environment();
+        if (argc < 2) {
+                log_error("no verb given; try 'boxctl help'");
+                return 1;
+        }
+        verb = argv[1];
+        if (streq(verb, "--help") || streq(verb, "-h"))
+                return verb_help(argc - 1, argv + 1);
+        if (streq(verb, "--version"))
+                return verb_version(argc - 1, argv + 1);
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (streq(verbs[i].name, verb))
+                        return verbs[i].run(argc - 1, argv + 1);
+        log_error("unknown verb '%s'; try 'boxctl help'", verb);
+        return 1;
+}

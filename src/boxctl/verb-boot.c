@@ -1,0 +1,474 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "caps.h"
+#include "cgroup.h"
+#include "lock.h"
+#include "log.h"
+#include "machine.h"
+#include "mount-points.h"
+#include "pty-forward.h"
+#include "settings.h"
+#include "tree.h"
+#include "verbs.h"
+
+#define DEFAULT_KILL_TIMEOUT_USEC (30ULL * 1000000ULL)
+
+/* Mount points the machine makes itself; a --bind or --tmpfs may not replace them. */
+static const char *const reserved_destinations[] = {
+        "/", "/proc", "/sys", "/dev", "/run", "/run/host", "/sys/fs/cgroup", "/dev/pts", "/dev/console",
+};
+
+static void help(StartMode mode) {
+        if (mode == START_BOOT)
+                printf("Usage: boxctl boot PATH [OPTIONS...] [-- INIT-ARGS...]\n\n"
+                       "Boot the OS tree at PATH with its own init as PID 1, in the foreground.\n\n");
+        else
+                printf("Usage: boxctl run PATH [OPTIONS...] -- COMMAND [ARGS...]\n\n"
+                       "Run COMMAND as the only program of a machine made from the OS tree at PATH.\n"
+                       "Exits with COMMAND's exit status (128+N when it was killed by signal N).\n\n");
+        printf("  -M --machine=NAME --name=NAME\n"
+               "                           Machine name (default: the directory's name)\n"
+               "     --hostname=NAME       Hostname inside (default: the machine name)\n"
+               "     --machine-id=ID       Machine id (32 hex digits) when the tree has none\n"
+               "     --console=MODE        interactive, read-only, passive or pipe\n"
+               "     --bind=SRC[:DST[:ro]] Bind-mount a host path into the machine\n"
+               "     --bind-ro=SRC[:DST]   The same, read-only\n"
+               "     --tmpfs=DST           Mount an empty tmpfs at DST\n"
+               "     --read-only           Mount the tree read-only\n"
+               "  -E --setenv=NAME=VALUE   Set an environment variable for PID 1\n"
+               "     --capability=CAPS     Keep these capabilities too (comma-separated, or all)\n"
+               "     --drop-capability=CAPS\n"
+               "                           Drop these capabilities from the default set\n"
+               "     --kill-timeout=SECS   Wait this long for a power-off before SIGKILL (30s)\n"
+               "     --no-reboot           End instead of booting again when the machine reboots\n"
+               "  -q --quiet               Say nothing but errors\n"
+               "  -h --help                Show this help\n\n"
+               "SIGTERM or SIGINT asks the machine to power off; a second one kills it.\n"
+               "On an interactive console, press Ctrl-] three times within 1s to kill it.\n");
+}
+
+enum {
+        ARG_HOSTNAME = 0x100,
+        ARG_MACHINE_ID,
+        ARG_CONSOLE,
+        ARG_BIND,
+        ARG_BIND_RO,
+        ARG_TMPFS,
+        ARG_READ_ONLY,
+        ARG_CAPABILITY,
+        ARG_DROP_CAPABILITY,
+        ARG_KILL_TIMEOUT,
+        ARG_NO_REBOOT,
+};
+
+static int parse_argv(int argc, char *argv[], Settings *s, bool *ret_help) {
+        static const struct option options[] = {
+                { "machine", required_argument, NULL, 'M' },
+                { "name", required_argument, NULL, 'M' },
+                { "hostname", required_argument, NULL, ARG_HOSTNAME },
+                { "machine-id", required_argument, NULL, ARG_MACHINE_ID },
+                { "console", required_argument, NULL, ARG_CONSOLE },
+                { "bind", required_argument, NULL, ARG_BIND },
+                { "bind-ro", required_argument, NULL, ARG_BIND_RO },
+                { "tmpfs", required_argument, NULL, ARG_TMPFS },
+                { "read-only", no_argument, NULL, ARG_READ_ONLY },
+                { "setenv", required_argument, NULL, 'E' },
+                { "capability", required_argument, NULL, ARG_CAPABILITY },
+                { "drop-capability", required_argument, NULL, ARG_DROP_CAPABILITY },
+                { "kill-timeout", required_argument, NULL, ARG_KILL_TIMEOUT },
+                { "no-reboot", no_argument, NULL, ARG_NO_REBOOT },
+                { "quiet", no_argument, NULL, 'q' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        uint64_t keep = 0, drop = 0;
+        bool console_set = false;
+        int c, r;
+
+        s->capabilities = caps_default();
+        s->kill_timeout_usec = DEFAULT_KILL_TIMEOUT_USEC;
+        *ret_help = false;
+        opterr = 0;
+        optind = 0;
+
+        while ((c = getopt_long(argc, argv, "M:E:qh", options, NULL)) >= 0) {
+                switch (c) {
+                case 'M':
+                        if (!machine_name_is_valid(optarg))
+                                return log_error_errno(EINVAL, "invalid machine name '%s': use 1-64 letters, digits, '-' and '.', as in a hostname", optarg);
+                        free(s->machine_name);
+                        s->machine_name = strdup(optarg);
+                        if (!s->machine_name)
+                                return log_oom();
+                        break;
+                case ARG_HOSTNAME:
+                        if (!machine_name_is_valid(optarg))
+                                return log_error_errno(EINVAL, "invalid hostname '%s': use 1-64 letters, digits, '-' and '.'", optarg);
+                        free(s->hostname);
+                        s->hostname = strdup(optarg);
+                        if (!s->hostname)
+                                return log_oom();
+                        break;
+                case ARG_MACHINE_ID:
+                        if (id128_from_string(optarg, &s->machine_id) < 0 || id128_is_null(&s->machine_id))
+                                return log_error_errno(EINVAL, "invalid machine id '%s': expected 32 hexadecimal digits, not all zero", optarg);
+                        break;
+                case ARG_CONSOLE:
+                        s->console_mode = console_mode_from_string(optarg);
+                        if (s->console_mode < 0)
+                                return log_error_errno(EINVAL, "invalid --console mode '%s': use interactive, read-only, passive or pipe", optarg);
+                        console_set = true;
+                        break;
+                case ARG_BIND:
+                case ARG_BIND_RO: {
+                        _cleanup_free_ char *spec = NULL;
+
+                        /* A relative source is taken from the current directory. */
+                        if (optarg[0] != '/' && optarg[0] != ':') {
+                                char cwd[PATH_MAX];
+
+                                if (!getcwd(cwd, sizeof cwd))
+                                        return log_error_errno(errno, "cannot get the current directory: %m");
+                                spec = strjoin3(cwd, "/", optarg);
+                        } else
+                                spec = strdup(optarg);
+                        if (!spec)
+                                return log_oom();
+                        r = settings_add_bind(s, spec, c == ARG_BIND_RO);
+                        if (r == -ENOMEM)
+                                return log_oom();
+                        if (r < 0)
+                                return log_error_errno(r, "invalid --bind '%s': expected SRC[:DST[:ro|rw]] with an absolute, normalized DST", optarg);
+                        break;
+                }
+                case ARG_TMPFS:
+                        if (!path_is_normalized_absolute(optarg))
+                                return log_error_errno(EINVAL, "invalid --tmpfs '%s': expected an absolute, normalized path", optarg);
+                        if (strv_push_dup(&s->tmpfs, optarg) < 0)
+                                return log_oom();
+                        break;
+                case ARG_READ_ONLY:
+                        s->read_only = true;
+                        break;
+                case 'E':
+                        if (!strchr(optarg, '=') || optarg[0] == '=')
+                                return log_error_errno(EINVAL, "invalid --setenv '%s': expected NAME=VALUE", optarg);
+                        if (strv_push_dup(&s->environment, optarg) < 0)
+                                return log_oom();
+                        break;
+                case ARG_CAPABILITY:
+                case ARG_DROP_CAPABILITY: {
+                        _cleanup_free_ char *bad = NULL;
+                        uint64_t m;
+
+                        r = caps_parse(optarg, &m, &bad);
+                        if (r < 0)
+                                return log_error_errno(r, "unknown capability '%s' in --%s", strempty(bad),
+                                                       c == ARG_CAPABILITY ? "capability" : "drop-capability");
+                        if (c == ARG_CAPABILITY)
+                                keep |= m;
+                        else
+                                drop |= m;
+                        break;
+                }
+                case ARG_KILL_TIMEOUT:
+                        if (parse_seconds(optarg, &s->kill_timeout_usec) < 0)
+                                return log_error_errno(EINVAL, "invalid --kill-timeout '%s': expected seconds, like 30 or 1.5s", optarg);
+                        break;
+                case ARG_NO_REBOOT:
+                        s->no_reboot = true;
+                        break;
+                case 'q':
+                        s->quiet = true;
+                        break;
+                case 'h':
+                        *ret_help = true;
+                        return 0;
+                case '?':
+                        if (optopt >= ARG_HOSTNAME || optopt == 'M' || optopt == 'E')
+                                return log_error_errno(EINVAL, "option '%s' needs a value", argv[optind - 1]);
+                        return log_error_errno(EINVAL, "unknown option '%s'; try 'boxctl %s --help'",
+                                               argv[optind - 1], start_mode_to_string(s->start_mode));
+                default:
+                        return -EINVAL;
+                }
+        }
+
+        if (keep & drop) {
+                _cleanup_free_ char *both = caps_to_string(keep & drop);
+                return log_error_errno(EINVAL, "conflicting options: %s both kept (--capability) and dropped (--drop-capability)", strempty(both));
+        }
+        s->capabilities = (s->capabilities | keep) & ~drop;
+
+        if (optind >= argc)
+                return log_error_errno(EINVAL, "no OS tree given; usage: boxctl %s PATH [OPTIONS...]%s",
+                                       start_mode_to_string(s->start_mode),
+                                       s->start_mode == START_RUN ? " -- COMMAND [ARGS...]" : "");
+        s->root = realpath(argv[optind], NULL);
+        if (!s->root)
+                return log_error_errno(errno, "%s: %m", argv[optind]);
+        s->argv = strv_copy(argv + optind + 1);
+        if (!s->argv)
+                return log_oom();
+
+        if (!console_set) {
+                bool tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+
+                /* Without a terminal: "boot" shows the console's output, "run" hands
+                 * the command our stdin/stdout/stderr as they are. */
+                s->console_mode = tty ? CONSOLE_INTERACTIVE : s->start_mode == START_RUN ? CONSOLE_PIPE : CONSOLE_READ_ONLY;
+        }
+        return 0;
+}
+
+static int verify_settings(Settings *s) {
+        if (s->start_mode == START_RUN && strv_length(s->argv) == 0)
+                return log_error_errno(EINVAL, "no command given; usage: boxctl run PATH [OPTIONS...] -- COMMAND [ARGS...]");
+
+        if (!s->machine_name) {
+                s->machine_name = machine_name_from_path(s->root);
+                if (!s->machine_name)
+                        return log_error_errno(EINVAL, "%s: cannot make a machine name from the directory's name; give one with --machine=NAME", s->root);
+        }
+
+        for (size_t i = 0; i < s->n_binds; i++) {
+                BindMount *b = &s->binds[i];
+                struct stat st;
+
+                if (stat(b->source, &st) < 0)
+                        return log_error_errno(errno, "--bind source %s: %m", b->source);
+                if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+                        return log_error_errno(EINVAL, "--bind source %s: only directories and regular files can be bound", b->source);
+                for (size_t j = 0; j < ELEMENTSOF(reserved_destinations); j++)
+                        if (streq(b->destination, reserved_destinations[j]))
+                                return log_error_errno(EINVAL, "--bind destination %s: reserved for the machine's own mounts", b->destination);
+                for (size_t j = 0; j < i; j++)
+                        if (streq(s->binds[j].destination, b->destination))
+                                return log_error_errno(EINVAL, "conflicting options: two --bind mounts on %s", b->destination);
+                if (strv_contains(s->tmpfs, b->destination))
+                        return log_error_errno(EINVAL, "conflicting options: --bind and --tmpfs both on %s", b->destination);
+        }
+        for (char **t = s->tmpfs; t && *t; t++) {
+                for (size_t j = 0; j < ELEMENTSOF(reserved_destinations); j++)
+                        if (streq(*t, reserved_destinations[j]))
+                                return log_error_errno(EINVAL, "--tmpfs destination %s: reserved for the machine's own mounts", *t);
+                for (char **u = s->tmpfs; u < t; u++)
+                        if (streq(*u, *t))
+                                return log_error_errno(EINVAL, "conflicting options: two --tmpfs on %s", *t);
+        }
+        return 0;
+}
+
+static int tree_open_verbose(const Settings *s, Tree *ret) {
+        int r = tree_open(s->root, s->start_mode == START_BOOT, ret);
+
+        switch (r) {
+        case 0:
+                return 0;
+        case -ENOTDIR:
+                return log_error_errno(r, "%s: not a directory; boxctl boots OS trees (disk images are not supported yet)", s->root);
+        case -EBADE:
+                return log_error_errno(r, "%s: no os-release found (looked for /etc/os-release, /usr/lib/os-release); is this an OS tree?", s->root);
+        case -ENOEXEC:
+                return log_error_errno(r, "%s: no init found (looked for %s, %s, %s)", s->root,
+                                       tree_init_candidates[0], tree_init_candidates[1], tree_init_candidates[2]);
+        case -ELOOP:
+                return log_error_errno(r, "%s: refusing to boot the host's own root directory", s->root);
+        default:
+                return log_error_errno(r, "%s: %m", s->root);
+        }
+}
+
+static int decide_machine_id(const Settings *s, const Tree *t, Machine *m) {
+        _cleanup_free_ char *host = NULL;
+        Id128 host_id = {};
+
+        if (read_file_at(AT_FDCWD, "/etc/machine-id", 4096, &host) >= 0) {
+                host[strcspn(host, "\n")] = '\0';
+                (void) id128_from_string(host, &host_id);
+        }
+
+        if (!id128_is_null(&s->machine_id)) {
+                m->id = s->machine_id;
+                /* Shown over the tree's own, which stays as it is on disk. */
+                m->bind_machine_id = !id128_is_null(&t->machine_id) &&
+                                     memcmp(&t->machine_id, &s->machine_id, sizeof(Id128)) != 0;
+        } else if (!id128_is_null(&t->machine_id))
+                m->id = t->machine_id;
+        else {
+                /* An empty /etc/machine-id: systemd takes container_uuid from PID 1's
+                 * environment (CONTAINER_INTERFACE.md), so the id we report is the one it uses. */
+                int r = id128_randomize(&m->id);
+                if (r < 0)
+                        return log_error_errno(r, "cannot make a machine id: %m");
+        }
+        if (!id128_is_null(&host_id) && memcmp(&host_id, &m->id, sizeof(Id128)) == 0)
+                return log_error_errno(EINVAL, "%s: its machine id is the host's own; give it another with --machine-id=ID", s->root);
+        return 0;
+}
+
+static char *read_host_os_release(void) {
+        char *s = NULL;
+
+        if (read_file_at(AT_FDCWD, "/etc/os-release", 64 * 1024, &s) < 0)
+                (void) read_file_at(AT_FDCWD, "/usr/lib/os-release", 64 * 1024, &s);
+        return s;
+}
+
+static int boot_loop(Machine *m, const Settings *s) {
+        for (;;) {
+                _cleanup_free_ char *error = NULL;
+                MachineResult res = {};
+                int r;
+
+                r = machine_run_once(m, &res, &error);
+                if (r < 0)
+                        return log_error_errno(r, "%s: %m", error ?: "cannot start the machine");
+
+                switch (res.end) {
+                case MACHINE_REBOOT:
+                        if (s->no_reboot) {
+                                if (!s->quiet)
+                                        log_info("Machine %s rebooted; not starting it again (--no-reboot).", s->machine_name);
+                                return 0;
+                        }
+                        if (!s->quiet)
+                                log_info("Machine %s is rebooting.", s->machine_name);
+                        (void) cgroup_kill_and_wait(m->cgroup->path, 10 * 1000000ULL);
+                        continue;
+                case MACHINE_POWEROFF:
+                        if (!s->quiet && s->start_mode == START_BOOT)
+                                log_info("Machine %s powered off.", s->machine_name);
+                        return 0;
+                case MACHINE_EXITED:
+                        if (!s->quiet && s->start_mode == START_BOOT)
+                                log_info("Machine %s: init exited with status %d.", s->machine_name, res.status);
+                        return res.status;
+                case MACHINE_KILL_TIMEOUT:
+                        log_error("machine %s did not power off within the kill timeout; killed it", s->machine_name);
+                        return res.status;
+                case MACHINE_KILL_ESCAPE:
+                        log_info("Machine %s killed (Ctrl-] pressed three times).", s->machine_name);
+                        return res.status;
+                case MACHINE_SIGNALED:
+                default:
+                        if (!s->quiet && s->start_mode == START_BOOT)
+                                log_info("Machine %s: init was killed by signal %d.", s->machine_name, res.status - 128);
+                        return res.status;
+                }
+        }
+}
+
+static int start(Settings *s) {
+        Tree tree = TREE_NULL;
+        TreeLock lock = TREE_LOCK_NULL;
+        MountPoints mp = {};
+        _cleanup_(cgroup_machine_freep) Cgroup *cg = NULL;
+        _cleanup_free_ char *holder = NULL, *failed = NULL, *host_os_release = NULL;
+        Machine m = { .settings = s };
+        int r;
+
+        r = tree_open_verbose(s, &tree);
+        if (r < 0)
+                return r;
+        m.tree = &tree;
+        m.init_kind = s->start_mode == START_RUN ? INIT_STUB : tree.init_kind;
+
+        r = decide_machine_id(s, &tree, &m);
+        if (r < 0)
+                goto finish;
+
+        r = tree_lock_acquire(tree.dev, tree.ino, !s->read_only, s->machine_name, &lock, &holder);
+        if (r == -EBUSY) {
+                log_error_errno(r, "%s: busy: %s it%s", s->root,
+                                holder ? "already booted by" : "another boxctl has",
+                                holder ? "" : " open read-write");
+                if (holder)
+                        log_debug("Holder: %s", holder);
+                goto finish;
+        }
+        if (r < 0) {
+                log_error_errno(r, "%s: cannot lock the tree: %m", s->root);
+                goto finish;
+        }
+
+        r = cgroup_machine_new(s->machine_name, &cg);
+        if (r == -EBUSY) {
+                log_error_errno(r, "machine %s: busy: a machine of that name is running", s->machine_name);
+                goto finish;
+        }
+        if (r == -ENOMEDIUM) {
+                log_error_errno(r, "this host has no cgroup2 hierarchy (looked at /sys/fs/cgroup and /sys/fs/cgroup/unified)");
+                goto finish;
+        }
+        if (r < 0) {
+                log_error_errno(r, "machine %s: cannot create its cgroup: %m", s->machine_name);
+                goto finish;
+        }
+        m.cgroup = cg;
+
+        r = mount_points_prepare(tree.fd, s, &mp, &failed);
+        if (r < 0) {
+                log_error_errno(r, "%s: cannot create mount point %s in the tree: %m", s->root, strempty(failed));
+                goto finish;
+        }
+
+        host_os_release = read_host_os_release();
+        m.host_os_release = host_os_release;
+        if (!s->quiet) {
+                log_info("%s machine %s from %s (init: %s).",
+                         s->start_mode == START_BOOT ? "Booting" : "Starting", s->machine_name, s->root,
+                         s->start_mode == START_BOOT ? tree.init_path : "boxctl");
+                if (s->console_mode == CONSOLE_INTERACTIVE && isatty(STDIN_FILENO))
+                        log_info("Press Ctrl-] three times within 1s to kill the machine.");
+        }
+        if (s->console_mode == CONSOLE_INTERACTIVE)
+                (void) terminal_raw_begin();
+        r = boot_loop(&m, s);
+        terminal_raw_end();
+
+finish:
+        mount_points_cleanup(tree.fd, &mp);
+        cg = cgroup_machine_free(cg);
+        tree_lock_release(&lock);
+        tree_done(&tree);
+        return r;
+}
+
+static int verb_start(StartMode mode, int argc, char *argv[]) {
+        _cleanup_(settings_done) Settings s = { .start_mode = mode };
+        bool want_help;
+        int r;
+
+        r = parse_argv(argc, argv, &s, &want_help);
+        if (r < 0)
+                return 1;
+        if (want_help) {
+                help(mode);
+                return 0;
+        }
+        if (geteuid() != 0) {
+                log_error("boxctl %s needs root", start_mode_to_string(mode));
+                return 1;
+        }
+        if (s.quiet)
+                log_set_max_level(LOG_WARNING);
+        r = verify_settings(&s);
+        if (r < 0)
+                return 1;
+        r = start(&s);
+        return r < 0 ? 1 : r;
+}
+
+int verb_boot(int argc, char *argv[]) {
+        return verb_start(START_BOOT, argc, argv);
+}
+
+int verb_run(int argc, char *argv[]) {
+        return verb_start(START_RUN, argc, argv);
+}

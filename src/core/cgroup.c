@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
+
+#include "cgroup.h"
+#include "log.h"
+#include "util.h"
+
+static const char *const cgroup_layout_table[_CGROUP_LAYOUT_MAX] = {
+        [CGROUP_LAYOUT_UNIFIED] = "unified",
+        [CGROUP_LAYOUT_HYBRID] = "hybrid",
+};
+
+const char *cgroup_layout_to_string(CgroupLayout l) {
+        return l >= 0 && l < _CGROUP_LAYOUT_MAX ? cgroup_layout_table[l] : NULL;
+}
+
+CgroupLayout cgroup_layout_from_string(const char *s) {
+        for (int i = 0; s && i < _CGROUP_LAYOUT_MAX; i++)
+                if (streq(cgroup_layout_table[i], s))
+                        return (CgroupLayout) i;
+        return _CGROUP_LAYOUT_INVALID;
+}
+
+static bool is_cgroup2(const char *path) {
+        struct statfs fs;
+
+        return statfs(path, &fs) >= 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+int cgroup_layout_detect(CgroupLayout *ret_layout, const char **ret_mount) {
+        if (is_cgroup2("/sys/fs/cgroup")) {
+                *ret_layout = CGROUP_LAYOUT_UNIFIED;
+                *ret_mount = "/sys/fs/cgroup";
+                return 0;
+        }
+        if (is_cgroup2("/sys/fs/cgroup/unified")) {
+                *ret_layout = CGROUP_LAYOUT_HYBRID;
+                *ret_mount = "/sys/fs/cgroup/unified";
+                return 0;
+        }
+        return -ENOMEDIUM;
+}
+
+/* Like systemd's unit name escaping for the characters a machine name may hold:
+ * "-" separates slice levels in unit names, so it becomes \x2d. */
+char *cgroup_unit_name(const char *machine_name) {
+        size_t n = strlen(machine_name);
+        char *s = malloc(STRLEN("machine-") + n * 4 + STRLEN(".scope") + 1), *p;
+
+        if (!s)
+                return NULL;
+        p = stpcpy(s, "machine-");
+        for (size_t i = 0; i < n; i++)
+                p = machine_name[i] == '-' ? stpcpy(p, "\\x2d") : (*p++ = machine_name[i], p);
+        strcpy(p, ".scope");
+        return s;
+}
+
+int cgroup_is_populated(const char *path) {
+        _cleanup_free_ char *p = strjoin3(path, "/", "cgroup.events"), *s = NULL;
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        r = read_file_at(AT_FDCWD, p, 4096, &s);
+        if (r < 0)
+                return r;
+        return strstr(s, "populated 1") != NULL;
+}
+
+static int cgroup_kill_procs_fallback(const char *path) {
+        /* Kernels before 5.14 have no cgroup.kill: signal what cgroup.procs lists. */
+        _cleanup_free_ char *p = strjoin3(path, "/", "cgroup.procs"), *s = NULL;
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        r = read_file_at(AT_FDCWD, p, 1024 * 1024, &s);
+        if (r < 0)
+                return r;
+        for (char *l = s; l && *l;) {
+                char *e = strchrnul(l, '\n');
+                bool more = *e != '\0';
+
+                *e = '\0';
+                if (*l)
+                        (void) kill((pid_t) atoi(l), SIGKILL);
+                l = more ? e + 1 : NULL;
+        }
+        return 0;
+}
+
+static int wait_unpopulated(const char *path, uint64_t timeout_usec) {
+        _cleanup_free_ char *p = strjoin3(path, "/", "cgroup.events");
+        _cleanup_close_ int fd = -EBADF;
+        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + timeout_usec;
+
+        if (!p)
+                return -ENOMEM;
+        fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        for (;;) {
+                struct pollfd pfd = { .fd = fd, .events = POLLPRI };
+                uint64_t n;
+                int r = cgroup_is_populated(path);
+
+                if (r <= 0)
+                        return r;
+                n = now_usec(CLOCK_MONOTONIC);
+                if (n >= deadline)
+                        return -ETIMEDOUT;
+                /* cgroup.events signals changes as POLLPRI; poll in slices anyway,
+                 * since a change between the read and the poll is not re-signalled. */
+                (void) poll(&pfd, 1, (int) MIN((deadline - n) / 1000 + 1, (uint64_t) 50));
+        }
+}
+
+int cgroup_kill_and_wait(const char *path, uint64_t timeout_usec) {
+        _cleanup_free_ char *k = strjoin3(path, "/", "cgroup.kill");
+        int r;
+
+        if (!k)
+                return -ENOMEM;
+        r = cgroup_is_populated(path);
+        if (r <= 0)
+                return r;
+        if (write_string_file(k, "1") < 0) {
+                r = cgroup_kill_procs_fallback(path);
+                if (r < 0)
+                        return r;
+        }
+        return wait_unpopulated(path, timeout_usec);
+}
+
+int cgroup_remove_tree(const char *path) {
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        int r = 0;
+
+        d = opendir(path);
+        if (!d)
+                return errno == ENOENT ? 0 : -errno;
+        while ((de = readdir(d))) {
+                _cleanup_free_ char *sub = NULL;
+                int q;
+
+                if (de->d_type != DT_DIR || streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                sub = strjoin3(path, "/", de->d_name);
+                if (!sub)
+                        return -ENOMEM;
+                q = cgroup_remove_tree(sub);
+                if (q < 0 && r == 0)
+                        r = q;
+        }
+        if (rmdir(path) < 0 && errno != ENOENT && r == 0)
+                r = -errno;
+        return r;
+}
+
+static char *slice_path(const Cgroup *cg) {
+        return strjoin3(cg->mount, "/", BOXCTL_CGROUP_SLICE);
+}
+
+/* Lets the machine's own init use every controller the host hands down. */
+static void delegate_controllers(const char *slice) {
+        _cleanup_free_ char *cpath = strjoin3(slice, "/", "cgroup.controllers"), *sc = NULL,
+                            *controllers = NULL;
+        size_t n = 0;
+
+        if (!cpath || read_file_at(AT_FDCWD, cpath, 4096, &controllers) < 0)
+                return;
+        sc = strjoin3(slice, "/", "cgroup.subtree_control");
+        if (!sc)
+                return;
+        for (char *w = strtok(controllers, " \n"); w; w = strtok(NULL, " \n")) {
+                char buf[64];
+
+                snprintf(buf, sizeof buf, "+%s", w);
+                if (write_string_file(sc, buf) >= 0)
+                        n++;
+                else
+                        log_debug("Could not enable controller %s for %s: %m", w, slice);
+        }
+        log_debug("Enabled %zu controllers below %s.", n, slice);
+}
+
+static int cgroupfs_create(Cgroup *cg) {
+        _cleanup_free_ char *slice = slice_path(cg);
+
+        if (!slice)
+                return -ENOMEM;
+        cg->path = strjoin3(slice, "/", cg->unit);
+        if (!cg->path)
+                return -ENOMEM;
+
+        /* Another boxctl may remove the shared slice when its last machine leaves,
+         * between our mkdir of the slice and that of the scope: try again then. */
+        for (unsigned attempt = 0; attempt < 16; attempt++) {
+                if (mkdir(slice, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                if (errno != EEXIST || attempt == 0)
+                        delegate_controllers(slice);
+                if (mkdir(cg->path, 0755) >= 0)
+                        break;
+                if (errno == ENOENT)
+                        continue;
+                if (errno != EEXIST)
+                        return -errno;
+                /* Left over from a boxctl that was SIGKILLed? An empty cgroup can go. */
+                if (cgroup_is_populated(cg->path) > 0)
+                        return -EBUSY;
+                if (cgroup_remove_tree(cg->path) < 0)
+                        return -EBUSY;
+        }
+
+        cg->fd = open(cg->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (cg->fd < 0) {
+                int r = -errno;
+
+                (void) rmdir(cg->path);
+                return r;
+        }
+        return 0;
+}
+
+static int cgroupfs_destroy(Cgroup *cg) {
+        _cleanup_free_ char *slice = NULL;
+        int r;
+
+        if (!cg->path)
+                return 0;
+        r = cgroup_kill_and_wait(cg->path, 10 * 1000000ULL);
+        if (r < 0 && r != -ENOENT)
+                log_debug_errno(r, "Could not empty %s: %m", cg->path);
+        r = cgroup_remove_tree(cg->path);
+        /* The slice is shared by all machines: the last one out removes it. */
+        slice = slice_path(cg);
+        if (slice && rmdir(slice) < 0 && errno != EBUSY && errno != ENOENT && errno != ENOTEMPTY)
+                log_debug("Could not remove %s: %m", slice);
+        return r;
+}
+
+const CgroupOps cgroup_ops_cgroupfs = {
+        .name = "cgroupfs",
+        .create = cgroupfs_create,
+        .destroy = cgroupfs_destroy,
+};
+
+int cgroup_machine_new(const char *machine_name, Cgroup **ret) {
+        _cleanup_(cgroup_machine_freep) Cgroup *cg = NULL;
+        int r;
+
+        cg = calloc(1, sizeof(Cgroup));
+        if (!cg)
+                return -ENOMEM;
+        cg->fd = -EBADF;
+        cg->ops = &cgroup_ops_cgroupfs;
+        r = cgroup_layout_detect(&cg->layout, &cg->mount);
+        if (r < 0)
+                return r;
+        cg->unit = cgroup_unit_name(machine_name);
+        if (!cg->unit)
+                return -ENOMEM;
+        r = cg->ops->create(cg);
+        if (r < 0) {
+                /* Nothing of ours to remove: do not let the destructor touch a
+                 * cgroup that belongs to another machine. */
+                free(cg->path);
+                cg->path = NULL;
+                return r;
+        }
+        *ret = TAKE_PTR(cg);
+        return 0;
+}
+
+Cgroup *cgroup_machine_free(Cgroup *cg) {
+        if (!cg)
+                return NULL;
+        safe_close(cg->fd);
+        if (cg->ops)
+                (void) cg->ops->destroy(cg);
+        free(cg->path);
+        free(cg->unit);
+        free(cg);
+        return NULL;
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* A lock on a tree (by device and inode), kept as an flock(2) on a file under
+ * the runtime directory: the tree itself is never written to. Shared for
+ * read-only boots, exclusive for read-write ones. */
+typedef struct TreeLock {
+        int fd;
+        char *path;
+} TreeLock;
+
+#define TREE_LOCK_NULL ((TreeLock) { .fd = -EBADF })
+
+/* -EBUSY when another boot holds it; *ret_holder then says who, when known. */
+int tree_lock_acquire(dev_t dev, ino_t ino, bool exclusive, const char *machine_name,
+                      TreeLock *ret, char **ret_holder);
+void tree_lock_release(TreeLock *l);
+
+int runtime_dir_make(const char *subdir, char **ret);

@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <systemd/sd-event.h>
+
+#include "caps.h"
+#include "dev-setup.h"
+#include "log.h"
+#include "machine.h"
+#include "missing-syscall.h"
+#include "mount-setup.h"
+#include "pty-forward.h"
+#include "stub-init.h"
+
+static const char *const machine_end_table[_MACHINE_END_MAX] = {
+        [MACHINE_POWEROFF] = "poweroff",
+        [MACHINE_REBOOT] = "reboot",
+        [MACHINE_EXITED] = "exited",
+        [MACHINE_SIGNALED] = "signaled",
+        [MACHINE_KILL_TIMEOUT] = "kill-timeout",
+        [MACHINE_KILL_ESCAPE] = "kill-escape",
+};
+
+const char *machine_end_to_string(MachineEnd e) {
+        return e >= 0 && e < _MACHINE_END_MAX ? machine_end_table[e] : NULL;
+}
+
+/* What the payload tells the host over the sync socket. READY may carry the
+ * console's pty master; EOF afterwards means init was executed. */
+typedef struct SyncMessage {
+        enum { SYNC_READY = 1, SYNC_ERROR } type;
+        int error;
+        char text[240];
+} SyncMessage;
+
+static const int handled_signals[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGWINCH };
+
+/* ---- the payload side: runs as PID 1 of the new namespaces ---- */
+
+static _noreturn_ _printf_(3, 4) void payload_fail(int sock, int error, const char *fmt, ...) {
+        SyncMessage msg = { .type = SYNC_ERROR, .error = error < 0 ? -error : error };
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg.text, sizeof msg.text, fmt, ap);
+        va_end(ap);
+        (void) send(sock, &msg, sizeof msg, MSG_NOSIGNAL);
+        _exit(EXIT_FAILURE);
+}
+
+static char **payload_environment(const Machine *m) {
+        const Settings *s = m->settings;
+        _cleanup_strv_free_ char **env = NULL;
+        char uuid[37], buf[128];
+        const char *term = getenv("TERM");
+
+        id128_to_uuid(&m->id, uuid);
+        snprintf(buf, sizeof buf, "container_uuid=%s", uuid);
+        if (strv_push_dup(&env, "container=boxctl") < 0 || strv_push_dup(&env, buf) < 0 ||
+            strv_push_dup(&env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") < 0)
+                return NULL;
+        snprintf(buf, sizeof buf, "TERM=%s",
+                 s->console_mode == CONSOLE_INTERACTIVE && !isempty(term) && strlen(term) < 64 ? term : "vt220");
+        if (strv_push_dup(&env, buf) < 0)
+                return NULL;
+        if (s->start_mode == START_RUN &&
+            (strv_push_dup(&env, "HOME=/root") < 0 || strv_push_dup(&env, "USER=root") < 0 ||
+             strv_push_dup(&env, "LOGNAME=root") < 0))
+                return NULL;
+        for (char **e = s->environment; e && *e; e++) {
+                /* A later K=V replaces an earlier one of the same K. */
+                size_t kl = strcspn(*e, "=");
+
+                for (char **o = env; *o; o++)
+                        if (strneq(*o, *e, kl) && (*o)[kl] == '=') {
+                                char *d = strdup(*e);
+
+                                if (!d)
+                                        return NULL;
+                                free(*o);
+                                *o = d;
+                                goto next;
+                        }
+                if (strv_push_dup(&env, *e) < 0)
+                        return NULL;
+        next:;
+        }
+        return TAKE_PTR(env);
+}
+
+static char **payload_argv(const Machine *m) {
+        _cleanup_strv_free_ char **argv = NULL;
+
+        if (m->settings->start_mode == START_RUN)
+                return strv_copy(m->settings->argv);
+        if (strv_push_dup(&argv, m->tree->init_path) < 0)
+                return NULL;
+        for (char **a = m->settings->argv; a && *a; a++)
+                if (strv_push_dup(&argv, *a) < 0)
+                        return NULL;
+        return TAKE_PTR(argv);
+}
+
+static void payload_reset_signals(void) {
+        sigset_t none;
+
+        for (int sig = 1; sig < _NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        (void) signal(sig, SIG_DFL);
+        sigemptyset(&none);
+        (void) sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static _noreturn_ void payload_main(const Machine *m, int sock) {
+        const Settings *s = m->settings;
+        _cleanup_close_ int root_fd = -EBADF, master = -EBADF;
+        char mid[33], go;
+        const char *step = NULL;
+        const char *hostname = s->hostname ?: s->machine_name;
+        char **argv, **envp;
+        bool pty = s->console_mode != CONSOLE_PIPE;
+        int r;
+
+        /* Die with boxctl: a machine nobody supervises would be left behind. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+                _exit(EXIT_FAILURE);
+        /* The host may have work to do first (uid maps, network links). If boxctl
+         * died before the prctl(), this read ends with EOF. */
+        if (read(sock, &go, 1) != 1)
+                _exit(EXIT_FAILURE);
+
+        umask(0);
+        id128_to_hex(&m->id, mid);
+        MountContext mc = {
+                .settings = s,
+                .root_path = s->root,
+                .host_os_release = m->host_os_release,
+                .machine_id = m->bind_machine_id ? mid : NULL,
+        };
+        r = mount_setup(&mc, &root_fd, &step);
+        if (r < 0)
+                payload_fail(sock, r, "cannot mount %s in machine %s", step, s->machine_name);
+
+        if (pty) {
+                r = dev_setup_console(root_fd, &master);
+                if (r < 0)
+                        payload_fail(sock, r, "cannot set up the console of machine %s", s->machine_name);
+        }
+        SyncMessage ready = { .type = SYNC_READY };
+        r = send_fd_with_data(sock, master, &ready, sizeof ready);
+        if (r < 0)
+                _exit(EXIT_FAILURE);
+        master = safe_close(master);
+
+        r = mount_switch_root(root_fd);
+        if (r < 0)
+                payload_fail(sock, r, "cannot switch to the root of machine %s", s->machine_name);
+        if (sethostname(hostname, strlen(hostname)) < 0)
+                payload_fail(sock, errno, "cannot set hostname %s", hostname);
+
+        if (setsid() < 0)
+                payload_fail(sock, errno, "setsid");
+        if (pty) {
+                int fd = open("/dev/console", O_RDWR | O_CLOEXEC | O_NOCTTY);
+
+                if (fd < 0)
+                        payload_fail(sock, errno, "cannot open /dev/console of machine %s", s->machine_name);
+                if (dup2(fd, STDIN_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
+                        payload_fail(sock, errno, "cannot attach to /dev/console");
+                safe_close(fd);
+                if (ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0)
+                        payload_fail(sock, errno, "cannot make /dev/console the controlling terminal");
+        }
+        r = caps_apply_bounding(s->capabilities);
+        if (r < 0)
+                payload_fail(sock, r, "cannot limit the capabilities of machine %s", s->machine_name);
+
+        argv = payload_argv(m);
+        envp = payload_environment(m);
+        if (!argv || !envp)
+                payload_fail(sock, ENOMEM, "out of memory");
+        umask(0022);
+        payload_reset_signals();
+
+        if (s->start_mode == START_RUN)
+                stub_init_run(argv, envp, pty, sock);
+        execve(argv[0], argv, envp);
+        payload_fail(sock, errno, "cannot execute %s in machine %s", argv[0], s->machine_name);
+}
+
+/* ---- the host side ---- */
+
+typedef struct Run {
+        Machine *machine;
+        sd_event *event;
+        pid_t leader;
+        int pidfd;
+        PtyForward *forward;
+        sd_event_source *kill_timer;
+        bool poweroff_requested, killed_by_timeout, killed_by_escape;
+        MachineResult result;
+} Run;
+
+static void run_kill(Run *run) {
+        if (sys_pidfd_send_signal(run->pidfd, SIGKILL) < 0 && errno != ESRCH)
+                log_debug("Could not kill machine %s: %m", run->machine->settings->machine_name);
+}
+
+static int on_kill_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Run *run = userdata;
+
+        run->killed_by_timeout = true;
+        run_kill(run);
+        return 0;
+}
+
+static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Run *run = userdata;
+        Machine *m = run->machine;
+        int r;
+
+        if (run->poweroff_requested) {
+                /* Asked twice: stop waiting. */
+                run_kill(run);
+                return 0;
+        }
+        run->poweroff_requested = true;
+        r = init_request_power(m->init_kind, run->leader, run->pidfd, POWER_OFF);
+        if (r < 0) {
+                log_debug_errno(r, "Cannot ask %s init to power off (%m), killing it.",
+                                init_kind_to_string(m->init_kind));
+                run->killed_by_timeout = true;
+                run_kill(run);
+                return 0;
+        }
+        r = sd_event_add_time_relative(run->event, &run->kill_timer, CLOCK_MONOTONIC,
+                                       m->settings->kill_timeout_usec, 0, on_kill_timeout, run);
+        if (r < 0)
+                run_kill(run);
+        return 0;
+}
+
+static int on_winch(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Run *run = userdata;
+
+        if (run->forward)
+                pty_forward_resize(run->forward);
+        return 0;
+}
+
+static void on_escape(PtyForward *f, void *userdata) {
+        Run *run = userdata;
+
+        run->killed_by_escape = true;
+        run_kill(run);
+}
+
+static int on_leader_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        Run *run = userdata;
+        MachineResult *res = &run->result;
+
+        if (si->si_code == CLD_EXITED) {
+                res->status = si->si_status;
+                res->end = si->si_status == 0 ? MACHINE_POWEROFF : MACHINE_EXITED;
+        } else if (si->si_status == SIGINT) {
+                /* reboot(2) in a PID namespace: POWER_OFF and HALT end its init by SIGINT... */
+                res->end = MACHINE_POWEROFF;
+                res->status = 0;
+        } else if (si->si_status == SIGHUP) {
+                /* ...and RESTART by SIGHUP. */
+                res->end = MACHINE_REBOOT;
+                res->status = 0;
+        } else {
+                res->end = run->killed_by_escape    ? MACHINE_KILL_ESCAPE
+                           : run->killed_by_timeout ? MACHINE_KILL_TIMEOUT
+                                                    : MACHINE_SIGNALED;
+                res->status = 128 + si->si_status;
+        }
+        return sd_event_exit(run->event, 0);
+}
+
+static int run_event_loop(Run *run, int master) {
+        Machine *m = run->machine;
+        int r;
+
+        r = sd_event_new(&run->event);
+        if (r < 0)
+                return r;
+        for (size_t i = 1; i < ELEMENTSOF(handled_signals); i++) {
+                int sig = handled_signals[i];
+
+                r = sd_event_add_signal(run->event, NULL, sig, sig == SIGWINCH ? on_winch : on_terminate, run);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_event_add_child_pidfd(run->event, NULL, run->pidfd, WEXITED, on_leader_exit, run);
+        if (r < 0)
+                return r;
+        if (master >= 0) {
+                r = pty_forward_new(run->event, master, m->settings->console_mode, on_escape, run,
+                                    &run->forward);
+                if (r < 0)
+                        return r;
+        }
+        return sd_event_loop(run->event);
+}
+
+/* Reads the payload's report; returns 1 when it got as far as executing init. */
+static int wait_for_payload(int sock, int *ret_master, char **ret_error) {
+        SyncMessage msg;
+        int fd = -EBADF;
+        bool ready = false;
+        ssize_t n;
+
+        for (;;) {
+                n = recv_fd_with_data(sock, &fd, &msg, sizeof msg);
+                if (n < 0)
+                        return (int) n;
+                if (n == 0) {
+                        if (ready)
+                                return 1;
+                        *ret_error = strdup("the machine's payload died while it was being set up");
+                        return -ECHILD;
+                }
+                if ((size_t) n != sizeof msg)
+                        return -EBADMSG;
+                if (msg.type == SYNC_READY) {
+                        ready = true;
+                        safe_close(*ret_master);
+                        *ret_master = fd;
+                        continue;
+                }
+                safe_close(fd);
+                msg.text[sizeof msg.text - 1] = '\0';
+                *ret_error = strdup(msg.text);
+                return -(msg.error ?: EIO);
+        }
+}
+
+int machine_run_once(Machine *m, MachineResult *ret, char **ret_error) {
+        _cleanup_close_pair_ int pair[2] = { -EBADF, -EBADF };
+        _cleanup_close_ int pidfd = -EBADF, master = -EBADF;
+        Run run = { .machine = m, .pidfd = -EBADF };
+        sigset_t mask;
+        int r;
+
+        /* sd-event takes signals through a signalfd and the child through its
+         * pidfd: both need the signals blocked, before the fork so none is lost. */
+        sigemptyset(&mask);
+        for (size_t i = 0; i < ELEMENTSOF(handled_signals); i++)
+                sigaddset(&mask, handled_signals[i]);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return -errno;
+
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+                return -errno;
+
+        struct clone_args args = {
+                .flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP |
+                         CLONE_INTO_CGROUP | CLONE_PIDFD,
+                .pidfd = (uint64_t) (uintptr_t) &pidfd,
+                .exit_signal = SIGCHLD,
+                .cgroup = (uint64_t) m->cgroup->fd,
+        };
+        run.leader = (pid_t) sys_clone3(&args);
+        if (run.leader < 0)
+                return -errno;
+        if (run.leader == 0) {
+                pair[0] = safe_close(pair[0]);
+                payload_main(m, pair[1]);
+        }
+        pair[1] = safe_close(pair[1]);
+        run.pidfd = pidfd;
+
+        if (write(pair[0], "g", 1) != 1)
+                r = -errno;
+        else
+                r = wait_for_payload(pair[0], &master, ret_error);
+        if (r < 0) {
+                siginfo_t si;
+
+                (void) sys_pidfd_send_signal(pidfd, SIGKILL);
+                (void) waitid(P_PIDFD, (id_t) pidfd, &si, WEXITED);
+                return r;
+        }
+
+        r = run_event_loop(&run, master);
+        run.forward = pty_forward_free(run.forward);
+        sd_event_source_disable_unref(run.kill_timer);
+        sd_event_unref(run.event);
+        if (r < 0) {
+                siginfo_t si;
+
+                (void) sys_pidfd_send_signal(pidfd, SIGKILL);
+                (void) waitid(P_PIDFD, (id_t) pidfd, &si, WEXITED);
+                return r;
+        }
+        *ret = run.result;
+        return 0;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <sys/types.h>
+
+#include "cgroup.h"
+#include "init-kind.h"
+#include "settings.h"
+#include "tree.h"
+
+/* One machine's run: the payload process in its namespaces, its console, and
+ * how it ended. The caller owns the tree, the lock and the cgroup, which
+ * outlive a reboot. */
+
+typedef enum MachineEnd {
+        MACHINE_POWEROFF,      /* init exited 0 or powered off */
+        MACHINE_REBOOT,        /* init asked for a reboot */
+        MACHINE_EXITED,        /* init (or the run command) exited with a status */
+        MACHINE_SIGNALED,      /* init was killed by a signal */
+        MACHINE_KILL_TIMEOUT,  /* did not power off in time; we killed it */
+        MACHINE_KILL_ESCAPE,   /* killed by Ctrl-] x3 */
+        _MACHINE_END_MAX,
+        _MACHINE_END_INVALID = -EINVAL,
+} MachineEnd;
+
+typedef struct MachineResult {
+        MachineEnd end;
+        int status; /* what boxctl exits with */
+} MachineResult;
+
+typedef struct Machine {
+        const Settings *settings;
+        const Tree *tree;
+        Cgroup *cgroup;
+        const char *host_os_release;
+        Id128 id;
+        bool bind_machine_id; /* show id as /etc/machine-id over the tree's own */
+        InitKind init_kind;
+} Machine;
+
+/* Starts the machine and waits until it ends. A failure to set it up comes
+ * back as -errno with *ret_error naming what failed. */
+int machine_run_once(Machine *m, MachineResult *ret, char **ret_error);
+
+const char *machine_end_to_string(MachineEnd e) _pure_;

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "dev-setup.h"
+#include "log.h"
+#include "missing-syscall.h"
+#include "mount-setup.h"
+#include "mount-util.h"
+#include "tree.h"
+
+#define MS_SAFE (MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)
+
+/* Files in /proc that tell about, or act on, the host as a whole. They are
+ * hidden behind an empty read-only file, as systemd-nspawn and crun do. */
+static const char *const proc_masked[] = {
+        "/proc/kcore", "/proc/kallsyms", "/proc/keys", "/proc/timer_list", "/proc/sysrq-trigger",
+};
+
+static int mount_root(const MountContext *c, int *ret_root_fd) {
+        _cleanup_close_ int mfd = -EBADF;
+        int fd, r;
+
+        /* Our mounts must not reach the host, nor the host's reach us. */
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                return -errno;
+        r = mount_clone(AT_FDCWD, c->root_path, true,
+                        c->settings->read_only ? MOUNT_ATTR_RDONLY : 0, &mfd);
+        if (r < 0)
+                return r;
+        if (move_mount(mfd, "", AT_FDCWD, c->root_path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                return -errno;
+        fd = open(c->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        *ret_root_fd = fd;
+        return 0;
+}
+
+/* /run/host: what the machine may know of its host (CONTAINER_INTERFACE.md),
+ * plus the inaccessible file used to mask things. */
+static int populate_run_host(const MountContext *c, int root_fd) {
+        _cleanup_close_ int run = -EBADF, host = -EBADF;
+        int r;
+
+        r = tree_resolve(root_fd, "/run", O_PATH | O_DIRECTORY, &run);
+        if (r < 0)
+                return r;
+        if (mkdirat(run, "host", 0755) < 0 && errno != EEXIST)
+                return -errno;
+        host = openat(run, "host", O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (host < 0)
+                return -errno;
+        r = write_file_at(host, "container-manager", "boxctl\n", 0444);
+        if (r < 0)
+                return r;
+        if (c->host_os_release) {
+                r = write_file_at(host, "os-release", c->host_os_release, 0444);
+                if (r < 0)
+                        return r;
+        }
+        if (mkdirat(host, "inaccessible", 0555) < 0 && errno != EEXIST)
+                return -errno;
+        r = write_file_at(host, "inaccessible/reg", "", 0000);
+        if (r < 0)
+                return r;
+        if (c->machine_id) {
+                char line[34];
+
+                snprintf(line, sizeof line, "%s\n", c->machine_id);
+                r = write_file_at(host, "machine-id", line, 0444);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int mount_proc(int root_fd) {
+        _cleanup_close_ int inacc = -EBADF;
+        int r;
+
+        r = mount_fs_new_at(root_fd, "/proc", "proc", NULL, MS_SAFE);
+        if (r < 0)
+                return r;
+        r = mount_remount_at(root_fd, "/proc/sys", false, MOUNT_ATTR_RDONLY | MS_SAFE);
+        if (r < 0)
+                return r;
+        r = tree_resolve(root_fd, "/run/host/inaccessible/reg", O_PATH, &inacc);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ELEMENTSOF(proc_masked); i++) {
+                _cleanup_close_ int mfd = -EBADF;
+
+                r = mount_clone(inacc, "", false, MOUNT_ATTR_RDONLY | MS_SAFE, &mfd);
+                if (r < 0)
+                        return r;
+                r = mount_attach(mfd, root_fd, proc_masked[i]);
+                if (r == -ENOENT) /* not built into this kernel */
+                        continue;
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int mount_user_binds(const Settings *s, int root_fd, const char **ret_step) {
+        int r;
+
+        for (size_t i = 0; i < s->n_binds; i++) {
+                _cleanup_close_ int mfd = -EBADF;
+
+                *ret_step = s->binds[i].destination;
+                r = mount_clone(AT_FDCWD, s->binds[i].source, true,
+                                s->binds[i].read_only ? MOUNT_ATTR_RDONLY : 0, &mfd);
+                if (r < 0)
+                        return r;
+                r = mount_attach(mfd, root_fd, s->binds[i].destination);
+                if (r < 0)
+                        return r;
+        }
+        for (char **t = s->tmpfs; t && *t; t++) {
+                *ret_step = *t;
+                r = mount_fs_new_at(root_fd, *t, "tmpfs", "mode=0755", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int mount_machine_id(int root_fd) {
+        _cleanup_close_ int src = -EBADF, mfd = -EBADF;
+        int r;
+
+        r = tree_resolve(root_fd, "/run/host/machine-id", O_PATH, &src);
+        if (r < 0)
+                return r;
+        r = mount_clone(src, "", false, MOUNT_ATTR_RDONLY, &mfd);
+        if (r < 0)
+                return r;
+        return mount_attach(mfd, root_fd, "/etc/machine-id");
+}
+
+int mount_setup(const MountContext *c, int *ret_root_fd, const char **ret_step) {
+        _cleanup_close_ int root_fd = -EBADF;
+        int r;
+
+#define STEP(what, expr)                  \
+        do {                              \
+                *ret_step = (what);       \
+                r = (expr);               \
+                if (r < 0)                \
+                        return r;         \
+        } while (0)
+
+        STEP(c->root_path, mount_root(c, &root_fd));
+        STEP("/run", mount_fs_new_at(root_fd, "/run", "tmpfs", "mode=0755,size=20%",
+                                  MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV));
+        STEP("/run/host", populate_run_host(c, root_fd));
+        STEP("/tmp", mount_fs_new_at(root_fd, "/tmp", "tmpfs", "mode=1777",
+                                  MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV));
+        STEP("/proc", mount_proc(root_fd));
+        STEP("/sys", mount_fs_new_at(root_fd, "/sys", "sysfs", NULL, MOUNT_ATTR_RDONLY | MS_SAFE));
+        /* In the machine's cgroup namespace this shows its own subtree as a pure
+         * cgroup2 hierarchy, whatever the host's layout. */
+        STEP("/sys/fs/cgroup", mount_fs_new_at(root_fd, "/sys/fs/cgroup", "cgroup2", NULL, MS_SAFE));
+        STEP("/dev", dev_setup(root_fd));
+        if (c->machine_id)
+                STEP("/etc/machine-id", mount_machine_id(root_fd));
+        r = mount_user_binds(c->settings, root_fd, ret_step);
+        if (r < 0)
+                return r;
+#undef STEP
+
+        *ret_step = NULL;
+        *ret_root_fd = TAKE_FD(root_fd);
+        return 0;
+}
+
+int mount_switch_root(int root_fd) {
+        /* pivot_root(".", ".") stacks the old root on top of the new one; the
+         * detach below then drops it (pivot_root(2), NOTES). */
+        if (fchdir(root_fd) < 0)
+                return -errno;
+        if (sys_pivot_root(".", ".") < 0)
+                return -errno;
+        if (umount2(".", MNT_DETACH) < 0)
+                return -errno;
+        if (chdir("/") < 0)
+                return -errno;
+        return 0;
+}

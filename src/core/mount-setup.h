@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "settings.h"
+
+/* The file system a machine sees, built inside its new mount namespace by the
+ * payload process before it switches root. */
+typedef struct MountContext {
+        const Settings *settings;
+        const char *root_path;       /* the tree, as the host names it */
+        const char *host_os_release; /* for /run/host/os-release; may be NULL */
+        const char *machine_id;      /* 32 hex digits to show as /etc/machine-id, or NULL */
+} MountContext;
+
+/* On failure *ret_step names what could not be mounted, for the one error line. */
+int mount_setup(const MountContext *c, int *ret_root_fd, const char **ret_step);
+int mount_switch_root(int root_fd);

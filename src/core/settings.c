@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+#include <string.h>
+
+#include "settings.h"
+
+static const char *const start_mode_table[_START_MODE_MAX] = {
+        [START_BOOT] = "boot",
+        [START_RUN] = "run",
+};
+
+static const char *const console_mode_table[_CONSOLE_MODE_MAX] = {
+        [CONSOLE_INTERACTIVE] = "interactive",
+        [CONSOLE_READ_ONLY] = "read-only",
+        [CONSOLE_PASSIVE] = "passive",
+        [CONSOLE_PIPE] = "pipe",
+};
+
+#define DEFINE_STRING_TABLE(name, type, table, max)                 \
+        const char *name##_to_string(type m) {                      \
+                return (m >= 0 && m < max) ? table[m] : NULL;       \
+        }                                                           \
+        type name##_from_string(const char *s) {                    \
+                for (int i = 0; s && i < max; i++)                  \
+                        if (table[i] && streq(table[i], s))         \
+                                return (type) i;                    \
+                return (type) -EINVAL;                              \
+        }
+
+DEFINE_STRING_TABLE(start_mode, StartMode, start_mode_table, _START_MODE_MAX)
+DEFINE_STRING_TABLE(console_mode, ConsoleMode, console_mode_table, _CONSOLE_MODE_MAX)
+
+void settings_done(Settings *s) {
+        free(s->root);
+        free(s->machine_name);
+        free(s->hostname);
+        strv_freep(&s->argv);
+        strv_freep(&s->environment);
+        for (size_t i = 0; i < s->n_binds; i++) {
+                free(s->binds[i].source);
+                free(s->binds[i].destination);
+        }
+        free(s->binds);
+        strv_freep(&s->tmpfs);
+        *s = (Settings) {};
+}
+
+/* SRC[:DST[:ro|rw]]. DST defaults to SRC. Paths must be absolute and normalized;
+ * SRC is made absolute by the caller beforehand when it was relative. */
+int settings_add_bind(Settings *s, const char *spec, bool read_only) {
+        _cleanup_free_ char *src = NULL, *dst = NULL;
+        const char *colon, *rest = NULL;
+        BindMount *n;
+
+        colon = strchr(spec, ':');
+        src = colon ? strndup(spec, (size_t) (colon - spec)) : strdup(spec);
+        if (!src)
+                return -ENOMEM;
+        if (colon) {
+                const char *c2 = strchr(colon + 1, ':');
+
+                dst = c2 ? strndup(colon + 1, (size_t) (c2 - colon - 1)) : strdup(colon + 1);
+                if (!dst)
+                        return -ENOMEM;
+                rest = c2 ? c2 + 1 : NULL;
+        } else {
+                dst = strdup(src);
+                if (!dst)
+                        return -ENOMEM;
+        }
+        if (rest) {
+                if (streq(rest, "ro"))
+                        read_only = true;
+                else if (streq(rest, "rw"))
+                        read_only = false;
+                else
+                        return -EINVAL;
+        }
+        if (isempty(src) || isempty(dst) || !path_is_normalized_absolute(dst) ||
+            !path_is_absolute(src))
+                return -EINVAL;
+
+        n = reallocarray(s->binds, s->n_binds + 1, sizeof(BindMount));
+        if (!n)
+                return -ENOMEM;
+        s->binds = n;
+        s->binds[s->n_binds++] = (BindMount) {
+                .source = TAKE_PTR(src),
+                .destination = TAKE_PTR(dst),
+                .read_only = read_only,
+        };
+        return 0;
+}
+
+/* Hostname rules (RFC 1123 labels), at most 64 characters: HOST_NAME_MAX. */
+bool machine_name_is_valid(const char *name) {
+        size_t n, label = 0;
+
+        if (isempty(name))
+                return false;
+        n = strlen(name);
+        if (n > 64)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = name[i];
+
+                if (c == '.') {
+                        if (label == 0 || name[i - 1] == '-')
+                                return false;
+                        label = 0;
+                        continue;
+                }
+                if (!isascii(c) || !(isalnum(c) || c == '-'))
+                        return false;
+                if (c == '-' && label == 0)
+                        return false;
+                label++;
+        }
+        return label > 0 && name[n - 1] != '-';
+}
+
+/* The machine name a tree gets when none is given: its directory's base name,
+ * with characters that a hostname may not hold turned into '-'. NULL when
+ * nothing usable remains. */
+char *machine_name_from_path(const char *path) {
+        size_t n;
+        const char *b = path_basename_ref(path, &n);
+        _cleanup_free_ char *s = NULL;
+        size_t j = 0;
+
+        if (n == 0 || (n == 1 && b[0] == '/'))
+                return NULL;
+        s = malloc(MIN(n, (size_t) 64) + 1);
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < n && j < 64; i++) {
+                char c = b[i];
+
+                if (!isascii(c) || !(isalnum(c) || c == '.'))
+                        c = '-';
+                if ((c == '-' || c == '.') && (j == 0 || s[j - 1] == '-' || s[j - 1] == '.'))
+                        continue;
+                s[j++] = c;
+        }
+        while (j > 0 && (s[j - 1] == '-' || s[j - 1] == '.'))
+                j--;
+        s[j] = '\0';
+        if (!machine_name_is_valid(s))
+                return NULL;
+        return TAKE_PTR(s);
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util.h"
+
+/* What one machine is asked to be. The CLI fills it in; the modules only read it. */
+
+typedef enum StartMode {
+        START_BOOT, /* the tree's own init is PID 1 */
+        START_RUN,  /* our stub init is PID 1 and runs a command */
+        _START_MODE_MAX,
+        _START_MODE_INVALID = -EINVAL,
+} StartMode;
+
+typedef enum ConsoleMode {
+        CONSOLE_INTERACTIVE, /* pty, forwarded both ways, terminal in raw mode */
+        CONSOLE_READ_ONLY,   /* pty, only its output is shown */
+        CONSOLE_PASSIVE,     /* pty, nothing shown, nothing read */
+        CONSOLE_PIPE,        /* no pty: the payload gets our stdin/stdout/stderr */
+        _CONSOLE_MODE_MAX,
+        _CONSOLE_MODE_INVALID = -EINVAL,
+} ConsoleMode;
+
+typedef struct BindMount {
+        char *source;
+        char *destination;
+        bool read_only;
+} BindMount;
+
+typedef struct Settings {
+        StartMode start_mode;
+        char *root;         /* absolute path of the tree */
+        char *machine_name;
+        char *hostname;     /* NULL: the machine name */
+        char **argv;        /* run: the command; boot: extra arguments for init */
+        char **environment; /* K=V set for PID 1 */
+        ConsoleMode console_mode;
+        bool read_only;
+        bool no_reboot;
+        bool quiet;
+        uint64_t capabilities; /* bounding set, a mask of 1ULL << CAP_* */
+        uint64_t kill_timeout_usec;
+        Id128 machine_id;   /* null: take the tree's, or make one up */
+        BindMount *binds;
+        size_t n_binds;
+        char **tmpfs;       /* destinations */
+} Settings;
+
+void settings_done(Settings *s);
+int settings_add_bind(Settings *s, const char *spec, bool read_only);
+
+const char *start_mode_to_string(StartMode m) _pure_;
+StartMode start_mode_from_string(const char *s) _pure_;
+const char *console_mode_to_string(ConsoleMode m) _pure_;
+ConsoleMode console_mode_from_string(const char *s) _pure_;
+
+bool machine_name_is_valid(const char *name) _pure_;
+char *machine_name_from_path(const char *path);

@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "macro.h"
+
+/* PID 1 of a "run" machine: starts ARGV, forwards the signals it gets to it,
+ * reaps every orphan, and exits with its status (128+N when killed by signal N).
+ * READY_FD is closed once the command has been forked. Never returns. */
+_noreturn_ void stub_init_run(char **argv, char **envp, bool controlling_tty, int ready_fd);

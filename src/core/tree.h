@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "init-kind.h"
+#include "util.h"
+
+/* What we learn about an OS tree before booting it. Nothing here writes to it. */
+typedef struct Tree {
+        int fd;              /* O_PATH|O_DIRECTORY of the tree's top */
+        dev_t dev;
+        ino_t ino;
+        char *os_release;    /* contents of the tree's os-release */
+        char *init_path;     /* path of init inside the tree, as found */
+        InitKind init_kind;
+        Id128 machine_id;    /* null when the tree has none yet */
+        bool machine_id_file; /* /etc/machine-id exists (maybe empty) */
+} Tree;
+
+#define TREE_NULL ((Tree) { .fd = -EBADF, .init_kind = _INIT_KIND_INVALID })
+
+/* Errors: -ENOENT (no such path), -ENOTDIR (not a directory), -EBADE (no os-release),
+ * -ENOEXEC (no init; only when want_init), -ELOOP (the host's root). */
+int tree_open(const char *path, bool want_init, Tree *ret);
+void tree_done(Tree *t);
+
+int tree_resolve(int tree_fd, const char *path, int flags, int *ret_fd);
+
+extern const char *const tree_init_candidates[];
+extern const char *const tree_os_release_candidates[];
