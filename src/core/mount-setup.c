@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "dev-setup.h"
 #include "log.h"
@@ -39,6 +40,43 @@ static int mount_root(const MountContext *c, int *ret_root_fd) {
         return 0;
 }
 
+/* systemd (>= 247) links /run/systemd/inaccessible to /run/host/inaccessible
+ * when that exists, and then expects one node of every type there to mount
+ * over what a unit's ProtectHome= and friends hide. */
+static int make_inaccessible_nodes(int host_fd) {
+        static const struct {
+                const char *name;
+                mode_t mode;
+        } nodes[] = {
+                { "reg", S_IFREG }, { "dir", S_IFDIR }, { "fifo", S_IFIFO },
+                { "sock", S_IFSOCK }, { "chr", S_IFCHR }, { "blk", S_IFBLK },
+        };
+        _cleanup_close_ int dir = -EBADF;
+
+        if (mkdirat(host_fd, "inaccessible", 0755) < 0 && errno != EEXIST)
+                return -errno;
+        dir = openat(host_fd, "inaccessible", O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (dir < 0)
+                return -errno;
+        for (size_t i = 0; i < ELEMENTSOF(nodes); i++) {
+                int r;
+
+                if (nodes[i].mode == S_IFDIR)
+                        r = mkdirat(dir, nodes[i].name, 0000);
+                else if (nodes[i].mode == S_IFREG)
+                        r = write_file_at(dir, nodes[i].name, "", 0000);
+                else
+                        r = mknodat(dir, nodes[i].name, nodes[i].mode | 0000, makedev(0, 0));
+                /* Device nodes cannot be made in a user namespace: systemd copes without. */
+                if (r < 0 && !(errno == EPERM && (S_ISCHR(nodes[i].mode) || S_ISBLK(nodes[i].mode))))
+                        return -errno;
+        }
+        /* The directory is made read-only last, so that we could fill it. */
+        if (fchmodat(host_fd, "inaccessible", 0555, 0) < 0)
+                return -errno;
+        return 0;
+}
+
 /* /run/host: what the machine may know of its host (CONTAINER_INTERFACE.md),
  * plus the inaccessible file used to mask things. */
 static int populate_run_host(const MountContext *c, int root_fd) {
@@ -61,9 +99,7 @@ static int populate_run_host(const MountContext *c, int root_fd) {
                 if (r < 0)
                         return r;
         }
-        if (mkdirat(host, "inaccessible", 0555) < 0 && errno != EEXIST)
-                return -errno;
-        r = write_file_at(host, "inaccessible/reg", "", 0000);
+        r = make_inaccessible_nodes(host);
         if (r < 0)
                 return r;
         if (c->machine_id) {
