@@ -68,6 +68,7 @@ static inline void strv_freep(char ***p) {
                 for (char **i = *p; *i; i++)
                         free(*i);
         free(*p);
+        *p = NULL;
 }
 #define _cleanup_strv_free_ _cleanup_(strv_freep)
 

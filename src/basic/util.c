@@ -183,11 +183,9 @@ int read_fd(int fd, size_t max_size, char **ret) {
         for (;;) {
                 ssize_t k;
 
-                if (allocated - n < 4096) {
+                if (n == allocated) {
                         char *nb;
 
-                        if (allocated >= max_size + 1)
-                                return -EFBIG;
                         allocated = MIN(MAX(allocated * 2, (size_t) 4096), max_size + 1);
                         nb = realloc(buf, allocated + 1);
                         if (!nb)
