@@ -230,12 +230,6 @@ static int verify_settings(Settings *s) {
         if (s->start_mode == START_RUN && strv_length(s->argv) == 0)
                 return log_error_errno(EINVAL, "no command given; usage: boxctl run PATH [OPTIONS...] -- COMMAND [ARGS...]");
 
-        if (!s->machine_name) {
-                s->machine_name = machine_name_from_path(s->root);
-                if (!s->machine_name)
-                        return log_error_errno(EINVAL, "%s: cannot make a machine name from the directory's name; give one with --machine=NAME", s->root);
-        }
-
         for (size_t i = 0; i < s->n_binds; i++) {
                 BindMount *b = &s->binds[i];
                 struct stat st;
@@ -376,6 +370,13 @@ static int start(Settings *s) {
         r = tree_open_verbose(s, &tree);
         if (r < 0)
                 return r;
+        if (!s->machine_name) {
+                s->machine_name = machine_name_from_path(s->root);
+                if (!s->machine_name) {
+                        r = log_error_errno(EINVAL, "%s: cannot make a machine name from the directory's name; give one with --machine=NAME", s->root);
+                        goto finish;
+                }
+        }
         m.tree = &tree;
         m.init_kind = s->start_mode == START_RUN ? INIT_STUB : tree.init_kind;
 
@@ -385,11 +386,10 @@ static int start(Settings *s) {
 
         r = tree_lock_acquire(tree.dev, tree.ino, !s->read_only, s->machine_name, &lock, &holder);
         if (r == -EBUSY) {
-                log_error_errno(r, "%s: busy: %s it%s", s->root,
-                                holder ? "already booted by" : "another boxctl has",
-                                holder ? "" : " open read-write");
                 if (holder)
-                        log_debug("Holder: %s", holder);
+                        log_error_errno(r, "%s: busy: in use by %s", s->root, holder);
+                else
+                        log_error_errno(r, "%s: busy: in use read-only by other machines; add --read-only to share it", s->root);
                 goto finish;
         }
         if (r < 0) {
@@ -420,10 +420,9 @@ static int start(Settings *s) {
 
         host_os_release = read_host_os_release();
         m.host_os_release = host_os_release;
-        if (!s->quiet) {
-                log_info("%s machine %s from %s (init: %s).",
-                         s->start_mode == START_BOOT ? "Booting" : "Starting", s->machine_name, s->root,
-                         s->start_mode == START_BOOT ? tree.init_path : "boxctl");
+        /* "run" adds nothing of its own to the command's output. */
+        if (!s->quiet && s->start_mode == START_BOOT) {
+                log_info("Booting machine %s from %s (init: %s).", s->machine_name, s->root, tree.init_path);
                 if (s->console_mode == CONSOLE_INTERACTIVE && isatty(STDIN_FILENO))
                         log_info("Press Ctrl-] three times within 1s to kill the machine.");
         }

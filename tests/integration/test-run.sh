@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# "boxctl run": the machine set-up seen from inside, exit codes, stdio,
+# signals, options, and that nothing is left behind.
+set -euo pipefail
+. "${BOXCTL_SRCDIR:?}/tests/lib/common.sh"
+sandbox_enter "$@"
+
+tree=$(fixture_busybox)
+name=$(basename "$tree")
+run() { "$BOXCTL" run "$tree" "$@"; }
+
+# Exit codes and stdio.
+rc=0; run -- true || rc=$?
+is "$rc" 0 "run passes exit status 0"
+rc=0; run -- sh -c 'exit 7' || rc=$?
+is "$rc" 7 "run passes exit status 7"
+rc=0; run -- sh -c 'kill -USR1 $$' || rc=$?
+is "$rc" $((128 + 10)) "a command killed by SIGUSR1 gives 128+10"
+rc=0; run -- /no/such/command 2>"$_sb_state/err" || rc=$?
+is "$rc" 127 "a missing command gives 127"
+ok "a missing command is named on stderr" grep -q "/no/such/command" "$_sb_state/err"
+
+out=$(echo "from stdin" | run -- cat)
+is "$out" "from stdin" "stdin and stdout pass straight through"
+out=$(run -- sh -c 'echo to-out; echo to-err >&2' 2>/dev/null)
+is "$out" "to-out" "stdout is not mixed with stderr"
+err=$(run -- sh -c 'echo to-out; echo to-err >&2' 2>&1 >/dev/null)
+is "$err" "to-err" "stderr passes straight through, with nothing of ours added"
+ok "a large output passes intact" bash -c "[[ \$(\"$BOXCTL\" run \"$tree\" -- sh -c 'seq 1 200000' | md5sum) == \$(seq 1 200000 | md5sum) ]]"
+
+# The container interface.
+is "$(run -- hostname)" "$name" "hostname is the machine name"
+is "$(run --hostname=other -- hostname)" "other" "--hostname sets another hostname"
+is "$(run -M custom -- hostname)" "custom" "-M sets the machine name"
+is "$(run -- sh -c 'echo $container')" "boxctl" "container=boxctl is in the environment"
+uuid=$(run -- sh -c 'echo $container_uuid')
+ok "container_uuid is a UUID" bash -c "[[ '$uuid' =~ ^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}\$ ]]"
+is "$(run --machine-id=0123456789abcdef0123456789abcdef -- sh -c 'echo $container_uuid')" \
+        "01234567-89ab-cdef-0123-456789abcdef" "--machine-id sets container_uuid"
+is "$(run -E FOO=bar --setenv=BAZ=1 -- sh -c 'echo $FOO$BAZ')" "bar1" "--setenv passes variables"
+is "$(run -- cat /run/host/container-manager)" "boxctl" "/run/host/container-manager"
+ok "/run/host/os-release is the host's" cmp <(run -- cat /run/host/os-release) /etc/os-release
+is "$(run -- sh -c 'echo $$')" 2 "the command runs as PID 2, under our stub init as PID 1"
+ok "only the machine's processes are visible" bash -c "[[ \$(\"$BOXCTL\" run \"$tree\" -- ls /proc | grep -c '^[0-9]') -le 3 ]]"
+check "/proc/sys is read-only" run -- sh -c '! echo x > /proc/sys/kernel/hostname'
+check "/sys is read-only" run -- sh -c '! mkdir /sys/kernel/boxctl-test'
+for f in kallsyms keys timer_list; do
+        [[ -e /proc/$f ]] || continue
+        is "$(run -- sh -c "wc -c < /proc/$f")" 0 "/proc/$f is masked"
+done
+check "the private /dev has the basic nodes" run -- sh -c 'for n in null zero full random urandom tty ptmx; do [ -e /dev/$n ] || exit 1; done; [ -d /dev/pts ] && [ -d /dev/shm ]'
+check "/dev/null works" run -- sh -c 'echo x > /dev/null && [ "$(head -c 3 /dev/zero | wc -c)" = 3 ]'
+ok "the host's devices are not there" bash -c "! \"$BOXCTL\" run \"$tree\" -- ls /dev | grep -qE '^(vda|sda|loop0|kmsg|mem)\$'"
+is "$(run -- stat -f -c %t /sys/fs/cgroup)" "63677270" "/sys/fs/cgroup is cgroup2 inside (CGROUP2_SUPER_MAGIC)"
+is "$(run -- cat /proc/self/cgroup | grep '^0::')" "0::/" "the machine sees its own cgroup as the root"
+check "the machine's cgroup lists only its own processes" run -- sh -c '[ "$(wc -l < /sys/fs/cgroup/cgroup.procs)" -le 3 ]'
+out=$(run -- sh -c 'cat /proc/1/cgroup' | grep '^0::' || true)
+is "$out" "0::/" "PID 1 runs in the machine's cgroup namespace"
+
+# Capabilities.
+# What the host itself may not have (this one lacks CAP_SYS_RESOURCE), no machine gets.
+host_bnd=0x$(awk '/^CapBnd/ {print $2}' /proc/self/status)
+caps() { printf '%016x' $(($1 & host_bnd)); }
+bnd_default=$(run -- sh -c 'grep CapBnd /proc/self/status' | awk '{print $2}')
+is "$bnd_default" "$(caps 0xfdecafff)" "the bounding set is systemd-nspawn's default"
+bnd=$(run --drop-capability=sys_admin,CAP_MKNOD -- sh -c 'grep CapBnd /proc/self/status' | awk '{print $2}')
+is "$bnd" "$(caps 0xf5ccafff)" "--drop-capability removes CAP_SYS_ADMIN and CAP_MKNOD"
+bnd=$(run --capability=CAP_NET_ADMIN -- sh -c 'grep CapBnd /proc/self/status' | awk '{print $2}')
+is "$bnd" "$(caps 0xfdecbfff)" "--capability adds CAP_NET_ADMIN"
+eff=$(run -- sh -c 'grep CapEff /proc/self/status' | awk '{print $2}')
+is "$eff" "$bnd_default" "root's effective set is the bounding set (no CAP_SYS_MODULE, CAP_SYS_RAWIO, CAP_NET_ADMIN)"
+
+# Mounts: binds, tmpfs, read-only, propagation.
+src=$(test_tmpdir)
+echo "host file" >"$src/file"
+is "$(run --bind="$src:/mnt/src" -- cat /mnt/src/file)" "host file" "--bind shows a host directory"
+check "--bind is writable" run --bind="$src:/mnt/src" -- sh -c 'echo written > /mnt/src/new'
+is "$(cat "$src/new")" "written" "a write through --bind reaches the host"
+check "--bind-ro is read-only" run --bind-ro="$src:/mnt/src" -- sh -c '! echo x > /mnt/src/new2'
+check "--bind SRC:DST:ro is read-only" run --bind="$src:/mnt/src:ro" -- sh -c '! touch /mnt/src/new3'
+is "$(run --bind="$src/file:/etc/extra" -- cat /etc/extra)" "host file" "--bind of a single file"
+ok "mount points made for binds are removed afterwards" bash -c "[[ ! -e '$tree/mnt/src' && ! -e '$tree/etc/extra' ]]"
+check "--tmpfs mounts an empty tmpfs" run --tmpfs=/srv/scratch -- sh -c '[ "$(stat -f -c %t /srv/scratch)" = 1021994 ] && touch /srv/scratch/x'
+check "--read-only makes the tree read-only" run --read-only -- sh -c '! touch /etc/boxctl-test && touch /tmp/ok && touch /run/ok'
+ok "the tree did not get the file" test ! -e "$tree/etc/boxctl-test"
+
+# A mount made inside does not reach the host, nor one made on the host during the run reach in.
+host_mp=$(test_tmpdir)
+run --bind="$host_mp:/mnt/h" -- sh -c 'mount -t tmpfs none /mnt/h && touch /mnt/h/inside' || true
+ok "a mount made inside does not propagate to the host" test ! -e "$host_mp/inside"
+(sleep 0.5; mount -t tmpfs boxctl-late "$host_mp" 2>/dev/null; touch "$host_mp/late") &
+bg=$!
+out=$(run --bind="$host_mp:/mnt/h" -- sh -c 'sleep 1.5; ls /mnt/h')
+wait "$bg"
+ok "a mount made on the host during the run does not propagate in" bash -c "[[ '$out' != *late* ]]"
+umount "$host_mp"
+
+# Signals: SIGTERM to boxctl reaches the command; orphans are reaped by the stub.
+# (Not through run(): "$!" must be boxctl, not a subshell.)
+"$BOXCTL" run "$tree" -- sh -c 'trap "echo got-term; exit 3" TERM; echo ready; while :; do sleep 0.1; done' >"$_sb_state/sig" &
+pid=$!
+wait_for 5 grep -q ready "$_sb_state/sig"
+kill -TERM "$pid"
+rc=0; wait "$pid" || rc=$?
+is "$rc" 3 "SIGTERM is forwarded to the command, whose status is passed on"
+ok "the command saw SIGTERM" grep -q got-term "$_sb_state/sig"
+zombies=$(run -- sh -c '(sleep 0.1 &) ; sleep 0.5; grep -l "State:.*Z" /proc/[0-9]*/status 2>/dev/null | wc -l')
+is "$zombies" 0 "orphans are reaped by PID 1"
+
+# Locking: a second read-write machine on the same tree is refused; read-only ones share.
+run -- sh -c 'sleep 3' &
+pid=$!
+wait_for 5 test -n "$(machine_leader "$name" 2>/dev/null)"
+rc=0; err=$(run -M other -- true 2>&1) || rc=$?
+ok "a second read-write run of the tree fails" test "$rc" -ne 0
+ok "...saying the tree is busy" grep -q "busy" <<<"$err"
+diag "$err"
+rc=0; err=$("$BOXCTL" run "$(fixture_debian)" -M "$name" -- true 2>&1) || rc=$?
+ok "a second machine of the same name fails, busy" bash -c "[[ $rc -ne 0 && '$err' == *busy* ]]"
+wait "$pid"
+run --read-only -M ro1 -- sh -c 'sleep 2' &
+pid=$!
+wait_for 5 test -n "$(machine_leader ro1 2>/dev/null)"
+check "two read-only machines share a tree" run --read-only -M ro2 -- true
+wait "$pid"
+
+# SIGKILL of boxctl takes the machine with it.
+"$BOXCTL" run "$tree" -- sh -c 'sleep 60' &
+pid=$!
+wait_for 5 test -n "$(machine_leader "$name" 2>/dev/null)"
+leader=$(machine_leader "$name")
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null || true
+check "the machine dies with a SIGKILLed boxctl" wait_for 5 test ! -e "/proc/$leader"
+check "the next start cleans up the stale cgroup" run -- true
+
+leaks_check
