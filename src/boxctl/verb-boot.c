@@ -320,7 +320,11 @@ static int boot_loop(Machine *m, const Settings *s) {
                 MachineResult res = {};
                 int r;
 
+                /* Raw only while the console is forwarded, so our own lines end properly. */
+                if (s->console_mode == CONSOLE_INTERACTIVE)
+                        (void) terminal_raw_begin();
                 r = machine_run_once(m, &res, &error);
+                terminal_raw_end();
                 if (r < 0)
                         return log_error_errno(r, "%s: %m", error ?: "cannot start the machine");
 
@@ -426,10 +430,7 @@ static int start(Settings *s) {
                 if (s->console_mode == CONSOLE_INTERACTIVE && isatty(STDIN_FILENO))
                         log_info("Press Ctrl-] three times within 1s to kill the machine.");
         }
-        if (s->console_mode == CONSOLE_INTERACTIVE)
-                (void) terminal_raw_begin();
         r = boot_loop(&m, s);
-        terminal_raw_end();
 
 finish:
         mount_points_cleanup(tree.fd, &mp);

@@ -10,6 +10,11 @@
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(cap_t, cap_free)
 
+static inline void cap_free_charp(char **p) {
+        if (*p)
+                cap_free(*p);
+}
+
 static const int default_caps[] = {
         CAP_AUDIT_CONTROL, CAP_AUDIT_WRITE, CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH,
         CAP_FOWNER, CAP_FSETID, CAP_IPC_OWNER, CAP_KILL, CAP_LEASE, CAP_LINUX_IMMUTABLE,
@@ -82,7 +87,7 @@ char *caps_to_string(uint64_t mask) {
         if (!s)
                 return NULL;
         for (unsigned c = 0; c <= cap_last() && c < 64; c++) {
-                _cleanup_(cap_free) char *name = NULL;
+                _cleanup_(cap_free_charp) char *name = NULL;
 
                 if (!(mask & (UINT64_C(1) << c)))
                         continue;

@@ -175,7 +175,9 @@ static _noreturn_ void payload_main(const Machine *m, int sock) {
                 if (dup2(fd, STDIN_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
                         payload_fail(sock, errno, "cannot attach to /dev/console");
                 safe_close(fd);
-                if (ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0)
+                /* For "run", the command's own session takes the console as its
+                 * terminal (a terminal controls one session only). */
+                if (s->start_mode == START_BOOT && ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0)
                         payload_fail(sock, errno, "cannot make /dev/console the controlling terminal");
         }
         r = caps_apply_bounding(s->capabilities);

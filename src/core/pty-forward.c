@@ -46,9 +46,8 @@ int terminal_raw_begin(void) {
         if (tcgetattr(STDIN_FILENO, &saved_termios) < 0)
                 return -errno;
         raw = saved_termios;
+        /* Output too: the machine's pty already turned its "\n" into "\r\n". */
         cfmakeraw(&raw);
-        /* Keep output processing so our own messages still end lines properly. */
-        raw.c_oflag = saved_termios.c_oflag;
         if (tcsetattr(STDIN_FILENO, TCSANOW, &raw) < 0)
                 return -errno;
         termios_saved = true;

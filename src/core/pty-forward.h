@@ -21,6 +21,6 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(PtyForward *, pty_forward_free)
 /* Copies our terminal's window size to the console (on start and on SIGWINCH). */
 void pty_forward_resize(PtyForward *f);
 
-/* Puts stdin in raw mode for the whole life of boxctl, across reboots; restores it. */
+/* Puts our terminal in raw mode, and back. */
 int terminal_raw_begin(void);
 void terminal_raw_end(void);

@@ -7,7 +7,9 @@ set -euo pipefail
 . "${BOXCTL_SRCDIR:?}/tests/lib/common.sh"
 sandbox_enter "$@"
 
-tree=$(fixture_busybox)
+# Mount points made for binds change the tree's directories' times: use a copy.
+tree=$(test_tmpdir)/busybox
+cp -a "$(fixture_busybox)" "$tree"
 name=$(basename "$tree")
 run() { "$BOXCTL" run "$tree" "$@"; }
 
@@ -117,7 +119,9 @@ rc=0; err=$(run -M other -- true 2>&1) || rc=$?
 ok "a second read-write run of the tree fails" test "$rc" -ne 0
 ok "...saying the tree is busy" grep -q "busy" <<<"$err"
 diag "$err"
-rc=0; err=$("$BOXCTL" run "$(fixture_debian)" -M "$name" -- true 2>&1) || rc=$?
+other=$(test_tmpdir)/other
+cp -a "$tree" "$other"
+rc=0; err=$("$BOXCTL" run "$other" -M "$name" -- true 2>&1) || rc=$?
 ok "a second machine of the same name fails, busy" bash -c "[[ $rc -ne 0 && '$err' == *busy* ]]"
 wait "$pid"
 run --read-only -M ro1 -- sh -c 'sleep 2' &

@@ -1,0 +1,645 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck shell=bash
+#
+# Library for boxctl's integration tests. Source it from a bash TAP test:
+#
+#       #!/usr/bin/env bash
+#       set -euo pipefail
+#       . "${BOXCTL_SRCDIR:?}/tests/lib/common.sh"
+#       sandbox_enter "$@"
+#       tree=$(fixture_busybox)
+#       check "boxctl --version works" "$BOXCTL" --version
+#       leaks_check
+#
+# Environment: BOXCTL (the built binary), BOXCTL_SRCDIR (the source root),
+# BOXCTL_CGROUP_LAYOUT (hybrid, the default, or unified), BOXCTL_TEST_CACHE
+# (where fixture trees are kept).
+#
+# Call sandbox_enter before any test: it re-runs the script. A failed test
+# returns non-zero, so under `set -e` it ends the script (what follows usually
+# depends on it; clean-ups still run); append `|| true` to carry on.
+#
+# The library owns the EXIT trap: register clean-ups with cleanup_push rather
+# than with `trap ... EXIT`. At exit it runs them in reverse order, then
+# reaps whatever the test left behind (processes, mounts, cgroups, loop
+# devices) so a failing test does not leak into the host, then prints the
+# TAP plan if `plan` was not called, and exits non-zero if any test failed.
+
+if [[ -n ${_BOXCTL_COMMON_SH:-} ]]; then
+        return 0
+fi
+_BOXCTL_COMMON_SH=1
+
+BOXCTL_SRCDIR=${BOXCTL_SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+BOXCTL=${BOXCTL:-boxctl}
+export BOXCTL BOXCTL_SRCDIR
+
+GUEST_PATH=/usr/sbin:/usr/bin:/sbin:/bin
+
+# ---------------------------------------------------------------------------
+# TAP 13
+
+_tap_n=0
+_tap_failed=0
+_tap_planned=
+
+# The header goes out once, before the first line, even across the re-exec
+# of sandbox_enter (which keeps the PID).
+_tap_header() {
+        if [[ ${_BOXCTL_TAP_PID:-} != "$$" ]]; then
+                export _BOXCTL_TAP_PID=$$
+                echo "TAP version 13"
+        fi
+}
+
+plan() {
+        _tap_header
+        _tap_planned=$1
+        echo "1..$1"
+}
+
+diag() {
+        local line
+        _tap_header
+        # Each line of each argument becomes a comment, so multi-line output
+        # cannot break the TAP stream.
+        while IFS= read -r line; do
+                echo "# $line"
+        done <<<"$*"
+}
+
+pass() {
+        _tap_header
+        _tap_n=$((_tap_n + 1))
+        echo "ok $_tap_n - $*"
+}
+
+fail() {
+        _tap_header
+        _tap_n=$((_tap_n + 1))
+        _tap_failed=$((_tap_failed + 1))
+        echo "not ok $_tap_n - $*"
+        return 1
+}
+
+skip() {
+        local desc=$1
+        shift
+        _tap_header
+        _tap_n=$((_tap_n + 1))
+        echo "ok $_tap_n - $desc # SKIP ${*:-}"
+}
+
+# skip_all REASON: the whole script does not apply here.
+skip_all() {
+        _tap_header
+        _tap_planned=0
+        echo "1..0 # SKIP $*"
+        exit 0
+}
+
+bail_out() {
+        _tap_header
+        echo "Bail out! $*"
+        _tap_failed=$((_tap_failed + 1))
+        exit 1
+}
+
+# ok DESC CONDITION...: runs CONDITION (e.g. `[[ $x == y ]]` via test) and
+# records whether it succeeded. Its output is not captured.
+ok() {
+        local desc=$1
+        shift
+        if "$@"; then
+                pass "$desc"
+        else
+                fail "$desc"
+        fi
+}
+
+# is GOT EXPECTED DESC: string equality, showing both when they differ.
+is() {
+        if [[ $1 == "$2" ]]; then
+                pass "$3"
+        else
+                fail "$3" || true
+                diag "got:      '$1'"
+                diag "expected: '$2'"
+                return 1
+        fi
+}
+
+# check DESC CMD...: runs CMD in the current shell (so a function can set
+# variables), records success, and shows its output as diagnostics if it
+# failed. Returns CMD's status, so `check ... || return` works.
+check() {
+        local desc=$1 out rc=0
+        shift
+        out=$(mktemp "${_sb_state:-${TMPDIR:-/tmp}}/check.XXXXXX")
+        "$@" >"$out" 2>&1 || rc=$?
+        if ((rc == 0)); then
+                pass "$desc"
+        else
+                fail "$desc" || true
+                diag "command: $(printf '%q ' "$@")"
+                diag "exit status: $rc"
+                [[ -s $out ]] && diag "$(cat "$out")"
+        fi
+        rm -f "$out"
+        return "$rc"
+}
+
+# check_fails DESC CMD...: as check, but CMD must fail.
+check_fails() {
+        local desc=$1 out rc=0
+        shift
+        out=$(mktemp "${_sb_state:-${TMPDIR:-/tmp}}/check.XXXXXX")
+        "$@" >"$out" 2>&1 || rc=$?
+        if ((rc != 0)); then
+                pass "$desc"
+        else
+                fail "$desc" || true
+                diag "command succeeded but should have failed: $(printf '%q ' "$@")"
+                [[ -s $out ]] && diag "$(cat "$out")"
+        fi
+        rm -f "$out"
+        ((rc != 0))
+}
+
+# ---------------------------------------------------------------------------
+# Clean-ups
+
+_cleanups=()
+
+# cleanup_push CMD [ARGS...]: run CMD at exit, after everything pushed later.
+cleanup_push() {
+        _cleanups+=("$(printf '%q ' "$@")")
+}
+
+# cleanup_pop: drop the last clean-up without running it.
+cleanup_pop() {
+        unset '_cleanups[-1]'
+}
+
+_run_cleanups() {
+        local i
+        for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do
+                eval "${_cleanups[i]}" >&2 || diag "clean-up failed: ${_cleanups[i]}"
+        done
+        _cleanups=()
+}
+
+_on_exit() {
+        local rc=$?
+        set +e
+        trap - EXIT
+        _run_cleanups
+        if [[ -n ${_sb_state:-} ]]; then
+                _sandbox_reap
+        fi
+        if ((rc != 0 && _tap_failed == 0)); then
+                fail "${0##*/} exited with status $rc"
+        fi
+        _tap_header
+        if [[ -z $_tap_planned ]]; then
+                echo "1..$_tap_n"
+        elif ((_tap_planned != _tap_n)); then
+                diag "planned $_tap_planned tests but ran $_tap_n"
+                _tap_failed=$((_tap_failed + 1))
+        fi
+        if [[ -n ${_sb_state:-} ]]; then
+                rm -rf --one-file-system "$_sb_tmp" || diag "could not remove $_sb_tmp"
+                rm -rf "$_sb_state"
+        fi
+        ((_tap_failed == 0)) || exit 1
+        exit 0
+}
+
+trap _on_exit EXIT
+# meson sends SIGTERM on timeout; exit through the EXIT trap so clean-ups run.
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------------------
+# Small helpers
+
+# wait_for TIMEOUT_SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
+wait_for() {
+        local s=${1%%.*} f=0 deadline now
+        [[ $1 == *.* ]] && f=${1#*.}
+        f=${f}000000
+        shift
+        deadline=$(_now_us)
+        deadline=$((deadline + 10#${s:-0} * 1000000 + 10#${f:0:6}))
+        while :; do
+                "$@" && return 0
+                now=$(_now_us)
+                ((now < deadline)) || return 1
+                sleep 0.1
+        done
+}
+
+_now_us() {
+        local t=${EPOCHREALTIME/./}
+        echo "$((10#$t))"
+}
+
+# test_tmpdir: a fresh directory, removed at exit with all the others. It
+# lives on disk, not in the sandbox's /run, so trees and images fit. (Made
+# under one directory that sandbox_enter created, because `d=$(test_tmpdir)`
+# runs in a subshell, where a cleanup_push would be lost.)
+test_tmpdir() {
+        [[ -n ${_sb_tmp:-} ]] || {
+                echo "test_tmpdir: call sandbox_enter first" >&2
+                return 1
+        }
+        mktemp -d "$_sb_tmp/XXXXXX"
+}
+
+# tree_snapshot DIR: every path's type, mode, owner, size, mtime (ns) and
+# link target, sorted, to compare a tree before and after a command.
+tree_snapshot() {
+        find "$1" -printf '%P\t%y\t%#m\t%U:%G\t%s\t%T@\t%l\n' | LC_ALL=C sort
+}
+
+# cgroup2_root: the mount point of the cgroup2 hierarchy.
+cgroup2_root() {
+        local d
+        for d in /sys/fs/cgroup /sys/fs/cgroup/unified; do
+                if [[ $(stat -f -c %T "$d" 2>/dev/null) == cgroup2fs ]]; then
+                        echo "$d"
+                        return 0
+                fi
+        done
+        echo "cgroup2_root: no cgroup2 hierarchy mounted" >&2
+        return 1
+}
+
+# cgroup_remove DIR...: remove cgroup directories and everything below them,
+# deepest first. A cgroup goes offline asynchronously after rmdir(2), and
+# until then its parent's rmdir fails with EBUSY, so each rmdir is retried.
+cgroup_remove() {
+        local d
+        while read -r d; do
+                wait_for 5 rmdir "$d" 2>/dev/null || {
+                        echo "cgroup_remove: cannot remove $d: $(rmdir "$d" 2>&1)" >&2
+                        echo "  processes: $(tr '\n' ' ' <"$d/cgroup.procs" 2>/dev/null)" >&2
+                        echo "  $(tr '\n' ' ' <"$d/cgroup.events" 2>/dev/null)" >&2
+                        echo "  $(tr '\n' ' ' <"$d/cgroup.stat" 2>/dev/null)" >&2
+                        return 1
+                }
+        done < <(find "$@" -depth -type d)
+}
+
+# machine_scope_dirs NAME: the scope directory of machine NAME, with the
+# name as given and as systemd escapes it ('-' becomes \x2d).
+machine_scope_dirs() {
+        local root esc
+        root=$(cgroup2_root) || return
+        esc=${1//-/\\x2d}
+        local d
+        for d in "$root/machine.slice/machine-$1.scope" "$root/machine.slice/machine-$esc.scope"; do
+                if [[ -d $d ]]; then
+                        echo "$d"
+                fi
+        done | sort -u
+}
+
+# machine_leader NAME: host PID of the machine's PID 1, the process in its
+# scope (at any depth) whose innermost PID is 1. When PID namespaces nest
+# inside the machine, the shallowest such process is the leader.
+machine_leader() {
+        local scope procs pid line nspid best='' best_depth=999
+        for scope in $(machine_scope_dirs "$1"); do
+                while IFS= read -r procs; do
+                        while read -r pid; do
+                                line=$(grep -s '^NSpid:' "/proc/$pid/status") || continue
+                                read -r -a nspid <<<"${line#NSpid:}"
+                                if [[ ${nspid[-1]} == 1 ]] && ((${#nspid[@]} < best_depth)); then
+                                        best=$pid
+                                        best_depth=${#nspid[@]}
+                                fi
+                        done < <(cat -- "$procs" 2>/dev/null || true) # a cgroup may vanish meanwhile
+                done < <(find "$scope" -name cgroup.procs)
+        done
+        [[ -n $best ]] || return 1
+        echo "$best"
+}
+
+# guest_exec NAME CMD...: run CMD inside machine NAME, in all its namespaces
+# and its root, with a clean environment. The net namespace is entered too
+# (it is ours when the machine shares it); the user namespace only when the
+# machine has its own, as setns() into one's own user namespace fails.
+guest_exec() {
+        local leader
+        leader=$(machine_leader "$1") || {
+                echo "guest_exec: machine $1 has no leader" >&2
+                return 1
+        }
+        shift
+        local ns=(--mount --uts --ipc --net --pid --cgroup)
+        if [[ ! /proc/$leader/ns/user -ef /proc/self/ns/user ]]; then
+                ns+=(--user)
+        fi
+        env -i PATH="$GUEST_PATH" TERM=dumb \
+                nsenter --target "$leader" "${ns[@]}" --root --wd -- "$@"
+}
+
+# ---------------------------------------------------------------------------
+# Fixtures
+
+_fixture() {
+        local script=$BOXCTL_SRCDIR/tests/fixtures/$1
+        # Inside the sandbox the network is gone; a fixture that is not
+        # cached yet is built in the host's network namespace, which
+        # sandbox_enter kept open for this.
+        if [[ -n ${BOXCTL_HOST_NETNS_FD:-} && -e /proc/self/fd/$BOXCTL_HOST_NETNS_FD ]]; then
+                nsenter --net="/proc/self/fd/$BOXCTL_HOST_NETNS_FD" -- "$script"
+        else
+                "$script"
+        fi
+}
+
+fixture_debian() { _fixture make-debian-tree.sh; }
+fixture_busybox() { _fixture make-busybox-tree.sh; }
+
+# ---------------------------------------------------------------------------
+# Sandbox
+
+# sandbox_enter "$@": re-run the calling script in a private mount and
+# network namespace (once), with a tmpfs on /run and lo up; with
+# BOXCTL_CGROUP_LAYOUT=unified, with cgroup2 on /sys/fs/cgroup. Then take
+# the baseline the leak checks compare against.
+#
+# Integration tests change host-global state (cgroups, loop devices) that
+# one test's leak check cannot tell apart from another's, so sandboxes take
+# a lock and run one at a time.
+sandbox_enter() {
+        local here
+        here=$(readlink /proc/self/ns/mnt)
+
+        if [[ -n ${BOXCTL_SANDBOX_MNTNS:-} && $BOXCTL_SANDBOX_MNTNS == "$here" ]]; then
+                return 0        # already set up, in this very namespace
+        fi
+
+        if [[ -z ${BOXCTL_SANDBOX_FROM:-} || $BOXCTL_SANDBOX_FROM == "$here" ]]; then
+                ((EUID == 0)) || skip_all "integration tests need root"
+                local lock cache=${BOXCTL_TEST_CACHE:-/var/cache/boxctl-tests}
+                mkdir -p "$cache"
+                exec {lock}>"$cache/integration.lock"
+                if ! flock -n "$lock"; then
+                        diag "waiting for another boxctl integration test (or a process it leaked) to release $cache/integration.lock"
+                        flock -w "${BOXCTL_TEST_LOCK_TIMEOUT:-600}" "$lock" ||
+                                bail_out "timed out waiting for $cache/integration.lock"
+                fi
+                exec {BOXCTL_HOST_NETNS_FD}</proc/self/ns/net
+                export BOXCTL_HOST_NETNS_FD BOXCTL_SANDBOX_FROM=$here
+                shopt -s execfail
+                # shellcheck disable=SC2093 # execfail: we go on if it fails
+                exec unshare --mount --net --propagation private -- "$BASH" "$0" "$@"
+                bail_out "cannot run unshare(1)"
+        fi
+
+        # First run inside the new namespaces.
+        unset BOXCTL_SANDBOX_FROM
+        export BOXCTL_SANDBOX_MNTNS=$here
+
+        mount -t tmpfs -o mode=0755,nosuid,nodev boxctl-test-run /run ||
+                bail_out "cannot mount a tmpfs on /run"
+        ip link set lo up || bail_out "cannot bring lo up"
+
+        case ${BOXCTL_CGROUP_LAYOUT:=hybrid} in
+        hybrid) ;;
+        unified)
+                # A bind mount of the existing cgroup2 mount, not a new
+                # mount: every mount(2) of cgroup2 from the init cgroup
+                # namespace applies its options (nsdelegate,
+                # memory_recursiveprot, ...) to the one, host-wide hierarchy,
+                # so a new mount here would change the host's settings.
+                if [[ $(stat -f -c %T /sys/fs/cgroup) != cgroup2fs ]]; then
+                        local v2
+                        v2=$(awk '$(NF - 2) == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+                        [[ -n $v2 ]] || bail_out "no cgroup2 mount to bind to /sys/fs/cgroup"
+                        mount --bind "$v2" /sys/fs/cgroup ||
+                                bail_out "cannot bind $v2 to /sys/fs/cgroup"
+                fi
+                ;;
+        *) bail_out "BOXCTL_CGROUP_LAYOUT must be hybrid or unified, not '$BOXCTL_CGROUP_LAYOUT'" ;;
+        esac
+        export BOXCTL_CGROUP_LAYOUT
+
+        _sb_boxctl=$(command -v "$BOXCTL" || true)
+        _sb_state=$(mktemp -d /run/.boxctl-test.XXXXXX)
+        _sb_tmp=$(mktemp -d "${TMPDIR:-/var/tmp}/boxctl-test.XXXXXX")
+        _leaks_snapshot "$_sb_state/base"
+        diag "sandbox: mount+net namespaces, cgroup layout $BOXCTL_CGROUP_LAYOUT, cgroup2 at $(cgroup2_root)"
+}
+
+# ---------------------------------------------------------------------------
+# Leak checks
+
+# Whatever tests may leave behind, one file per kind, each sorted so that
+# comm(1) can compare them.
+_leaks_snapshot() {
+        local d=$1 f root
+        mkdir -p "$d"
+
+        # id, mount point, type, source: the id tells a new mount from an old
+        # one on the same place, the rest makes a reused id harmless.
+        awk '{ for (i = 7; $i != "-"; i++) ; print $1, $5, $(i + 1), $(i + 2) }' \
+                /proc/self/mountinfo | LC_ALL=C sort >"$d/mounts"
+
+        for f in /sys/block/loop*/loop/backing_file; do
+                [[ -e $f ]] || continue
+                f=${f#/sys/block/}
+                echo "${f%%/*} $(<"/sys/block/$f")"
+        done | LC_ALL=C sort >"$d/loops"
+
+        ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | LC_ALL=C sort >"$d/links"
+
+        # Callers run under `set -euo pipefail`: a hierarchy that is hidden
+        # (unified layout) or a cgroup that goes away mid-walk must not end
+        # the test.
+
+        root=$(cgroup2_root)
+        {
+                find "$root" -mindepth 1 -type d || true
+                # Hybrid: named and v1 hierarchies are shared with the rest
+                # of the host, which makes cgroups there all the time; only
+                # ours (machine scopes, boxctl's own) are of interest.
+                awk '$(NF - 2) == "cgroup" { print $5 }' /proc/self/mountinfo |
+                        while read -r f; do
+                                find "$f" -mindepth 1 -type d \( -name 'machine*' -o -name '*boxctl*' \) || true
+                        done
+        } 2>/dev/null | LC_ALL=C sort >"$d/cgroups" || true
+
+        # Not in a pipeline: the other side would be one more child of ours.
+        _leaks_procs >"$d/procs.unsorted"
+        LC_ALL=C sort "$d/procs.unsorted" >"$d/procs"
+        rm -f "$d/procs.unsorted"
+}
+
+# Processes that belong to this test: in our mount or network namespace,
+# descended from this script, or running the boxctl under test (a supervisor
+# may daemonize into namespaces of its own), less this script and whatever is
+# running this function. Runs without forking, so it does not see itself.
+_leaks_procs() {
+        local f pid line rest ppid me=$BASHPID
+        local -A parent=() skip=()
+        for f in /proc/[0-9]*/stat; do
+                { read -r line <"$f"; } 2>/dev/null || continue
+                pid=${f#/proc/}
+                pid=${pid%/stat}
+                rest=${line##*) }
+                rest=${rest#* }
+                parent[$pid]=${rest%% *}
+        done
+
+        # This shell and its ancestors up to the test script.
+        pid=$me
+        while [[ -n $pid && $pid != 0 ]]; do
+                skip[$pid]=1
+                [[ $pid == "$$" ]] && break
+                pid=${parent[$pid]:-}
+        done
+        skip[$$]=1
+
+        for pid in "${!parent[@]}"; do
+                [[ -z ${skip[$pid]:-} ]] || continue
+                if [[ /proc/$pid/ns/mnt -ef /proc/$$/ns/mnt || /proc/$pid/ns/net -ef /proc/$$/ns/net ]] ||
+                        [[ -n ${_sb_boxctl:-} && /proc/$pid/exe -ef $_sb_boxctl ]]; then
+                        echo "$pid"
+                        continue
+                fi
+                ppid=$pid
+                while [[ -n $ppid && $ppid != 0 && $ppid != 1 ]]; do
+                        if [[ $ppid == "$$" ]]; then
+                                echo "$pid"
+                                break
+                        fi
+                        ppid=${parent[$ppid]:-}
+                done
+        done
+}
+
+_proc_desc() {
+        local cmd
+        cmd=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null) || cmd=
+        echo "$1 ${cmd:-[$(cat "/proc/$1/comm" 2>/dev/null)]}"
+}
+
+# leaks_find: print what this test left behind compared with the baseline
+# taken by sandbox_enter; fail if anything.
+leaks_find() {
+        [[ -n ${_sb_state:-} ]] || {
+                echo "leaks_find: call sandbox_enter first"
+                return 2
+        }
+        local now=$_sb_state/now base=$_sb_state/base found=0 l pid
+        rm -rf "$now"
+        _leaks_snapshot "$now"
+
+        while read -r l; do
+                echo "mount left: $l"
+                found=1
+        done < <(LC_ALL=C comm -13 "$base/mounts" "$now/mounts")
+        while read -r l; do
+                echo "mount gone: $l"
+                found=1
+        done < <(LC_ALL=C comm -23 "$base/mounts" "$now/mounts")
+        while read -r l; do
+                echo "loop device left: $l"
+                found=1
+        done < <(LC_ALL=C comm -13 "$base/loops" "$now/loops")
+        while read -r l; do
+                echo "network link left: $l"
+                found=1
+        done < <(LC_ALL=C comm -13 "$base/links" "$now/links")
+        while read -r l; do
+                echo "cgroup left: $l"
+                found=1
+        done < <(LC_ALL=C comm -13 "$base/cgroups" "$now/cgroups")
+
+        if [[ -d /run/boxctl ]]; then
+                while read -r l; do
+                        echo "runtime file left: $l"
+                        found=1
+                done < <(find /run/boxctl -mindepth 1 ! -type d)
+        fi
+
+        while read -r pid; do
+                [[ -d /proc/$pid ]] || continue
+                echo "process left: $(_proc_desc "$pid")"
+                found=1
+        done < <(LC_ALL=C comm -13 "$base/procs" "$now/procs")
+        # Processes in cgroups we made, e.g. a machine with its own mount
+        # and network namespaces whose supervisor is gone.
+        while read -r l; do
+                [[ -f $l/cgroup.procs ]] || continue
+                while read -r pid; do
+                        echo "process left in ${l#"$(cgroup2_root)"/}: $(_proc_desc "$pid")"
+                        found=1
+                done <"$l/cgroup.procs"
+        done < <(LC_ALL=C comm -13 "$base/cgroups" "$now/cgroups")
+
+        ((found == 0))
+}
+
+# leaks_check [DESC]: a TAP test that nothing leaked.
+leaks_check() {
+        check "${1:-nothing leaked}" leaks_find
+}
+
+# At exit: take away whatever the test left, so that one failing test does
+# not break the ones after it or the host. Order matters: processes hold
+# mounts and cgroups, mounts hold loop devices.
+_sandbox_reap() {
+        local now=$_sb_state/reap base=$_sb_state/base l pid mp reaped=() stuck=()
+        rm -rf "$now"
+        _leaks_snapshot "$now"
+
+        while read -r l; do
+                # cgroupfs files have size 0: read, do not test -s.
+                [[ -n $(cat "$l/cgroup.procs" 2>/dev/null) ]] || continue
+                reaped+=("processes in $l")
+                [[ -f $l/cgroup.kill ]] && echo 1 >"$l/cgroup.kill" 2>/dev/null
+                while read -r pid; do
+                        kill -KILL "$pid" 2>/dev/null
+                done <"$l/cgroup.procs" 2>/dev/null
+        done < <(LC_ALL=C comm -13 "$base/cgroups" "$now/cgroups")
+        while read -r pid; do
+                kill -KILL "$pid" 2>/dev/null && reaped+=("process $pid")
+        done < <(LC_ALL=C comm -13 "$base/procs" "$now/procs")
+
+        # Newest mounts first, so that nested ones go before their parents.
+        while read -r _ mp _; do
+                # mountinfo escapes space, tab, newline and backslash as \NNN.
+                mp=$(printf '%b' "${mp//\\/\\0}")
+                umount -l "$mp" 2>/dev/null && reaped+=("mount $mp")
+        done < <(LC_ALL=C comm -13 "$base/mounts" "$now/mounts" | sort -k1,1nr)
+
+        while read -r l _; do
+                losetup -d "/dev/$l" 2>/dev/null && reaped+=("loop $l")
+        done < <(LC_ALL=C comm -13 "$base/loops" "$now/loops")
+
+        while read -r l; do
+                ip link del "$l" 2>/dev/null && reaped+=("link $l")
+        done < <(LC_ALL=C comm -13 "$base/links" "$now/links")
+
+        # A killed process leaves its cgroup a moment later, and a removed
+        # child blocks its parent's rmdir until it is offline; deepest first.
+        while read -r l; do
+                if wait_for 5 rmdir "$l" 2>/dev/null; then
+                        reaped+=("cgroup $l")
+                else
+                        stuck+=("cgroup $l ($(rmdir "$l" 2>&1 | sed 's/.*: //'); processes: $(tr '\n' ' ' <"$l/cgroup.procs" 2>/dev/null))")
+                fi
+        done < <(LC_ALL=C comm -13 "$base/cgroups" "$now/cgroups" | LC_ALL=C sort -r)
+
+        if ((${#reaped[@]} > 0)); then
+                diag "cleaned up after the test: ${reaped[*]}"
+        fi
+        if ((${#stuck[@]} > 0)); then
+                diag "could not clean up after the test: ${stuck[*]}"
+        fi
+}

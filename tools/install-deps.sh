@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Install everything needed to build boxctl, run its tests and its benchmarks
+# on Debian 12 (bookworm). Idempotent: when every package is already
+# installed it does not touch apt at all, so a rerun is fast and works offline.
+
+set -euo pipefail
+
+packages=(
+        # build
+        gcc libc6-dev clang meson ninja-build pkg-config
+        libsystemd-dev libmount-dev libblkid-dev libcap-dev libmnl-dev libseccomp-dev
+        # test fixtures and the sandbox the integration tests run in
+        mmdebstrap busybox-static util-linux mount procps uidmap iproute2 dbus
+        # image back ends: make and inspect file systems and partition tables
+        e2fsprogs squashfs-tools btrfs-progs xfsprogs erofs-utils fdisk
+        # reference implementations compared against, and benchmarks
+        systemd-container crun hyperfine nftables
+        # shell completions and test helpers
+        bash-completion zsh python3 jq
+)
+
+missing=()
+for p in "${packages[@]}"; do
+        status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+        [[ $status == installed ]] || missing+=("$p")
+done
+
+if (( ${#missing[@]} == 0 )); then
+        echo "install-deps: all ${#packages[@]} packages already installed"
+        exit 0
+fi
+
+if (( EUID != 0 )); then
+        echo "install-deps: missing packages (${missing[*]}) and not root; rerun as root" >&2
+        exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends "${missing[@]}"
