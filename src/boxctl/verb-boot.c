@@ -34,7 +34,7 @@ static void help(StartMode mode) {
         printf("  -M --machine=NAME --name=NAME\n"
                "                           Machine name (default: the directory's name)\n"
                "     --hostname=NAME       Hostname inside (default: the machine name)\n"
-               "     --machine-id=ID       Machine id (32 hex digits) when the tree has none\n"
+               "     --machine-id=ID       Machine id (32 hex digits), shown over the tree's own\n"
                "     --console=MODE        interactive, read-only, passive or pipe\n"
                "     --bind=SRC[:DST[:ro]] Bind-mount a host path into the machine\n"
                "     --bind-ro=SRC[:DST]   The same, read-only\n"
