@@ -72,4 +72,22 @@ finish
 ok "a stuck init is killed after the kill timeout, exit non-zero ($rc)" test "$rc" -ne 0
 ok "...saying why" grep -q "did not power off within the kill timeout" "$console"
 
+# On a terminal the console is interactive: Ctrl-] three times within a
+# second kills the machine.
+drive() { python3 "$BOXCTL_SRCDIR/tests/lib/pty-drive.py" --log "$console" "$@"; }
+rc=0
+drive timeout:20 expect:boxctl-busybox-sysinit sleep:0.3 'send:\x1d\x1d\x1d' -- "$BOXCTL" boot "$tree" -M bb6 || rc=$?
+is "$rc" 137 "Ctrl-] three times kills the machine (137)"
+ok "...and says so" grep -q "killed (Ctrl-] pressed three times)" "$console"
+rc=0
+drive timeout:20 expect:boxctl-busybox-sysinit 'send:\x1d' sleep:1.2 'send:\x1d\x1d' sleep:1 -- \
+        "$BOXCTL" boot "$tree" -M bb7 --kill-timeout=5 &
+drv=$!
+check "three Ctrl-] spread over more than a second do not kill it" wait_for 10 guest_exec bb7 pidof sleep
+sleep 2
+check "...it is still running" guest_exec bb7 pidof sleep
+guest_exec bb7 poweroff
+wait "$drv" || rc=$?
+is "$rc" 0 "...and it powers off normally"
+
 leaks_check

@@ -140,4 +140,15 @@ wait "$pid" 2>/dev/null || true
 check "the machine dies with a SIGKILLed boxctl" wait_for 5 test ! -e "/proc/$leader"
 check "the next start cleans up the stale cgroup" run -- true
 
+# On a terminal: the command gets the console as its controlling terminal
+# (job control works), in the terminal's size, and follows a resize.
+rc=0
+python3 "$BOXCTL_SRCDIR/tests/lib/pty-drive.py" --log "$_sb_state/pty" timeout:20 winsize:40x100 \
+        'expect:# ' 'send:stty size; tty; sleep 30 & jobs\r' 'expect:40 100' 'expect:/dev/console' \
+        'expect:Running' 'winsize:30x90' 'send:stty size\r' 'expect:30 90' 'send:exit 4\r' \
+        -- "$BOXCTL" run "$tree" -- sh || rc=$?
+is "$rc" 4 "an interactive shell on the console: size, resize, job control, exit status"
+ok "...without 'job control turned off'" bash -c "! grep -q 'job control turned off' '$_sb_state/pty'"
+ok "...with line endings translated once (no \\r\\r)" bash -c "! grep -q \$'\\r\\r' '$_sb_state/pty'"
+
 leaks_check
