@@ -37,7 +37,8 @@ setup() {
 
 fixtures() {
         tests/fixtures/make-busybox-tree.sh &&
-                tests/fixtures/make-debian-tree.sh
+                tests/fixtures/make-debian-tree.sh &&
+                tests/fixtures/make-sysvinit-tree.sh
 }
 
 # testlog.json holds one JSON object a line, one line a test.
