@@ -64,8 +64,8 @@ if ((quick)); then
         run_rounds=2 run_runs=5 run_warmup=1
         rss_runs=1
 else
-        boot_rounds=8 boot_runs=6 boot_warmup=1
-        run_rounds=10 run_runs=20 run_warmup=2
+        boot_rounds=10 boot_runs=8 boot_warmup=1
+        run_rounds=10 run_runs=30 run_warmup=2
         rss_runs=3
 fi
 
@@ -203,13 +203,16 @@ for d in "$cg2" $cgsd; do
         bench_cgroups+=("$d/${scratch##*/}")
 done
 
+# In the background and waited for, so that a signal to the script runs its
+# trap at once rather than after the command (a whole hyperfine round).
 in_bench_cgroup() {
         (
                 for d in "${bench_cgroups[@]}"; do
                         echo "$BASHPID" >"$d/cgroup.procs"
                 done
                 exec "$@"
-        )
+        ) &
+        wait "$!"
 }
 
 # ---------------------------------------------------------------------------

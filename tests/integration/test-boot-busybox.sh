@@ -72,6 +72,23 @@ finish
 ok "a stuck init is killed after the kill timeout, exit non-zero ($rc)" test "$rc" -ne 0
 ok "...saying why" grep -q "did not power off within the kill timeout" "$console"
 
+# Console modes without a terminal: read-only (the default) shows the
+# console, passive shows nothing, pipe gives init our stdout directly.
+fake=$(test_tmpdir)/fake-init
+cp -a "$tree" "$fake"
+rm "$fake/sbin/init"
+printf '#!/bin/sh\necho "init-args:$*"\n[ -t 1 ] && echo on-a-tty || echo not-a-tty\nexit 3\n' >"$fake/sbin/init"
+chmod +x "$fake/sbin/init"
+rc=0; out=$("$BOXCTL" boot "$fake" -M fake -- one "two words" 2>/dev/null) || rc=$?
+is "$rc" 3 "an init's failure exit status is passed on"
+ok "INIT-ARGS reach init" grep -q "init-args:one two words" <<<"$out"
+ok "read-only console (the default off a terminal): init's output shown, on a pty" grep -q "on-a-tty" <<<"$out"
+out=$("$BOXCTL" boot "$fake" -M fake --console=passive 2>/dev/null) || true
+is "$out" "" "passive console: nothing shown"
+out=$("$BOXCTL" boot "$fake" -M fake --console=pipe 2>/dev/null) || true
+ok "pipe console: init writes to our stdout directly, not a tty" grep -q "not-a-tty" <<<"$out"
+ok "boxctl reports the status" grep -q "init exited with status 3" <<<"$("$BOXCTL" boot "$fake" -M fake 2>&1 >/dev/null || true)"
+
 # On a terminal the console is interactive: Ctrl-] three times within a
 # second kills the machine.
 drive() { python3 "$BOXCTL_SRCDIR/tests/lib/pty-drive.py" --log "$console" "$@"; }
