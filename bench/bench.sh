@@ -488,8 +488,8 @@ nspawn_version=$(systemd-nspawn --version | head -n 1)
 crun_version=$(crun --version | head -n 1)
 boxctl_version=$("$BOXCTL" --version | head -n 1)
 boxctl_rev=$(git -C "$srcdir" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [[ -n $(git -C "$srcdir" status --porcelain -- src 2>/dev/null) ]]; then
-        boxctl_rev+=" (src/ modified)"
+if ! git -C "$srcdir" diff --quiet HEAD -- src 2>/dev/null; then
+        boxctl_rev+=" + uncommitted changes in src/"
 fi
 cmdline=bench/bench.sh
 if ((quick)); then cmdline+=" --quick"; fi
@@ -500,6 +500,7 @@ import glob, json, os, statistics, sys
 
 scratch, elapsed, failed = sys.argv[1], int(sys.argv[2]), sys.argv[3].split()
 
+print("<!-- SPDX-License-Identifier: LGPL-2.1-or-later -->")
 print("# boxctl benchmark")
 print()
 print("Reproduce with \`$cmdline\` (as root, from the source tree).")
