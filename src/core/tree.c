@@ -53,11 +53,15 @@ static int tree_read_file(int tree_fd, const char *path, size_t max, char **ret)
         return r < 0 ? r : 0;
 }
 
-static int find_os_release(Tree *t) {
+int tree_read_os_release(int tree_fd, char **ret) {
         for (const char *const *p = tree_os_release_candidates; *p; p++)
-                if (tree_read_file(t->fd, *p, 64 * 1024, &t->os_release) >= 0)
+                if (tree_read_file(tree_fd, *p, 64 * 1024, ret) >= 0)
                         return 0;
         return -EBADE;
+}
+
+static int find_os_release(Tree *t) {
+        return tree_read_os_release(t->fd, &t->os_release);
 }
 
 static int find_init(Tree *t) {

@@ -27,6 +27,8 @@ int tree_open(const char *path, bool want_init, Tree *ret);
 void tree_done(Tree *t);
 
 int tree_resolve(int tree_fd, const char *path, int flags, int *ret_fd);
+/* os-release of the tree at TREE_FD (a running machine's: /proc/PID/root); -EBADE if none. */
+int tree_read_os_release(int tree_fd, char **ret);
 
 extern const char *const tree_init_candidates[];
 extern const char *const tree_os_release_candidates[];

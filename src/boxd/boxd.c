@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* boxd: the machine registry on the system bus, speaking systemd-machined's
+ * org.freedesktop.machine1 API for hosts where machined does not run. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "lock.h"
+#include "log.h"
+#include "registry-bus.h"
+#include "registry.h"
+
+
+static void help(void) {
+        printf("Usage: boxd [--help] [--version]\n\n"
+               "The boxctl machine registry: serves org.freedesktop.machine1 on the system bus\n"
+               "(or the bus DBUS_SYSTEM_BUS_ADDRESS names). Its state lives in %s/machines,\n"
+               "so a restarted boxd knows the machines that still run.\n", BOXCTL_RUNTIME_DIR);
+}
+
+static int parse_argv(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'V' },
+                {},
+        };
+        int c;
+
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case 'V':
+                        printf("boxd %s\n", PACKAGE_VERSION);
+                        return 0;
+                default:
+                        return log_error_errno(EINVAL, "unknown option '%s'; try 'boxd --help'", argv[optind - 1]);
+                }
+        if (optind < argc)
+                return log_error_errno(EINVAL, "unexpected argument '%s'; try 'boxd --help'", argv[optind]);
+        return 1;
+}
+
+static void on_leader_gone(Registry *r, RegMachine *m, void *userdata) {
+        log_info("Machine %s ended (leader %d exited).", m->name, (int) m->leader);
+        registry_bus_emit_removed(userdata, m);
+}
+
+static int run(void) {
+        _cleanup_(sd_event_unrefp) sd_event *event = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(registry_freep) Registry *reg = NULL;
+        _cleanup_free_ char *state = NULL;
+        size_t adopted = 0, dropped = 0;
+        sigset_t mask;
+        int r;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return log_error_errno(errno, "cannot block signals: %m");
+
+        r = sd_event_default(&event);
+        if (r < 0)
+                return log_error_errno(r, "cannot make an event loop: %m");
+        (void) sd_event_add_signal(event, NULL, SIGTERM, NULL, NULL);
+        (void) sd_event_add_signal(event, NULL, SIGINT, NULL, NULL);
+
+        r = sd_bus_open_system(&bus);
+        if (r < 0)
+                return log_error_errno(r, "cannot connect to the system bus: %m");
+
+        r = runtime_dir_make("machines", &state);
+        if (r < 0)
+                return log_error_errno(r, "cannot make the state directory: %m");
+        r = registry_new(event, state, on_leader_gone, bus, &reg);
+        if (r < 0)
+                return log_error_errno(r, "cannot set up the registry in %s: %m", state);
+        r = registry_load(reg, &adopted, &dropped);
+        if (r < 0)
+                return log_error_errno(r, "cannot read %s: %m", state);
+
+        r = registry_bus_register(bus, reg);
+        if (r < 0)
+                return log_error_errno(r, "cannot put the machine1 API on the bus: %m");
+        r = sd_bus_request_name(bus, MACHINE1_BUS_NAME, 0);
+        if (r == -EEXIST)
+                return log_error_errno(r, "%s is already owned on the system bus: is systemd-machined (or another boxd) running?",
+                                       MACHINE1_BUS_NAME);
+        if (r < 0)
+                return log_error_errno(r, "cannot own %s on the system bus: %m", MACHINE1_BUS_NAME);
+        r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_error_errno(r, "cannot attach the bus to the event loop: %m");
+
+        log_info("Serving %s; %zu machines adopted, %zu gone since the last run dropped.",
+                 MACHINE1_BUS_NAME, adopted, dropped);
+        (void) sd_notify(false, "READY=1\nSTATUS=Serving org.freedesktop.machine1");
+
+        r = sd_event_loop(event);
+        if (r < 0)
+                return log_error_errno(r, "event loop failed: %m");
+        (void) sd_notify(false, "STOPPING=1");
+        return 0;
+}
+
+int main(int argc, char *argv[]) {
+        int r;
+
+        log_set_program("boxd");
+        log_parse_environment();
+        r = parse_argv(argc, argv);
+        if (r <= 0)
+                return r < 0 ? 1 : 0;
+        return run() < 0 ? 1 : 0;
+}

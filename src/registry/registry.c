@@ -1,0 +1,653 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/pidfd.h>
+#include <sys/stat.h>
+#include <systemd/sd-bus.h>
+#include <time.h>
+
+#include "cgroup.h"
+#include "init-kind.h"
+#include "log.h"
+#include "missing-syscall.h"
+#include "registry.h"
+#include "settings.h"
+
+static const char *const machine_class_table[_MACHINE_CLASS_MAX] = {
+        [MACHINE_CLASS_CONTAINER] = "container",
+        [MACHINE_CLASS_VM] = "vm",
+};
+
+static const char *const kill_whom_table[_KILL_WHOM_MAX] = {
+        [KILL_LEADER] = "leader",
+        [KILL_ALL] = "all",
+};
+
+const char *kill_whom_to_string(KillWhom k) {
+        return k >= 0 && k < _KILL_WHOM_MAX ? kill_whom_table[k] : NULL;
+}
+
+KillWhom kill_whom_from_string(const char *s) {
+        for (int i = 0; s && i < _KILL_WHOM_MAX; i++)
+                if (streq(kill_whom_table[i], s))
+                        return (KillWhom) i;
+        return _KILL_WHOM_INVALID;
+}
+
+const char *machine_class_to_string(MachineClass c) {
+        return c >= 0 && c < _MACHINE_CLASS_MAX ? machine_class_table[c] : NULL;
+}
+
+MachineClass machine_class_from_string(const char *s) {
+        for (int i = 0; s && i < _MACHINE_CLASS_MAX; i++)
+                if (streq(machine_class_table[i], s))
+                        return (MachineClass) i;
+        return _MACHINE_CLASS_INVALID;
+}
+
+int pid_starttime(pid_t pid, uint64_t *ret) {
+        _cleanup_free_ char *s = NULL;
+        char path[64], *p;
+        unsigned long long v;
+        int r;
+
+        snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
+        r = read_file_at(AT_FDCWD, path, 4096, &s);
+        if (r < 0)
+                return r == -ENOENT ? -ESRCH : r;
+        /* The command name may hold anything, parentheses too: skip past the last ')'. */
+        p = strrchr(s, ')');
+        if (!p)
+                return -EIO;
+        /* Field 3 (state) follows; starttime is field 22. */
+        p++;
+        for (int field = 3; field < 22; field++) {
+                p = strchr(p + 1, ' ');
+                if (!p)
+                        return -EIO;
+        }
+        if (sscanf(p, " %llu", &v) != 1)
+                return -EIO;
+        *ret = v;
+        return 0;
+}
+
+int pid_cgroup2_path(pid_t pid, char **ret) {
+        _cleanup_free_ char *s = NULL;
+        char path[64];
+        int r;
+
+        snprintf(path, sizeof path, "/proc/%d/cgroup", (int) pid);
+        r = read_file_at(AT_FDCWD, path, 64 * 1024, &s);
+        if (r < 0)
+                return r == -ENOENT ? -ESRCH : r;
+        for (char *l = s; l && *l;) {
+                char *e = strchrnul(l, '\n');
+                bool more = *e != '\0';
+
+                *e = '\0';
+                if (startswith(l, "0::")) {
+                        char *c = strdup(l + 3);
+
+                        if (!c)
+                                return -ENOMEM;
+                        *ret = c;
+                        return 0;
+                }
+                l = more ? e + 1 : NULL;
+        }
+        return -ENODATA;
+}
+
+/* ---- machines ---- */
+
+static RegMachine *reg_machine_free(RegMachine *m) {
+        if (!m)
+                return NULL;
+        sd_event_source_disable_unref(m->leader_watch);
+        safe_close(m->leader_pidfd);
+        free(m->name);
+        free(m->service);
+        free(m->root_directory);
+        free(m->unit);
+        free(m->cgroup);
+        free(m->netif);
+        free(m->path);
+        free(m);
+        return NULL;
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(RegMachine *, reg_machine_free)
+
+static int on_leader_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        RegMachine *m = userdata;
+        Registry *r = m->registry;
+
+        /* A pidfd becomes readable when its process has exited. */
+        log_debug("Leader %d of machine %s is gone.", (int) m->leader, m->name);
+        if (r->on_leader_gone)
+                r->on_leader_gone(r, m, r->userdata);
+        registry_remove(r, m);
+        return 0;
+}
+
+static int machine_watch_leader(RegMachine *m) {
+        m->leader_pidfd = pidfd_open(m->leader, 0);
+        if (m->leader_pidfd < 0)
+                return errno == ESRCH ? -ESRCH : -errno;
+        return sd_event_add_io(m->registry->event, &m->leader_watch, m->leader_pidfd, EPOLLIN,
+                               on_leader_exit, m);
+}
+
+static bool string_is_safe(const char *s, size_t max) {
+        if (!s || strlen(s) > max)
+                return false;
+        for (; *s; s++)
+                if ((unsigned char) *s < ' ' || *s == 0x7f)
+                        return false;
+        return true;
+}
+
+static int params_check(const RegMachineParams *p, const char **ret_what) {
+        if (!machine_name_is_valid(p->name))
+                return *ret_what = "machine name", -EINVAL;
+        if (!string_is_safe(strempty(p->service), 256))
+                return *ret_what = "service", -EINVAL;
+        if (p->class < 0 || p->class >= _MACHINE_CLASS_MAX)
+                return *ret_what = "class", -EINVAL;
+        if (p->leader <= 1)
+                return *ret_what = "leader PID", -EINVAL;
+        if (!isempty(p->root_directory) &&
+            (!path_is_absolute(p->root_directory) || !string_is_safe(p->root_directory, 4096)))
+                return *ret_what = "root directory", -EINVAL;
+        for (size_t i = 0; i < p->n_netif; i++)
+                if (p->netif[i] <= 0)
+                        return *ret_what = "network interface index", -EINVAL;
+        return 0;
+}
+
+static int machine_path(const char *name, char **ret) {
+        return sd_bus_path_encode("/org/freedesktop/machine1/machine", name, ret);
+}
+
+static int cmp_machine(const void *a, const void *b) {
+        return strcmp((*(RegMachine *const *) a)->name, (*(RegMachine *const *) b)->name);
+}
+
+static int registry_insert(Registry *r, RegMachine *m) {
+        RegMachine **n = reallocarray(r->machines, r->n_machines + 1, sizeof(RegMachine *));
+
+        if (!n)
+                return -ENOMEM;
+        r->machines = n;
+        r->machines[r->n_machines++] = m;
+        qsort(r->machines, r->n_machines, sizeof(RegMachine *), cmp_machine);
+        return 0;
+}
+
+/* ---- state files ---- */
+
+static void put_escaped(FILE *f, const char *key, const char *v) {
+        fprintf(f, "%s=", key);
+        for (; v && *v; v++) {
+                if (*v == '\\')
+                        fputs("\\\\", f);
+                else if (*v == '\n')
+                        fputs("\\n", f);
+                else
+                        fputc(*v, f);
+        }
+        fputc('\n', f);
+}
+
+static void unescape_in_place(char *s) {
+        char *w = s;
+
+        for (; *s; s++) {
+                if (*s == '\\' && s[1] == 'n')
+                        *w++ = '\n', s++;
+                else if (*s == '\\' && s[1] == '\\')
+                        *w++ = '\\', s++;
+                else
+                        *w++ = *s;
+        }
+        *w = '\0';
+}
+
+static int machine_save(RegMachine *m) {
+        _cleanup_free_ char *tmp = NULL, *final = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        char hex[33];
+        FILE *f;
+
+        if (asprintf(&final, "%s/%s", m->registry->state_dir, m->name) < 0 ||
+            asprintf(&tmp, "%s/.#%s", m->registry->state_dir, m->name) < 0)
+                return -ENOMEM;
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return -errno;
+        f = fdopen(TAKE_FD(fd), "w");
+        if (!f)
+                return -errno;
+        id128_to_hex(&m->id, hex);
+        put_escaped(f, "NAME", m->name);
+        fprintf(f, "ID=%s\nCLASS=%s\nLEADER=%d\nLEADER_STARTTIME=%" PRIu64 "\n", hex,
+                machine_class_to_string(m->class), (int) m->leader, m->leader_starttime);
+        put_escaped(f, "SERVICE", m->service);
+        put_escaped(f, "ROOT", m->root_directory);
+        put_escaped(f, "UNIT", m->unit);
+        put_escaped(f, "CGROUP", m->cgroup);
+        fputs("NETIF=", f);
+        for (size_t i = 0; i < m->n_netif; i++)
+                fprintf(f, "%s%d", i ? " " : "", m->netif[i]);
+        fprintf(f, "\nREALTIME=%" PRIu64 "\nMONOTONIC=%" PRIu64 "\nOWNS_CGROUP=%d\n",
+                m->timestamp_realtime, m->timestamp_monotonic, m->owns_cgroup);
+        if (fflush(f) != 0 || ferror(f)) {
+                fclose(f);
+                (void) unlink(tmp);
+                return -EIO;
+        }
+        fclose(f);
+        /* Replace atomically: a crash leaves the old file or the new one. */
+        if (rename(tmp, final) < 0) {
+                int r = -errno;
+                (void) unlink(tmp);
+                return r;
+        }
+        return 0;
+}
+
+static void machine_unlink(RegMachine *m) {
+        _cleanup_free_ char *p = NULL;
+
+        if (asprintf(&p, "%s/%s", m->registry->state_dir, m->name) >= 0)
+                (void) unlink(p);
+}
+
+/* ---- the registry ---- */
+
+static char *machine_cgroup_abs(const RegMachine *m) {
+        CgroupLayout layout;
+        const char *mount;
+
+        if (cgroup_layout_detect(&layout, &mount) < 0)
+                return NULL;
+        return strjoin3(mount, "", m->cgroup);
+}
+
+/* The cgroup CreateMachine made: emptied and removed, as systemd removes a scope. */
+static void machine_release_cgroup(RegMachine *m) {
+        _cleanup_free_ char *p = NULL, *slice = NULL;
+
+        if (!m->owns_cgroup)
+                return;
+        p = machine_cgroup_abs(m);
+        if (!p)
+                return;
+        (void) cgroup_kill_and_wait(p, 5 * 1000000ULL);
+        (void) cgroup_remove_tree(p);
+        slice = strdup(p);
+        if (slice) {
+                char *ls = strrchr(slice, '/');
+                if (ls && strstr(slice, "/" BOXCTL_CGROUP_SLICE)) {
+                        *ls = '\0';
+                        (void) rmdir(slice); /* the last machine out removes the slice */
+                }
+        }
+}
+
+static int machine_create_cgroup(RegMachine *m) {
+        _cleanup_(cgroup_machine_freep) Cgroup *cg = NULL;
+        _cleanup_free_ char *procs = NULL;
+        char buf[32];
+        const char *rel;
+        int r;
+
+        r = cgroup_machine_new(m->name, &cg);
+        if (r < 0)
+                return r;
+        procs = strjoin3(cg->path, "/", "cgroup.procs");
+        if (!procs)
+                return -ENOMEM;
+        snprintf(buf, sizeof buf, "%d", (int) m->leader);
+        r = write_string_file(procs, buf);
+        if (r < 0)
+                return r;
+        rel = cg->path + strlen(cg->mount);
+        m->cgroup = strdup(rel);
+        m->unit = strdup(cg->unit);
+        if (!m->cgroup || !m->unit)
+                return -ENOMEM;
+        m->owns_cgroup = true;
+        /* From now on the machine owns the cgroup: do not let the destructor remove it. */
+        free(cg->path);
+        cg->path = NULL;
+        return 0;
+}
+
+int reg_machine_terminate(RegMachine *m) {
+        _cleanup_free_ char *p = machine_cgroup_abs(m);
+
+        if (sys_pidfd_send_signal(m->leader_pidfd, SIGKILL) < 0 && errno != ESRCH)
+                return -errno;
+        /* Whatever is in its cgroup without being in its PID namespace goes too. */
+        if (p)
+                (void) cgroup_kill_and_wait(p, 0);
+        return 0;
+}
+
+static int kill_cgroup_tree(const char *path, int sig) {
+        _cleanup_free_ char *procs = strjoin3(path, "/", "cgroup.procs"), *s = NULL;
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        int r, n = 0;
+
+        if (!procs)
+                return -ENOMEM;
+        r = read_file_at(AT_FDCWD, procs, 1024 * 1024, &s);
+        if (r < 0)
+                return r;
+        for (char *w = strtok(s, "\n"); w; w = strtok(NULL, "\n"))
+                if (kill((pid_t) atoi(w), sig) >= 0)
+                        n++;
+        d = opendir(path);
+        if (!d)
+                return n;
+        while ((de = readdir(d))) {
+                _cleanup_free_ char *sub = NULL;
+
+                if (de->d_type != DT_DIR || de->d_name[0] == '.')
+                        continue;
+                sub = strjoin3(path, "/", de->d_name);
+                if (sub && (r = kill_cgroup_tree(sub, sig)) > 0)
+                        n += r;
+        }
+        return n;
+}
+
+static InitKind leader_init_kind(const RegMachine *m) {
+        _cleanup_close_ int fd = -EBADF;
+        char path[64];
+
+        snprintf(path, sizeof path, "/proc/%d/exe", (int) m->leader);
+        fd = open(path, O_PATH | O_CLOEXEC);
+        if (fd < 0)
+                return INIT_UNKNOWN;
+        return init_kind_detect(fd);
+}
+
+int reg_machine_kill(RegMachine *m, KillWhom whom, int sig) {
+        if (whom == KILL_LEADER) {
+                InitKind k = leader_init_kind(m);
+
+                if (sig == SIGRTMIN + 4 && (k == INIT_BUSYBOX || k == INIT_SYSVINIT))
+                        return init_request_power(k, m->leader, m->leader_pidfd, POWER_OFF);
+                if (sig == SIGINT && (k == INIT_BUSYBOX || k == INIT_SYSVINIT))
+                        return init_request_power(k, m->leader, m->leader_pidfd, POWER_REBOOT);
+                if (sys_pidfd_send_signal(m->leader_pidfd, sig) < 0)
+                        return -errno;
+                return 0;
+        } else {
+                _cleanup_free_ char *p = machine_cgroup_abs(m);
+
+                if (!p)
+                        return -ENOMEDIUM;
+                return kill_cgroup_tree(p, sig) < 0 ? -ESRCH : 0;
+        }
+}
+
+int registry_new(sd_event *e, const char *state_dir, RegistryRemovedHandler on_leader_gone,
+                 void *userdata, Registry **ret) {
+        _cleanup_(registry_freep) Registry *r = calloc(1, sizeof(Registry));
+
+        if (!r)
+                return -ENOMEM;
+        r->event = sd_event_ref(e);
+        r->state_dir = strdup(state_dir);
+        if (!r->state_dir)
+                return -ENOMEM;
+        r->on_leader_gone = on_leader_gone;
+        r->userdata = userdata;
+        if (mkdir(state_dir, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        *ret = TAKE_PTR(r);
+        return 0;
+}
+
+Registry *registry_free(Registry *r) {
+        if (!r)
+                return NULL;
+        /* Machines stay registered on disk: a restarted boxd adopts them. */
+        for (size_t i = 0; i < r->n_machines; i++)
+                reg_machine_free(r->machines[i]);
+        free(r->machines);
+        free(r->state_dir);
+        sd_event_unref(r->event);
+        free(r);
+        return NULL;
+}
+
+RegMachine *registry_find(Registry *r, const char *name) {
+        for (size_t i = 0; i < r->n_machines; i++)
+                if (streq(r->machines[i]->name, name))
+                        return r->machines[i];
+        return NULL;
+}
+
+RegMachine *registry_find_by_pid(Registry *r, pid_t pid) {
+        for (size_t i = 0; i < r->n_machines; i++)
+                if (r->machines[i]->leader == pid)
+                        return r->machines[i];
+        return NULL;
+}
+
+RegMachine *registry_find_by_path(Registry *r, const char *path) {
+        for (size_t i = 0; i < r->n_machines; i++)
+                if (streq(r->machines[i]->path, path))
+                        return r->machines[i];
+        return NULL;
+}
+
+static int machine_fill_cgroup(RegMachine *m) {
+        _cleanup_free_ char *cg = NULL;
+        const char *b;
+        size_t n;
+        int r;
+
+        r = pid_cgroup2_path(m->leader, &cg);
+        if (r < 0)
+                return r;
+        b = path_basename_ref(cg, &n);
+        m->unit = strndup(b, n);
+        if (!m->unit)
+                return -ENOMEM;
+        m->cgroup = TAKE_PTR(cg);
+        return 0;
+}
+
+int registry_add(Registry *r, const RegMachineParams *p, RegMachine **ret, const char **ret_what) {
+        _cleanup_(reg_machine_freep) RegMachine *m = NULL;
+        int q;
+
+        q = params_check(p, ret_what);
+        if (q < 0)
+                return q;
+        if (registry_find(r, p->name))
+                return -EEXIST;
+        if (registry_find_by_pid(r, p->leader))
+                return -EADDRINUSE;
+
+        m = calloc(1, sizeof(RegMachine));
+        if (!m)
+                return -ENOMEM;
+        m->registry = r;
+        m->leader_pidfd = -EBADF;
+        m->name = strdup(p->name);
+        m->service = strdup(strempty(p->service));
+        m->root_directory = strdup(strempty(p->root_directory));
+        if (!m->name || !m->service || !m->root_directory)
+                return -ENOMEM;
+        m->id = p->id;
+        m->class = p->class;
+        m->leader = p->leader;
+        if (p->n_netif > 0) {
+                m->netif = calloc(p->n_netif, sizeof(int));
+                if (!m->netif)
+                        return -ENOMEM;
+                memcpy(m->netif, p->netif, p->n_netif * sizeof(int));
+                m->n_netif = p->n_netif;
+        }
+        m->timestamp_realtime = now_usec(CLOCK_REALTIME);
+        m->timestamp_monotonic = now_usec(CLOCK_MONOTONIC);
+
+        /* Watch first, then read what we need: a leader that dies in between is
+         * then seen by the watch, not missed. */
+        q = machine_watch_leader(m);
+        if (q < 0)
+                return q;
+        q = pid_starttime(m->leader, &m->leader_starttime);
+        if (q < 0)
+                return q;
+        q = p->create_cgroup ? machine_create_cgroup(m) : machine_fill_cgroup(m);
+        if (q < 0)
+                return q;
+        q = machine_path(m->name, &m->path);
+        if (q >= 0)
+                q = machine_save(m);
+        if (q >= 0) {
+                q = registry_insert(r, m);
+                if (q < 0)
+                        machine_unlink(m);
+        }
+        if (q < 0) {
+                machine_release_cgroup(m);
+                return q;
+        }
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+void registry_remove(Registry *r, RegMachine *m) {
+        for (size_t i = 0; i < r->n_machines; i++)
+                if (r->machines[i] == m) {
+                        memmove(r->machines + i, r->machines + i + 1,
+                                (r->n_machines - i - 1) * sizeof(RegMachine *));
+                        r->n_machines--;
+                        break;
+                }
+        machine_unlink(m);
+        machine_release_cgroup(m);
+        reg_machine_free(m);
+}
+
+static int machine_load_one(Registry *r, const char *file, RegMachine **ret) {
+        _cleanup_(reg_machine_freep) RegMachine *m = NULL;
+        _cleanup_free_ char *s = NULL, *path = NULL;
+        uint64_t st;
+        int q;
+
+        if (asprintf(&path, "%s/%s", r->state_dir, file) < 0)
+                return -ENOMEM;
+        q = read_file_at(AT_FDCWD, path, 64 * 1024, &s);
+        if (q < 0)
+                return q;
+        m = calloc(1, sizeof(RegMachine));
+        if (!m)
+                return -ENOMEM;
+        m->registry = r;
+        m->leader_pidfd = -EBADF;
+        m->class = _MACHINE_CLASS_INVALID;
+
+        for (char *l = s; l && *l;) {
+                char *e = strchrnul(l, '\n'), *v;
+                bool more = *e != '\0';
+
+                *e = '\0';
+                v = strchr(l, '=');
+                if (v) {
+                        *v++ = '\0';
+                        unescape_in_place(v);
+                        if (streq(l, "NAME"))
+                                m->name = strdup(v);
+                        else if (streq(l, "ID"))
+                                (void) id128_from_string(v, &m->id);
+                        else if (streq(l, "CLASS"))
+                                m->class = machine_class_from_string(v);
+                        else if (streq(l, "LEADER"))
+                                m->leader = (pid_t) atoi(v);
+                        else if (streq(l, "LEADER_STARTTIME"))
+                                m->leader_starttime = strtoull(v, NULL, 10);
+                        else if (streq(l, "SERVICE"))
+                                m->service = strdup(v);
+                        else if (streq(l, "ROOT"))
+                                m->root_directory = strdup(v);
+                        else if (streq(l, "UNIT"))
+                                m->unit = strdup(v);
+                        else if (streq(l, "CGROUP"))
+                                m->cgroup = strdup(v);
+                        else if (streq(l, "REALTIME"))
+                                m->timestamp_realtime = strtoull(v, NULL, 10);
+                        else if (streq(l, "MONOTONIC"))
+                                m->timestamp_monotonic = strtoull(v, NULL, 10);
+                        else if (streq(l, "OWNS_CGROUP"))
+                                m->owns_cgroup = streq(v, "1");
+                        else if (streq(l, "NETIF"))
+                                for (char *w = strtok(v, " "); w; w = strtok(NULL, " ")) {
+                                        int *n = reallocarray(m->netif, m->n_netif + 1, sizeof(int));
+                                        if (!n)
+                                                return -ENOMEM;
+                                        m->netif = n;
+                                        m->netif[m->n_netif++] = atoi(w);
+                                }
+                }
+                l = more ? e + 1 : NULL;
+        }
+        if (!m->name || !streq(m->name, file) || !machine_name_is_valid(m->name) || m->leader <= 1 ||
+            m->class < 0 || !m->service || !m->root_directory || !m->unit || !m->cgroup)
+                return -EBADMSG;
+
+        /* The same PID, and the same process: a PID reused since is not ours. */
+        q = machine_watch_leader(m);
+        if (q < 0)
+                return q;
+        if (pid_starttime(m->leader, &st) < 0 || st != m->leader_starttime)
+                return -ESRCH;
+        q = machine_path(m->name, &m->path);
+        if (q < 0)
+                return q;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+int registry_load(Registry *r, size_t *ret_adopted, size_t *ret_dropped) {
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        size_t adopted = 0, dropped = 0;
+
+        d = opendir(r->state_dir);
+        if (!d)
+                return -errno;
+        while ((de = readdir(d))) {
+                RegMachine *m = NULL;
+                int q;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                q = machine_load_one(r, de->d_name, &m);
+                if (q >= 0 && !registry_find(r, m->name) && registry_insert(r, m) >= 0) {
+                        adopted++;
+                        continue;
+                }
+                reg_machine_free(m);
+                log_debug_errno(q, "Dropping machine %s: %m", de->d_name);
+                (void) unlinkat(dirfd(d), de->d_name, 0);
+                dropped++;
+        }
+        if (ret_adopted)
+                *ret_adopted = adopted;
+        if (ret_dropped)
+                *ret_dropped = dropped;
+        return 0;
+}
