@@ -12,6 +12,7 @@
 #include "machine.h"
 #include "mount-points.h"
 #include "pty-forward.h"
+#include "registry-client.h"
 #include "settings.h"
 #include "tree.h"
 #include "verbs.h"
@@ -22,6 +23,65 @@
 static const char *const reserved_destinations[] = {
         "/", "/proc", "/sys", "/dev", "/run", "/run/host", "/sys/fs/cgroup", "/dev/pts", "/dev/console",
 };
+
+/* The machine's entry in the registry (boxd, or systemd-machined), kept
+ * across reboots of the machine. */
+static struct {
+        sd_bus *bus;
+        bool given_up; /* --register=auto and nobody answers: warned once */
+        bool registered;
+} registration;
+
+static void registration_give_up(const Settings *s, const char *why) {
+        log_warning("no machine registry on the system bus (%s): machine %s will not be listed; start boxd, or pass --register=no",
+                    why, s->machine_name);
+        registration.given_up = true;
+}
+
+static int register_leader(Machine *m, pid_t leader, char **ret_error) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        const Settings *s = m->settings;
+        int r;
+
+        if (s->register_mode == REGISTER_NO || registration.given_up)
+                return 0;
+        if (!registration.bus) {
+                r = sd_bus_open_system(&registration.bus);
+                if (r < 0) {
+                        if (s->register_mode == REGISTER_AUTO) {
+                                registration_give_up(s, strerror(-r));
+                                return 0;
+                        }
+                        if (asprintf(ret_error, "cannot connect to the system bus to register machine %s", s->machine_name) < 0)
+                                *ret_error = NULL;
+                        return r;
+                }
+        }
+        r = registry_client_register(registration.bus, s->machine_name, &m->id, leader, s->root, NULL, 0, &error);
+        if (r < 0) {
+                if (s->register_mode == REGISTER_AUTO && registry_error_is_absent(&error)) {
+                        registration_give_up(s, error.name);
+                        return 0;
+                }
+                if (asprintf(ret_error, "cannot register machine %s%s%s", s->machine_name,
+                             error.message ? ": " : "", strempty(error.message)) < 0)
+                        *ret_error = NULL;
+                return r;
+        }
+        registration.registered = true;
+        return 0;
+}
+
+static void unregister_leader(Machine *m) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+
+        if (!registration.registered)
+                return;
+        /* The registry may have dropped it already, having seen the leader die. */
+        if (registry_client_unregister(registration.bus, m->settings->machine_name, &error) < 0)
+                log_debug("Unregistering %s: %s", m->settings->machine_name, strempty(error.message));
+        registration.registered = false;
+}
 
 static void help(StartMode mode) {
         if (mode == START_BOOT)
@@ -46,6 +106,7 @@ static void help(StartMode mode) {
                "                           Drop these capabilities from the default set\n"
                "     --kill-timeout=SECS   Wait this long for a power-off before SIGKILL (30s)\n"
                "     --no-reboot           End instead of booting again when the machine reboots\n"
+               "     --register=MODE       Register with the machine registry: auto, yes or no\n"
                "  -q --quiet               Say nothing but errors\n"
                "  -h --help                Show this help\n\n"
                "SIGTERM or SIGINT asks the machine to power off; a second one kills it.\n"
@@ -64,6 +125,7 @@ enum {
         ARG_DROP_CAPABILITY,
         ARG_KILL_TIMEOUT,
         ARG_NO_REBOOT,
+        ARG_REGISTER,
 };
 
 static int parse_argv(int argc, char *argv[], Settings *s, bool *ret_help) {
@@ -82,6 +144,7 @@ static int parse_argv(int argc, char *argv[], Settings *s, bool *ret_help) {
                 { "drop-capability", required_argument, NULL, ARG_DROP_CAPABILITY },
                 { "kill-timeout", required_argument, NULL, ARG_KILL_TIMEOUT },
                 { "no-reboot", no_argument, NULL, ARG_NO_REBOOT },
+                { "register", required_argument, NULL, ARG_REGISTER },
                 { "quiet", no_argument, NULL, 'q' },
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -182,6 +245,11 @@ static int parse_argv(int argc, char *argv[], Settings *s, bool *ret_help) {
                         break;
                 case ARG_NO_REBOOT:
                         s->no_reboot = true;
+                        break;
+                case ARG_REGISTER:
+                        s->register_mode = register_mode_from_string(optarg);
+                        if (s->register_mode < 0)
+                                return log_error_errno(EINVAL, "invalid --register '%s': use auto, yes or no", optarg);
                         break;
                 case 'q':
                         s->quiet = true;
@@ -368,7 +436,7 @@ static int start(Settings *s) {
         MountPoints mp = {};
         _cleanup_(cgroup_machine_freep) Cgroup *cg = NULL;
         _cleanup_free_ char *holder = NULL, *failed = NULL, *host_os_release = NULL;
-        Machine m = { .settings = s };
+        Machine m = { .settings = s, .on_leader = register_leader, .on_end = unregister_leader };
         int r;
 
         r = tree_open_verbose(s, &tree);
@@ -435,6 +503,7 @@ static int start(Settings *s) {
 finish:
         mount_points_cleanup(tree.fd, &mp);
         cg = cgroup_machine_free(cg);
+        registration.bus = sd_bus_flush_close_unref(registration.bus);
         tree_lock_release(&lock);
         tree_done(&tree);
         return r;

@@ -346,6 +346,14 @@ static int wait_for_payload(int sock, int *ret_master, char **ret_error) {
         }
 }
 
+/* Kills the payload (and so its PID namespace) and reaps it. */
+static void payload_reap(int pidfd) {
+        siginfo_t si;
+
+        (void) sys_pidfd_send_signal(pidfd, SIGKILL);
+        (void) waitid(P_PIDFD, (id_t) pidfd, &si, WEXITED);
+}
+
 int machine_run_once(Machine *m, MachineResult *ret, char **ret_error) {
         _cleanup_close_pair_ int pair[2] = { -EBADF, -EBADF };
         _cleanup_close_ int pidfd = -EBADF, master = -EBADF;
@@ -381,29 +389,26 @@ int machine_run_once(Machine *m, MachineResult *ret, char **ret_error) {
         pair[1] = safe_close(pair[1]);
         run.pidfd = pidfd;
 
+        r = m->on_leader ? m->on_leader(m, run.leader, ret_error) : 0;
+        if (r < 0) {
+                payload_reap(pidfd);
+                return r;
+        }
         if (write(pair[0], "g", 1) != 1)
                 r = -errno;
         else
                 r = wait_for_payload(pair[0], &master, ret_error);
-        if (r < 0) {
-                siginfo_t si;
-
-                (void) sys_pidfd_send_signal(pidfd, SIGKILL);
-                (void) waitid(P_PIDFD, (id_t) pidfd, &si, WEXITED);
-                return r;
-        }
-
-        r = run_event_loop(&run, master);
+        if (r >= 0)
+                r = run_event_loop(&run, master);
         run.forward = pty_forward_free(run.forward);
         sd_event_source_disable_unref(run.kill_timer);
         sd_event_unref(run.event);
-        if (r < 0) {
-                siginfo_t si;
-
-                (void) sys_pidfd_send_signal(pidfd, SIGKILL);
-                (void) waitid(P_PIDFD, (id_t) pidfd, &si, WEXITED);
+        if (r < 0)
+                payload_reap(pidfd);
+        if (m->on_end)
+                m->on_end(m);
+        if (r < 0)
                 return r;
-        }
         *ret = run.result;
         return 0;
 }

@@ -28,7 +28,9 @@ typedef struct MachineResult {
         int status; /* what boxctl exits with */
 } MachineResult;
 
-typedef struct Machine {
+typedef struct Machine Machine;
+
+struct Machine {
         const Settings *settings;
         const Tree *tree;
         Cgroup *cgroup;
@@ -36,7 +38,14 @@ typedef struct Machine {
         Id128 id;
         bool bind_machine_id; /* show id as /etc/machine-id over the tree's own */
         InitKind init_kind;
-} Machine;
+
+        /* Called once the leader exists, before it sets itself up (to register
+         * it, say); an error stops the machine, *ret_error says why. And after
+         * the leader has ended. */
+        int (*on_leader)(Machine *m, pid_t leader, char **ret_error);
+        void (*on_end)(Machine *m);
+        void *userdata;
+};
 
 /* Starts the machine and waits until it ends. A failure to set it up comes
  * back as -errno with *ret_error naming what failed. */

@@ -16,6 +16,12 @@ static const char *const console_mode_table[_CONSOLE_MODE_MAX] = {
         [CONSOLE_PIPE] = "pipe",
 };
 
+static const char *const register_mode_table[_REGISTER_MODE_MAX] = {
+        [REGISTER_AUTO] = "auto",
+        [REGISTER_YES] = "yes",
+        [REGISTER_NO] = "no",
+};
+
 #define DEFINE_STRING_TABLE(name, type, table, max)                 \
         const char *name##_to_string(type m) {                      \
                 return (m >= 0 && m < max) ? table[m] : NULL;       \
@@ -29,6 +35,7 @@ static const char *const console_mode_table[_CONSOLE_MODE_MAX] = {
 
 DEFINE_STRING_TABLE(start_mode, StartMode, start_mode_table, _START_MODE_MAX)
 DEFINE_STRING_TABLE(console_mode, ConsoleMode, console_mode_table, _CONSOLE_MODE_MAX)
+DEFINE_STRING_TABLE(register_mode, RegisterMode, register_mode_table, _REGISTER_MODE_MAX)
 
 void settings_done(Settings *s) {
         free(s->root);

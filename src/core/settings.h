@@ -24,6 +24,14 @@ typedef enum ConsoleMode {
         _CONSOLE_MODE_INVALID = -EINVAL,
 } ConsoleMode;
 
+typedef enum RegisterMode {
+        REGISTER_AUTO, /* when a registry answers on the system bus */
+        REGISTER_YES,  /* or fail */
+        REGISTER_NO,
+        _REGISTER_MODE_MAX,
+        _REGISTER_MODE_INVALID = -EINVAL,
+} RegisterMode;
+
 typedef struct BindMount {
         char *source;
         char *destination;
@@ -38,6 +46,7 @@ typedef struct Settings {
         char **argv;        /* run: the command; boot: extra arguments for init */
         char **environment; /* K=V set for PID 1 */
         ConsoleMode console_mode;
+        RegisterMode register_mode;
         bool read_only;
         bool no_reboot;
         bool quiet;
@@ -54,6 +63,8 @@ int settings_add_bind(Settings *s, const char *spec, bool read_only);
 
 const char *start_mode_to_string(StartMode m) _pure_;
 StartMode start_mode_from_string(const char *s) _pure_;
+const char *register_mode_to_string(RegisterMode m) _pure_;
+RegisterMode register_mode_from_string(const char *s) _pure_;
 const char *console_mode_to_string(ConsoleMode m) _pure_;
 ConsoleMode console_mode_from_string(const char *s) _pure_;
 

@@ -35,6 +35,9 @@ static void test_tables(void) {
                 CHECK(console_mode_from_string(console_mode_to_string(i)) == i);
         for (int i = 0; i < _START_MODE_MAX; i++)
                 CHECK(start_mode_from_string(start_mode_to_string(i)) == i);
+        for (int i = 0; i < _REGISTER_MODE_MAX; i++)
+                CHECK(register_mode_from_string(register_mode_to_string(i)) == i);
+        CHECK(register_mode_from_string("maybe") == _REGISTER_MODE_INVALID);
         CHECK(console_mode_from_string("autopipe") == _CONSOLE_MODE_INVALID);
         CHECK(console_mode_to_string(_CONSOLE_MODE_MAX) == NULL);
 }
