@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
@@ -51,6 +52,18 @@ static void on_leader_gone(Registry *r, RegMachine *m, void *userdata) {
         registry_bus_emit_removed(userdata, m);
 }
 
+/* One pidfd per machine: lift the soft limit on open files to the hard one
+ * (no privilege needed), or a thousand machines would exhaust the default 1024. */
+static void raise_nofile_limit(void) {
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+                return;
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+                log_debug("Cannot raise RLIMIT_NOFILE: %m");
+}
+
 static int run(void) {
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
@@ -60,6 +73,7 @@ static int run(void) {
         sigset_t mask;
         int r;
 
+        raise_nofile_limit();
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
