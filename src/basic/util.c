@@ -277,35 +277,42 @@ int read_os_release_field(const char *contents, const char *key, char **ret) {
         return -ENOENT;
 }
 
-int send_fd_with_data(int sock, int fd, const void *data, size_t size) {
+#define MAX_FDS 64
+
+int send_fds_with_data(int sock, const int *fds, size_t n_fds, const void *data, size_t size) {
         union {
                 struct cmsghdr cmsghdr;
-                uint8_t buf[CMSG_SPACE(sizeof(int))];
+                uint8_t buf[CMSG_SPACE(sizeof(int) * MAX_FDS)];
         } control = {};
         struct iovec iov = { .iov_base = (void *) data, .iov_len = size };
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 
-        if (fd >= 0) {
+        if (n_fds > MAX_FDS)
+                return -E2BIG;
+        if (n_fds > 0) {
                 struct cmsghdr *cmsg;
 
                 mh.msg_control = &control;
-                mh.msg_controllen = sizeof(control);
+                mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
                 cmsg = CMSG_FIRSTHDR(&mh);
                 cmsg->cmsg_level = SOL_SOCKET;
                 cmsg->cmsg_type = SCM_RIGHTS;
-                cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+                cmsg->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+                memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * n_fds);
         }
         if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
                 return -errno;
         return 0;
 }
 
-/* Returns the number of bytes received (0 on EOF); *ret_fd is -EBADF when no fd came. */
-ssize_t recv_fd_with_data(int sock, int *ret_fd, void *data, size_t size) {
+int send_fd_with_data(int sock, int fd, const void *data, size_t size) {
+        return send_fds_with_data(sock, &fd, fd >= 0 ? 1 : 0, data, size);
+}
+
+ssize_t recv_fds_with_data(int sock, int *fds, size_t *n_fds, void *data, size_t size) {
         union {
                 struct cmsghdr cmsghdr;
-                uint8_t buf[CMSG_SPACE(sizeof(int))];
+                uint8_t buf[CMSG_SPACE(sizeof(int) * MAX_FDS)];
         } control = {};
         struct iovec iov = { .iov_base = data, .iov_len = size };
         struct msghdr mh = {
@@ -314,18 +321,41 @@ ssize_t recv_fd_with_data(int sock, int *ret_fd, void *data, size_t size) {
                 .msg_control = &control,
                 .msg_controllen = sizeof(control),
         };
+        size_t max = *n_fds;
         ssize_t n;
 
-        *ret_fd = -EBADF;
+        *n_fds = 0;
         do
                 n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
         while (n < 0 && errno == EINTR);
         if (n < 0)
                 return -errno;
         for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-                        memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                        size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                        int got[MAX_FDS];
+
+                        memcpy(got, CMSG_DATA(c), k * sizeof(int));
+                        for (size_t i = 0; i < k; i++) {
+                                if (*n_fds < max)
+                                        fds[(*n_fds)++] = got[i];
+                                else
+                                        safe_close(got[i]);
+                        }
+                }
         return n;
+}
+
+/* Returns the number of bytes received (0 on EOF); *ret_fd is -EBADF when no fd came. */
+ssize_t recv_fd_with_data(int sock, int *ret_fd, void *data, size_t size) {
+        size_t n = 1;
+        ssize_t k;
+
+        *ret_fd = -EBADF;
+        k = recv_fds_with_data(sock, ret_fd, &n, data, size);
+        if (n == 0)
+                *ret_fd = -EBADF;
+        return k;
 }
 
 int fd_nonblock(int fd, bool nonblock) {

@@ -42,6 +42,9 @@ int read_os_release_field(const char *contents, const char *key, char **ret);
 
 /* file descriptors */
 int send_fd_with_data(int sock, int fd, const void *data, size_t size);
+int send_fds_with_data(int sock, const int *fds, size_t n_fds, const void *data, size_t size);
+/* *n_fds: on input the room in fds, on output how many came. */
+ssize_t recv_fds_with_data(int sock, int *fds, size_t *n_fds, void *data, size_t size);
 ssize_t recv_fd_with_data(int sock, int *ret_fd, void *data, size_t size);
 int fd_nonblock(int fd, bool nonblock);
 

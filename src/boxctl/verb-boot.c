@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "log.h"
 #include "machine.h"
 #include "mount-points.h"
+#include "ownership.h"
 #include "pty-forward.h"
 #include "registry-client.h"
 #include "settings.h"
@@ -107,6 +109,11 @@ static void help(StartMode mode) {
                "     --kill-timeout=SECS   Wait this long for a power-off before SIGKILL (30s)\n"
                "     --no-reboot           End instead of booting again when the machine reboots\n"
                "     --register=MODE       Register with the machine registry: auto, yes or no\n"
+               "  -U                       The same as --private-users=pick\n"
+               "     --private-users=MODE  User namespace: pick, identity, no, or BASE[:SIZE]\n"
+               "     --private-users-ownership=MODE\n"
+               "                           How the tree's files get owners inside: auto, idmap,\n"
+               "                           chown or off (auto: idmap where the file system can)\n"
                "  -q --quiet               Say nothing but errors\n"
                "  -h --help                Show this help\n\n"
                "SIGTERM or SIGINT asks the machine to power off; a second one kills it.\n"
@@ -126,6 +133,8 @@ enum {
         ARG_KILL_TIMEOUT,
         ARG_NO_REBOOT,
         ARG_REGISTER,
+        ARG_PRIVATE_USERS,
+        ARG_PRIVATE_USERS_OWNERSHIP,
 };
 
 static int parse_argv(int argc, char *argv[], Settings *s, bool *ret_help) {
@@ -145,12 +154,14 @@ static int parse_argv(int argc, char *argv[], Settings *s, bool *ret_help) {
                 { "kill-timeout", required_argument, NULL, ARG_KILL_TIMEOUT },
                 { "no-reboot", no_argument, NULL, ARG_NO_REBOOT },
                 { "register", required_argument, NULL, ARG_REGISTER },
+                { "private-users", required_argument, NULL, ARG_PRIVATE_USERS },
+                { "private-users-ownership", required_argument, NULL, ARG_PRIVATE_USERS_OWNERSHIP },
                 { "quiet", no_argument, NULL, 'q' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
         uint64_t keep = 0, drop = 0;
-        bool console_set = false;
+        bool console_set = false, ownership_set = false;
         int c, r;
 
         s->capabilities = caps_default();
@@ -159,7 +170,7 @@ static int parse_argv(int argc, char *argv[], Settings *s, bool *ret_help) {
         opterr = 0;
         optind = 0;
 
-        while ((c = getopt_long(argc, argv, "M:E:qh", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "M:E:qhU", options, NULL)) >= 0) {
                 switch (c) {
                 case 'M':
                         if (!machine_name_is_valid(optarg))
@@ -246,6 +257,25 @@ static int parse_argv(int argc, char *argv[], Settings *s, bool *ret_help) {
                 case ARG_NO_REBOOT:
                         s->no_reboot = true;
                         break;
+                case 'U':
+                        s->userns_mode = USERNS_PICK;
+                        break;
+                case ARG_PRIVATE_USERS:
+                        r = userns_parse(optarg, &s->userns_mode, &s->uid_base, &s->uid_size);
+                        if (r == -EDOM)
+                                return log_error_errno(r, "invalid --private-users '%s': the base must be a multiple of 65536", optarg);
+                        if (r == -ERANGE)
+                                return log_error_errno(r, "invalid --private-users '%s': the base must lie in 0x%x..0x%x and the size in 1..65536",
+                                                       optarg, UID_PICK_MIN, UID_PICK_MAX);
+                        if (r < 0)
+                                return log_error_errno(r, "invalid --private-users '%s': use pick, identity, no, or BASE[:SIZE]", optarg);
+                        break;
+                case ARG_PRIVATE_USERS_OWNERSHIP:
+                        s->ownership = ownership_mode_from_string(optarg);
+                        if (s->ownership < 0)
+                                return log_error_errno(EINVAL, "invalid --private-users-ownership '%s': use auto, idmap, chown or off", optarg);
+                        ownership_set = true;
+                        break;
                 case ARG_REGISTER:
                         s->register_mode = register_mode_from_string(optarg);
                         if (s->register_mode < 0)
@@ -267,6 +297,10 @@ static int parse_argv(int argc, char *argv[], Settings *s, bool *ret_help) {
                 }
         }
 
+        if (ownership_set && s->userns_mode == USERNS_NO)
+                return log_error_errno(EINVAL, "conflicting options: --private-users-ownership needs a user namespace (-U or --private-users=)");
+        if (s->userns_mode == USERNS_IDENTITY && s->ownership == OWNERSHIP_IDMAP)
+                return log_error_errno(EINVAL, "conflicting options: --private-users=identity maps every UID to itself, there is nothing to idmap");
         if (keep & drop) {
                 _cleanup_free_ char *both = caps_to_string(keep & drop);
                 return log_error_errno(EINVAL, "conflicting options: %s both kept (--capability) and dropped (--drop-capability)", strempty(both));
@@ -297,6 +331,8 @@ static int parse_argv(int argc, char *argv[], Settings *s, bool *ret_help) {
 static int verify_settings(Settings *s) {
         if (s->start_mode == START_RUN && strv_length(s->argv) == 0)
                 return log_error_errno(EINVAL, "no command given; usage: boxctl run PATH [OPTIONS...] -- COMMAND [ARGS...]");
+        if (s->start_mode == START_BOOT && s->userns_mode == USERNS_FIXED && s->uid_size != UID_RANGE_SIZE)
+                return log_error_errno(EINVAL, "invalid --private-users: a booted OS needs all 65536 UIDs, not %u", s->uid_size);
 
         for (size_t i = 0; i < s->n_binds; i++) {
                 BindMount *b = &s->binds[i];
@@ -314,6 +350,8 @@ static int verify_settings(Settings *s) {
                                 return log_error_errno(EINVAL, "conflicting options: two --bind mounts on %s", b->destination);
                 if (strv_contains(s->tmpfs, b->destination))
                         return log_error_errno(EINVAL, "conflicting options: --bind and --tmpfs both on %s", b->destination);
+                if (b->idmap == 1 && s->userns_mode == USERNS_NO)
+                        return log_error_errno(EINVAL, "--bind %s:%s:idmap: idmapping needs a user namespace (-U)", b->source, b->destination);
         }
         for (char **t = s->tmpfs; t && *t; t++) {
                 for (size_t j = 0; j < ELEMENTSOF(reserved_destinations); j++)
@@ -430,9 +468,53 @@ static int boot_loop(Machine *m, const Settings *s) {
         }
 }
 
+/* Decides how the tree's files get their owners inside the user namespace,
+ * and does the chown when that is the way. */
+static int prepare_ownership(const Settings *s, const UidRange *range, bool *ret_idmap) {
+        OwnershipMode mode = s->ownership;
+        uint32_t pending;
+        uint64_t changed = 0;
+        int r;
+
+        *ret_idmap = false;
+        if (s->userns_mode == USERNS_IDENTITY && mode == OWNERSHIP_AUTO)
+                mode = OWNERSHIP_OFF; /* UIDs map onto themselves */
+        if (mode == OWNERSHIP_AUTO || mode == OWNERSHIP_IDMAP) {
+                r = ownership_probe_idmap(s->root);
+                if (r < 0)
+                        return log_error_errno(r, "%s: cannot test whether its file system takes idmapped mounts: %m", s->root);
+                if (r > 0 && ownership_shift_pending(s->root, &pending) <= 0) {
+                        *ret_idmap = true;
+                        return 0;
+                }
+                if (mode == OWNERSHIP_IDMAP)
+                        return log_error_errno(EOPNOTSUPP, "%s: its file system cannot do idmapped mounts; use --private-users-ownership=chown", s->root);
+                mode = OWNERSHIP_CHOWN;
+        }
+        if (mode != OWNERSHIP_CHOWN)
+                return 0;
+
+        if (ownership_shift_pending(s->root, &pending) > 0)
+                log_warning("%s: an earlier shift of its file owners (to %u) was interrupted; finishing it, to %u",
+                            s->root, pending, range->base);
+        else if (ownership_is_shifted(s->root, range->base) > 0)
+                return 0;
+        else if (!s->quiet)
+                log_info("Shifting the owners of %s's files to %u..%u (chown).", s->root, range->base,
+                         range->base + UID_RANGE_SIZE - 1);
+        r = ownership_shift(s->root, range->base, isatty(STDERR_FILENO), &changed);
+        if (r == -EROFS)
+                return log_error_errno(r, "%s: its file system can neither take idmapped mounts nor be chowned (read-only)", s->root);
+        if (r < 0)
+                return log_error_errno(r, "%s: shifting its file owners failed: %m; the next start will finish it", s->root);
+        log_debug("Shifted the owners of %" PRIu64 " files.", changed);
+        return 0;
+}
+
 static int start(Settings *s) {
         Tree tree = TREE_NULL;
         TreeLock lock = TREE_LOCK_NULL;
+        UidRange range = UID_RANGE_NULL;
         MountPoints mp = {};
         _cleanup_(cgroup_machine_freep) Cgroup *cg = NULL;
         _cleanup_free_ char *holder = NULL, *failed = NULL, *host_os_release = NULL;
@@ -467,6 +549,27 @@ static int start(Settings *s) {
         if (r < 0) {
                 log_error_errno(r, "%s: cannot lock the tree: %m", s->root);
                 goto finish;
+        }
+
+        if (s->userns_mode != USERNS_NO) {
+                r = uid_range_acquire(s->userns_mode, s->machine_name, s->uid_base, s->uid_size, &range);
+                if (r == -EBUSY) {
+                        log_error_errno(r, "UID range %u..%u: busy: another machine uses it; pick another base or use -U", s->uid_base,
+                                        s->uid_base + s->uid_size - 1);
+                        goto finish;
+                }
+                if (r == -EADDRNOTAVAIL) {
+                        log_error_errno(r, "no free UID range for machine %s (256 candidates tried)", s->machine_name);
+                        goto finish;
+                }
+                if (r < 0) {
+                        log_error_errno(r, "cannot reserve a UID range for machine %s: %m", s->machine_name);
+                        goto finish;
+                }
+                m.uid_range = &range;
+                r = prepare_ownership(s, &range, &m.idmap_root);
+                if (r < 0)
+                        goto finish;
         }
 
         r = cgroup_machine_new(s->machine_name, &cg);
@@ -504,6 +607,7 @@ finish:
         mount_points_cleanup(tree.fd, &mp);
         cg = cgroup_machine_free(cg);
         registration.bus = sd_bus_flush_close_unref(registration.bus);
+        uid_range_release(&range);
         tree_lock_release(&lock);
         tree_done(&tree);
         return r;

@@ -294,3 +294,20 @@ Cgroup *cgroup_machine_free(Cgroup *cg) {
         free(cg);
         return NULL;
 }
+
+int cgroup_delegate(const char *path, uid_t uid, gid_t gid) {
+        /* What systemd chowns when it delegates a cgroup (see its cgroup
+         * delegation documentation): the directory and the files that let the
+         * new owner create subgroups and move its processes between them. */
+        static const char *const files[] = { "cgroup.procs", "cgroup.threads", "cgroup.subtree_control" };
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd < 0)
+                return -errno;
+        if (fchown(fd, uid, gid) < 0)
+                return -errno;
+        for (size_t i = 0; i < ELEMENTSOF(files); i++)
+                if (fchownat(fd, files[i], uid, gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOENT)
+                        return -errno;
+        return 0;
+}

@@ -55,3 +55,6 @@ int cgroup_is_populated(const char *path);
 int cgroup_remove_tree(const char *path);
 
 char *cgroup_unit_name(const char *machine_name);
+
+/* Hands a cgroup to UID:GID, so a machine's root in a user namespace can manage it. */
+int cgroup_delegate(const char *path, uid_t uid, gid_t gid);

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <grp.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -16,6 +17,7 @@
 #include "machine.h"
 #include "missing-syscall.h"
 #include "mount-setup.h"
+#include "mount-util.h"
 #include "pty-forward.h"
 #include "stub-init.h"
 
@@ -118,9 +120,18 @@ static void payload_reset_signals(void) {
         (void) sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* In a user namespace we start as its overflow user: become its root. */
+static int payload_become_root(void) {
+        if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
+                return -errno;
+        return 0;
+}
+
 static _noreturn_ void payload_main(const Machine *m, int sock) {
         const Settings *s = m->settings;
         _cleanup_close_ int root_fd = -EBADF, master = -EBADF;
+        int mntfds[1 + 63];
+        size_t n_mntfds = ELEMENTSOF(mntfds);
         char mid[33], go;
         const char *step = NULL;
         const char *hostname = s->hostname ?: s->machine_name;
@@ -131,10 +142,13 @@ static _noreturn_ void payload_main(const Machine *m, int sock) {
         /* Die with boxctl: a machine nobody supervises would be left behind. */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
                 _exit(EXIT_FAILURE);
-        /* The host may have work to do first (uid maps, network links). If boxctl
-         * died before the prctl(), this read ends with EOF. */
-        if (read(sock, &go, 1) != 1)
+        /* The host has work to do first (uid maps, the mounts of the tree and
+         * the binds, network links): "go" brings those mounts. If boxctl died
+         * before the prctl(), this ends with EOF. */
+        if (recv_fds_with_data(sock, mntfds, &n_mntfds, &go, 1) != 1 || n_mntfds != 1 + s->n_binds)
                 _exit(EXIT_FAILURE);
+        if (m->uid_range && payload_become_root() < 0)
+                payload_fail(sock, errno, "cannot become root in the user namespace of machine %s", s->machine_name);
 
         umask(0);
         id128_to_hex(&m->id, mid);
@@ -143,6 +157,8 @@ static _noreturn_ void payload_main(const Machine *m, int sock) {
                 .root_path = s->root,
                 .host_os_release = m->host_os_release,
                 .machine_id = m->bind_machine_id ? mid : NULL,
+                .root_mntfd = mntfds[0],
+                .bind_mntfds = mntfds + 1,
         };
         r = mount_setup(&mc, &root_fd, &step);
         if (r < 0)
@@ -346,6 +362,78 @@ static int wait_for_payload(int sock, int *ret_master, char **ret_error) {
         }
 }
 
+static void close_fds(int *fds, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                fds[i] = safe_close(fds[i]);
+}
+
+/* The tree's mount and the binds' mounts, made here on the host side, where
+ * idmapping them is allowed, then handed to the payload. */
+static int host_make_mounts(Machine *m, pid_t leader, int *fds, char **ret_error) {
+        const Settings *s = m->settings;
+        _cleanup_close_ int userns_fd = -EBADF;
+        int r;
+
+        if (m->uid_range) {
+                char path[64];
+
+                snprintf(path, sizeof path, "/proc/%d/ns/user", (int) leader);
+                userns_fd = open(path, O_RDONLY | O_CLOEXEC);
+                if (userns_fd < 0)
+                        return -errno;
+        }
+        r = mount_clone(AT_FDCWD, s->root, true, s->read_only ? MOUNT_ATTR_RDONLY : 0, &fds[0]);
+        if (r < 0)
+                return asprintf(ret_error, "cannot clone the mount of %s", s->root) < 0 ? -ENOMEM : r;
+        if (m->idmap_root) {
+                r = mount_set_idmap(fds[0], userns_fd, true);
+                if (r < 0)
+                        return asprintf(ret_error, "%s: cannot make an idmapped mount of the tree%s", s->root,
+                                        r == -EINVAL ? " (its file system cannot do that)" : "") < 0 ? -ENOMEM : r;
+        }
+        for (size_t i = 0; i < s->n_binds; i++) {
+                const BindMount *b = &s->binds[i];
+
+                r = mount_clone(AT_FDCWD, b->source, true, b->read_only ? MOUNT_ATTR_RDONLY : 0, &fds[1 + i]);
+                if (r < 0)
+                        return asprintf(ret_error, "--bind source %s: cannot clone its mount", b->source) < 0 ? -ENOMEM : r;
+                if (m->uid_range && b->idmap != 0) {
+                        r = mount_set_idmap(fds[1 + i], userns_fd, true);
+                        if (r < 0)
+                                return asprintf(ret_error, "--bind source %s: cannot make an idmapped mount of it%s (add :noidmap to bind it as it is)",
+                                                b->source, r == -EINVAL ? "; its file system cannot do that" : "") < 0 ? -ENOMEM : r;
+                }
+        }
+        return 0;
+}
+
+/* Everything the host does between clone and "go". */
+static int host_prepare(Machine *m, pid_t leader, int sock, char **ret_error) {
+        const Settings *s = m->settings;
+        int fds[1 + 63];
+        size_t n = 1 + s->n_binds;
+        int r;
+
+        if (n > ELEMENTSOF(fds))
+                return asprintf(ret_error, "too many --bind mounts (at most %zu)", ELEMENTSOF(fds) - 1) < 0 ? -ENOMEM : -E2BIG;
+        for (size_t i = 0; i < n; i++)
+                fds[i] = -EBADF;
+
+        if (m->uid_range) {
+                r = userns_write_maps(leader, m->uid_range->base, m->uid_range->size);
+                if (r < 0)
+                        return asprintf(ret_error, "cannot write the UID map of machine %s", s->machine_name) < 0 ? -ENOMEM : r;
+                r = cgroup_delegate(m->cgroup->path, m->uid_range->base, m->uid_range->base);
+                if (r < 0)
+                        return asprintf(ret_error, "cannot hand cgroup %s to the machine's root", m->cgroup->path) < 0 ? -ENOMEM : r;
+        }
+        r = host_make_mounts(m, leader, fds, ret_error);
+        if (r >= 0)
+                r = send_fds_with_data(sock, fds, n, "g", 1);
+        close_fds(fds, n);
+        return r;
+}
+
 /* Kills the payload (and so its PID namespace) and reaps it. */
 static void payload_reap(int pidfd) {
         siginfo_t si;
@@ -373,8 +461,9 @@ int machine_run_once(Machine *m, MachineResult *ret, char **ret_error) {
                 return -errno;
 
         struct clone_args args = {
+                /* With CLONE_NEWUSER the user namespace comes first, and owns the others. */
                 .flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP |
-                         CLONE_INTO_CGROUP | CLONE_PIDFD,
+                         CLONE_INTO_CGROUP | CLONE_PIDFD | (m->uid_range ? CLONE_NEWUSER : 0),
                 .pidfd = (uint64_t) (uintptr_t) &pidfd,
                 .exit_signal = SIGCHLD,
                 .cgroup = (uint64_t) m->cgroup->fd,
@@ -394,9 +483,8 @@ int machine_run_once(Machine *m, MachineResult *ret, char **ret_error) {
                 payload_reap(pidfd);
                 return r;
         }
-        if (write(pair[0], "g", 1) != 1)
-                r = -errno;
-        else
+        r = host_prepare(m, run.leader, pair[0], ret_error);
+        if (r >= 0)
                 r = wait_for_payload(pair[0], &master, ret_error);
         if (r >= 0)
                 r = run_event_loop(&run, master);

@@ -7,6 +7,7 @@
 #include "init-kind.h"
 #include "settings.h"
 #include "tree.h"
+#include "userns.h"
 
 /* One machine's run: the payload process in its namespaces, its console, and
  * how it ended. The caller owns the tree, the lock and the cgroup, which
@@ -38,6 +39,8 @@ struct Machine {
         Id128 id;
         bool bind_machine_id; /* show id as /etc/machine-id over the tree's own */
         InitKind init_kind;
+        const UidRange *uid_range; /* NULL: no user namespace */
+        bool idmap_root;           /* the tree's mount is idmapped into the user namespace */
 
         /* Called once the leader exists, before it sets itself up (to register
          * it, say); an error stops the machine, *ret_error says why. And after

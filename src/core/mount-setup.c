@@ -21,17 +21,14 @@ static const char *const proc_masked[] = {
 };
 
 static int mount_root(const MountContext *c, int *ret_root_fd) {
-        _cleanup_close_ int mfd = -EBADF;
-        int fd, r;
+        int fd;
 
         /* Our mounts must not reach the host, nor the host's reach us. */
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 return -errno;
-        r = mount_clone(AT_FDCWD, c->root_path, true,
-                        c->settings->read_only ? MOUNT_ATTR_RDONLY : 0, &mfd);
-        if (r < 0)
-                return r;
-        if (move_mount(mfd, "", AT_FDCWD, c->root_path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+        /* The tree's mount (read-only, idmapped as asked) was made on the host
+         * side; it goes on top of the tree's own path, in our namespace only. */
+        if (move_mount(c->root_mntfd, "", AT_FDCWD, c->root_path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
                 return -errno;
         fd = open(c->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
@@ -141,18 +138,13 @@ static int mount_proc(int root_fd) {
         return 0;
 }
 
-static int mount_user_binds(const Settings *s, int root_fd, const char **ret_step) {
+static int mount_user_binds(const MountContext *c, int root_fd, const char **ret_step) {
+        const Settings *s = c->settings;
         int r;
 
         for (size_t i = 0; i < s->n_binds; i++) {
-                _cleanup_close_ int mfd = -EBADF;
-
                 *ret_step = s->binds[i].destination;
-                r = mount_clone(AT_FDCWD, s->binds[i].source, true,
-                                s->binds[i].read_only ? MOUNT_ATTR_RDONLY : 0, &mfd);
-                if (r < 0)
-                        return r;
-                r = mount_attach(mfd, root_fd, s->binds[i].destination);
+                r = mount_attach(c->bind_mntfds[i], root_fd, s->binds[i].destination);
                 if (r < 0)
                         return r;
         }
@@ -163,6 +155,21 @@ static int mount_user_binds(const Settings *s, int root_fd, const char **ret_ste
                         return r;
         }
         return 0;
+}
+
+static int mount_sys(int root_fd) {
+        _cleanup_close_ int mfd = -EBADF;
+        int r;
+
+        r = mount_fs_new_at(root_fd, "/sys", "sysfs", NULL, MOUNT_ATTR_RDONLY | MS_SAFE);
+        if (r != -EPERM)
+                return r;
+        /* A user namespace may mount sysfs only for a network namespace it owns;
+         * sharing the host's network, the machine gets the host's /sys, read-only. */
+        r = mount_clone(AT_FDCWD, "/sys", true, MOUNT_ATTR_RDONLY | MS_SAFE, &mfd);
+        if (r < 0)
+                return r;
+        return mount_attach(mfd, root_fd, "/sys");
 }
 
 static int mount_machine_id(int root_fd) {
@@ -197,14 +204,14 @@ int mount_setup(const MountContext *c, int *ret_root_fd, const char **ret_step) 
         STEP("/tmp", mount_fs_new_at(root_fd, "/tmp", "tmpfs", "mode=1777",
                                   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV));
         STEP("/proc", mount_proc(root_fd));
-        STEP("/sys", mount_fs_new_at(root_fd, "/sys", "sysfs", NULL, MOUNT_ATTR_RDONLY | MS_SAFE));
+        STEP("/sys", mount_sys(root_fd));
         /* In the machine's cgroup namespace this shows its own subtree as a pure
          * cgroup2 hierarchy, whatever the host's layout. */
         STEP("/sys/fs/cgroup", mount_fs_new_at(root_fd, "/sys/fs/cgroup", "cgroup2", NULL, MS_SAFE));
         STEP("/dev", dev_setup(root_fd));
         if (c->machine_id)
                 STEP("/etc/machine-id", mount_machine_id(root_fd));
-        r = mount_user_binds(c->settings, root_fd, ret_step);
+        r = mount_user_binds(c, root_fd, ret_step);
         if (r < 0)
                 return r;
 #undef STEP

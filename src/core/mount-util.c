@@ -102,3 +102,14 @@ int mount_fs_new_at(int root_fd, const char *dest, const char *fstype, const cha
                 return r;
         return mount_attach(mfd, root_fd, dest);
 }
+
+int mount_set_idmap(int mntfd, int userns_fd, bool recursive) {
+        struct mount_attr a = {
+                .attr_set = MOUNT_ATTR_IDMAP,
+                .userns_fd = (uint64_t) userns_fd,
+        };
+
+        if (mount_setattr(mntfd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &a, sizeof a) < 0)
+                return -errno;
+        return 0;
+}

@@ -21,5 +21,9 @@ int mount_clone(int dirfd, const char *path, bool recursive, unsigned attr_set, 
 /* Attaches MNTFD on top of DEST, a path resolved inside the tree at ROOT_FD. */
 int mount_attach(int mntfd, int root_fd, const char *dest);
 
+/* Makes a detached mount show its files' owners through the mapping of the
+ * user namespace USERNS_FD. -EINVAL: the file system cannot do that. */
+int mount_set_idmap(int mntfd, int userns_fd, bool recursive);
+
 /* Bind-mounts DEST (inside ROOT_FD) onto itself with ATTR_SET applied. */
 int mount_remount_at(int root_fd, const char *dest, bool recursive, unsigned attr_set);

@@ -52,8 +52,9 @@ void settings_done(Settings *s) {
         *s = (Settings) {};
 }
 
-/* SRC[:DST[:ro|rw]]. DST defaults to SRC. Paths must be absolute and normalized;
- * SRC is made absolute by the caller beforehand when it was relative. */
+/* SRC[:DST[:OPTIONS]], OPTIONS a comma-separated list of ro, rw, idmap, noidmap.
+ * DST defaults to SRC. Paths must be absolute and DST normalized; SRC is made
+ * absolute by the caller beforehand when it was relative. */
 int settings_add_bind(Settings *s, const char *spec, bool read_only) {
         _cleanup_free_ char *src = NULL, *dst = NULL;
         const char *colon, *rest = NULL;
@@ -75,13 +76,27 @@ int settings_add_bind(Settings *s, const char *spec, bool read_only) {
                 if (!dst)
                         return -ENOMEM;
         }
+        int idmap = -1;
         if (rest) {
-                if (streq(rest, "ro"))
-                        read_only = true;
-                else if (streq(rest, "rw"))
-                        read_only = false;
-                else
+                _cleanup_free_ char *opts = strdup(rest);
+                char *save = NULL;
+
+                if (!opts)
+                        return -ENOMEM;
+                if (isempty(opts))
                         return -EINVAL;
+                for (char *o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+                        if (streq(o, "ro"))
+                                read_only = true;
+                        else if (streq(o, "rw"))
+                                read_only = false;
+                        else if (streq(o, "idmap"))
+                                idmap = 1;
+                        else if (streq(o, "noidmap"))
+                                idmap = 0;
+                        else
+                                return -EINVAL;
+                }
         }
         if (isempty(src) || isempty(dst) || !path_is_normalized_absolute(dst) ||
             !path_is_absolute(src))
@@ -95,6 +110,7 @@ int settings_add_bind(Settings *s, const char *spec, bool read_only) {
                 .source = TAKE_PTR(src),
                 .destination = TAKE_PTR(dst),
                 .read_only = read_only,
+                .idmap = idmap,
         };
         return 0;
 }

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "userns.h"
 #include "util.h"
 
 /* What one machine is asked to be. The CLI fills it in; the modules only read it. */
@@ -36,6 +37,7 @@ typedef struct BindMount {
         char *source;
         char *destination;
         bool read_only;
+        int idmap; /* -1: as the root is (idmapped with a user namespace); 0: never; 1: always */
 } BindMount;
 
 typedef struct Settings {
@@ -47,6 +49,9 @@ typedef struct Settings {
         char **environment; /* K=V set for PID 1 */
         ConsoleMode console_mode;
         RegisterMode register_mode;
+        UserNamespaceMode userns_mode;
+        uint32_t uid_base, uid_size; /* USERNS_FIXED */
+        OwnershipMode ownership;
         bool read_only;
         bool no_reboot;
         bool quiet;

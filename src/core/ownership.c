@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+
+#include "log.h"
+#include "mount-util.h"
+#include "ownership.h"
+#include "userns.h"
+#include "util.h"
+
+#define SHIFT_XATTR "trusted.boxctl.uidshift"
+
+int ownership_shift_pending(const char *root, uint32_t *ret_base) {
+        char buf[32];
+        ssize_t n = lgetxattr(root, SHIFT_XATTR, buf, sizeof buf - 1);
+
+        if (n < 0)
+                return errno == ENODATA || errno == ENOTSUP ? 0 : -errno;
+        buf[n] = '\0';
+        *ret_base = (uint32_t) strtoul(buf, NULL, 10);
+        return 1;
+}
+
+int ownership_is_shifted(const char *root, uint32_t base) {
+        struct stat st;
+        uint32_t pending;
+
+        if (ownership_shift_pending(root, &pending) > 0)
+                return 0;
+        if (lstat(root, &st) < 0)
+                return -errno;
+        return st.st_uid == base && st.st_gid == base;
+}
+
+typedef struct Walk {
+        uint32_t base;
+        dev_t dev;
+        bool progress;
+        uint64_t seen, changed;
+} Walk;
+
+static int shift_one(Walk *w, int dirfd, const char *name, const struct stat *st) {
+        uid_t uid = w->base + st->st_uid % UID_RANGE_SIZE;
+        gid_t gid = w->base + st->st_gid % UID_RANGE_SIZE;
+
+        if (st->st_uid == uid && st->st_gid == gid)
+                return 0;
+        if (fchownat(dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW | (isempty(name) ? AT_EMPTY_PATH : 0)) < 0)
+                return -errno;
+        /* chown() drops set-user-ID and set-group-ID bits: put them back. */
+        if (S_ISREG(st->st_mode) && (st->st_mode & (S_ISUID | S_ISGID)) &&
+            fchmodat(dirfd, name, st->st_mode & 07777, 0) < 0)
+                return -errno;
+        w->changed++;
+        return 0;
+}
+
+static int walk_dir(Walk *w, int dfd) {
+        _cleanup_closedir_ DIR *d = fdopendir(dfd);
+        struct dirent *de;
+
+        if (!d) {
+                safe_close(dfd);
+                return -errno;
+        }
+        while ((de = readdir(d))) {
+                struct stat st;
+                int r;
+
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        return -errno;
+                if (st.st_dev != w->dev)
+                        continue; /* another file system mounted here: not ours to shift */
+                r = shift_one(w, dirfd(d), de->d_name, &st);
+                if (r < 0)
+                        return r;
+                if (w->progress && ++w->seen % 4096 == 0)
+                        fprintf(stderr, "\rShifting file owners: %" PRIu64 " files", w->seen);
+                if (S_ISDIR(st.st_mode)) {
+                        int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+                        if (sub < 0)
+                                return -errno;
+                        r = walk_dir(w, sub);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+int ownership_shift(const char *root, uint32_t base, bool progress, uint64_t *ret_changed) {
+        Walk w = { .base = base, .progress = progress };
+        char buf[32];
+        struct stat st;
+        int fd, r;
+
+        fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0) {
+                r = -errno;
+                safe_close(fd);
+                return r;
+        }
+        w.dev = st.st_dev;
+
+        /* Mark the tree first: if we are interrupted, the next start sees it. */
+        snprintf(buf, sizeof buf, "%" PRIu32, base);
+        if (fsetxattr(fd, SHIFT_XATTR, buf, strlen(buf), 0) < 0) {
+                r = -errno;
+                safe_close(fd);
+                return r;
+        }
+        r = walk_dir(&w, fd); /* takes fd */
+        if (progress && w.seen >= 4096)
+                fputc('\n', stderr);
+        if (r < 0)
+                return r;
+        /* The top last: its owner is what says "shifted". */
+        r = shift_one(&w, AT_FDCWD, root, &st);
+        if (r < 0)
+                return r;
+        if (lremovexattr(root, SHIFT_XATTR) < 0)
+                return -errno;
+        if (ret_changed)
+                *ret_changed = w.changed;
+        return 0;
+}
+
+int ownership_probe_idmap(const char *path) {
+        _cleanup_close_ int mfd = -EBADF, ufd = -EBADF;
+        char p[64];
+        pid_t pid;
+        int r, pipefd[2];
+
+        /* A throw-away user namespace with a mapping, to try an idmapped mount with. */
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                char c;
+
+                safe_close(pipefd[1]);
+                if (unshare(CLONE_NEWUSER) < 0)
+                        _exit(EXIT_FAILURE);
+                (void) read(pipefd[0], &c, 1); /* wait until we are looked at */
+                _exit(EXIT_SUCCESS);
+        }
+        safe_close(pipefd[0]);
+        snprintf(p, sizeof p, "/proc/%d/ns/user", (int) pid);
+        /* Wait until the child has its namespace. */
+        for (int i = 0; i < 1000; i++) {
+                struct stat a, b;
+
+                if (stat(p, &a) >= 0 && stat("/proc/self/ns/user", &b) >= 0 && a.st_ino != b.st_ino)
+                        break;
+                usleep(1000);
+        }
+        r = userns_write_maps(pid, UID_PICK_MIN, 1);
+        if (r >= 0) {
+                ufd = open(p, O_RDONLY | O_CLOEXEC);
+                r = ufd < 0 ? -errno : 0;
+        }
+        if (r >= 0)
+                r = mount_clone(AT_FDCWD, path, false, 0, &mfd);
+        if (r >= 0) {
+                r = mount_set_idmap(mfd, ufd, false);
+                r = r >= 0 ? 1 : r == -EINVAL ? 0 : r;
+        }
+        safe_close(pipefd[1]);
+        (void) kill(pid, SIGKILL);
+        (void) waitpid(pid, NULL, 0);
+        return r;
+}
