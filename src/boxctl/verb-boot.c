@@ -8,6 +8,7 @@
 
 #include "caps.h"
 #include "cgroup.h"
+#include "device-filter.h"
 #include "lock.h"
 #include "log.h"
 #include "machine.h"
@@ -503,6 +504,8 @@ static int prepare_ownership(const Settings *s, const UidRange *range, bool *ret
                 log_info("Shifting the owners of %s's files to %u..%u (chown).", s->root, range->base,
                          range->base + UID_RANGE_SIZE - 1);
         r = ownership_shift(s->root, range->base, isatty(STDERR_FILENO), &changed);
+        if (r == -EROFS && s->ownership == OWNERSHIP_CHOWN)
+                return log_error_errno(r, "%s: cannot chown its files: read-only file system; try --private-users-ownership=idmap", s->root);
         if (r == -EROFS)
                 return log_error_errno(r, "%s: its file system can neither take idmapped mounts nor be chowned (read-only)", s->root);
         if (r < 0)
@@ -586,6 +589,12 @@ static int start(Settings *s) {
                 goto finish;
         }
         m.cgroup = cg;
+        r = device_filter_attach(cg->fd);
+        if (r < 0) {
+                log_error_errno(r, "machine %s: cannot attach its device policy (a cgroup BPF program) to %s: %m",
+                                s->machine_name, cg->path);
+                goto finish;
+        }
 
         r = mount_points_prepare(tree.fd, s, &mp, &failed);
         if (r < 0) {

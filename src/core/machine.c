@@ -19,6 +19,7 @@
 #include "mount-setup.h"
 #include "mount-util.h"
 #include "pty-forward.h"
+#include "seccomp-filter.h"
 #include "stub-init.h"
 
 static const char *const machine_end_table[_MACHINE_END_MAX] = {
@@ -199,6 +200,9 @@ static _noreturn_ void payload_main(const Machine *m, int sock) {
         r = caps_apply_bounding(s->capabilities);
         if (r < 0)
                 payload_fail(sock, r, "cannot limit the capabilities of machine %s", s->machine_name);
+        r = seccomp_apply_machine_filter();
+        if (r < 0)
+                payload_fail(sock, r, "cannot install the system call filter of machine %s", s->machine_name);
 
         argv = payload_argv(m);
         envp = payload_environment(m);
