@@ -501,7 +501,7 @@ static int prepare_ownership(const Settings *s, const UidRange *range, bool *ret
         else if (ownership_is_shifted(s->root, range->base) > 0)
                 return 0;
         else if (!s->quiet)
-                log_info("Shifting the owners of %s's files to %u..%u (chown).", s->root, range->base,
+                log_info("Shifting the owners of the files in %s to %u..%u (chown).", s->root, range->base,
                          range->base + UID_RANGE_SIZE - 1);
         r = ownership_shift(s->root, range->base, isatty(STDERR_FILENO), &changed);
         if (r == -EROFS && s->ownership == OWNERSHIP_CHOWN)

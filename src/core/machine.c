@@ -130,7 +130,7 @@ static int payload_become_root(void) {
 
 static _noreturn_ void payload_main(const Machine *m, int sock) {
         const Settings *s = m->settings;
-        _cleanup_close_ int root_fd = -EBADF, master = -EBADF;
+        _cleanup_close_ int root_fd = -EBADF, master = -EBADF, tree_fd = -EBADF;
         int mntfds[1 + 63];
         size_t n_mntfds = ELEMENTSOF(mntfds);
         char mid[33], go;
@@ -148,6 +148,13 @@ static _noreturn_ void payload_main(const Machine *m, int sock) {
          * before the prctl(), this ends with EOF. */
         if (recv_fds_with_data(sock, mntfds, &n_mntfds, &go, 1) != 1 || n_mntfds != 1 + s->n_binds)
                 _exit(EXIT_FAILURE);
+        /* The tree's top in our own mount namespace (the host's fd is of another
+         * one), opened while our file system UID is still the host's root: as
+         * root of a user namespace we might not get through the directories
+         * above it any more. */
+        tree_fd = open(s->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (tree_fd < 0)
+                payload_fail(sock, errno, "cannot open %s", s->root);
         if (m->uid_range && payload_become_root() < 0)
                 payload_fail(sock, errno, "cannot become root in the user namespace of machine %s", s->machine_name);
 
@@ -158,6 +165,7 @@ static _noreturn_ void payload_main(const Machine *m, int sock) {
                 .root_path = s->root,
                 .host_os_release = m->host_os_release,
                 .machine_id = m->bind_machine_id ? mid : NULL,
+                .tree_fd = tree_fd,
                 .root_mntfd = mntfds[0],
                 .bind_mntfds = mntfds + 1,
         };

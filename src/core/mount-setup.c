@@ -27,10 +27,13 @@ static int mount_root(const MountContext *c, int *ret_root_fd) {
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 return -errno;
         /* The tree's mount (read-only, idmapped as asked) was made on the host
-         * side; it goes on top of the tree's own path, in our namespace only. */
-        if (move_mount(c->root_mntfd, "", AT_FDCWD, c->root_path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+         * side; it goes on top of the tree's own directory, in our namespace
+         * only. By fd, not by path: in a user namespace we may no longer be
+         * allowed to walk the host's directories that lead to the tree. */
+        if (move_mount(c->root_mntfd, "", c->tree_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
                 return -errno;
-        fd = open(c->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        /* The detached mount's fd is its root, now attached: our new "/". */
+        fd = fcntl(c->root_mntfd, F_DUPFD_CLOEXEC, 3);
         if (fd < 0)
                 return -errno;
         *ret_root_fd = fd;

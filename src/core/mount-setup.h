@@ -10,6 +10,7 @@ typedef struct MountContext {
         const char *root_path;       /* the tree, as the host names it */
         const char *host_os_release; /* for /run/host/os-release; may be NULL */
         const char *machine_id;      /* 32 hex digits to show as /etc/machine-id, or NULL */
+        int tree_fd;                 /* O_PATH of the tree's top, from the host side */
         int root_mntfd;              /* the tree, as a detached mount the host side made */
         const int *bind_mntfds;      /* one per settings->binds[], likewise */
 } MountContext;
