@@ -11,6 +11,13 @@ static int verb_version(int argc, char *argv[]);
 static const Verb verbs[] = {
         { "boot", verb_boot, "Boot an OS tree with its own init as PID 1" },
         { "run", verb_run, "Run one command in a machine made from an OS tree" },
+        { "list", verb_list, "List the running machines the registry knows" },
+        { "status", verb_status, "Show the state of machines and their processes" },
+        { "show", verb_show, "Show the registry's properties of machines" },
+        { "poweroff", verb_poweroff, "Ask machines to power off" },
+        { "reboot", verb_reboot, "Ask machines to reboot" },
+        { "terminate", verb_terminate, "Kill machines at once, without a clean shutdown" },
+        { "kill", verb_kill, "Send a signal to the processes of machines" },
         { "help", verb_help, "Show this help" },
         { "version", verb_version, "Show the version" },
 };
@@ -24,7 +31,10 @@ static int verb_help(int argc, char *argv[]) {
         printf("\nRun 'boxctl VERB --help' for the options of a verb.\n"
                "Examples:\n"
                "  boxctl boot ./debian-root\n"
-               "  boxctl run ./debian-root -- cat /etc/os-release\n");
+               "  boxctl run ./debian-root -- cat /etc/os-release\n"
+               "  boxctl list\n"
+               "  boxctl status debian-root\n"
+               "  boxctl poweroff debian-root\n");
         return 0;
 }
 

@@ -62,7 +62,10 @@ static int register_leader(Machine *m, pid_t leader, char **ret_error) {
         }
         r = registry_client_register(registration.bus, s->machine_name, &m->id, leader, s->root, NULL, 0, &error);
         if (r < 0) {
-                if (s->register_mode == REGISTER_AUTO && registry_error_is_absent(&error)) {
+                /* auto: a registry that is absent, or hangs, must not keep the machine from starting. */
+                if (s->register_mode == REGISTER_AUTO &&
+                    (registry_error_is_absent(&error) ||
+                     sd_bus_error_has_names(&error, SD_BUS_ERROR_TIMEOUT, SD_BUS_ERROR_NO_REPLY))) {
                         registration_give_up(s, error.name);
                         return 0;
                 }

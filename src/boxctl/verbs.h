@@ -10,3 +10,12 @@ typedef struct Verb {
 
 int verb_boot(int argc, char *argv[]);
 int verb_run(int argc, char *argv[]);
+
+/* verb-machines.c: machines the registry knows, over org.freedesktop.machine1 */
+int verb_list(int argc, char *argv[]);
+int verb_status(int argc, char *argv[]);
+int verb_show(int argc, char *argv[]);
+int verb_poweroff(int argc, char *argv[]);
+int verb_reboot(int argc, char *argv[]);
+int verb_terminate(int argc, char *argv[]);
+int verb_kill(int argc, char *argv[]);

@@ -5,12 +5,12 @@
 #include "registry-client.h"
 
 bool registry_error_is_absent(const sd_bus_error *error) {
-        /* Nobody owns the name and it cannot be activated, or activation failed. */
+        /* Nobody owns the name and it cannot be activated, or activation failed.
+         * A registry that is there but does not answer is another matter. */
         return sd_bus_error_has_names(error, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER,
                                       "org.freedesktop.DBus.Error.Spawn.ChildExited",
                                       "org.freedesktop.DBus.Error.Spawn.ExecFailed",
-                                      "org.freedesktop.DBus.Error.Spawn.Failed", SD_BUS_ERROR_TIMEOUT,
-                                      SD_BUS_ERROR_NO_REPLY);
+                                      "org.freedesktop.DBus.Error.Spawn.Failed");
 }
 
 int registry_client_call(sd_bus *bus, const char *method, sd_bus_error *error, sd_bus_message **reply,

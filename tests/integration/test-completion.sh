@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# The bash completion completes verbs, options and option values.
+# The bash completion completes verbs, options, option values and the names
+# of running machines.
 set -euo pipefail
 . "${BOXCTL_SRCDIR:?}/tests/lib/common.sh"
 
@@ -16,10 +17,39 @@ complete_words() {
 }
 
 is "$(complete_words boxctl b)" "boot " "a verb"
-is "$(complete_words boxctl "")" "--help --version boot help run version " "all verbs"
+is "$(complete_words boxctl "")" "--help --version boot help kill list poweroff reboot run show status terminate version " "all verbs"
 is "$(complete_words boxctl boot --con)" "--console " "an option"
 is "$(complete_words boxctl boot --console "")" "interactive passive pipe read-only " "console modes"
 ok "capabilities" grep -q "CAP_SYS_ADMIN" <<<"$(complete_words boxctl run --capability CAP_SYS_A)"
+is "$(complete_words boxctl boot --console = p)" "passive pipe " "a value after '='"
+is "$(complete_words boxctl boot --register "")" "auto no yes " "register modes"
+
+# The verbs about running machines.
+is "$(complete_words boxctl list --)" "--help --no-legend --output " "list: options"
+is "$(complete_words boxctl list -o "")" "json table " "list: output modes"
+is "$(complete_words boxctl status --)" "--full --help " "status: options"
+is "$(complete_words boxctl show --)" "--help --property --value " "show: options"
+is "$(complete_words boxctl show -p Lea)" "Leader " "show: property names"
+is "$(complete_words boxctl reboot --)" "--help --quiet " "reboot: options"
+is "$(complete_words boxctl kill --)" "--help --kill-whom --quiet --signal " "kill: options"
+is "$(complete_words boxctl kill --kill-whom "")" "all leader " "kill: whom"
+is "$(complete_words boxctl kill --signal SIGUS)" "SIGUSR1 SIGUSR2 " "kill: signals"
+ok "kill: real-time signals" grep -q "SIGRTMIN+4" <<<"$(complete_words boxctl kill -s SIGRTMIN)"
+# Machine names come from "boxctl list --no-legend": stand in for it.
+boxctl() {
+        [[ $* == "list --no-legend" ]] || return 1
+        printf '%s\n' "bb      container boxctl busybox -  -" "deb     container boxctl debian  12 -"
+}
+is "$(complete_words boxctl status "")" "bb deb " "status: running machines"
+is "$(complete_words boxctl poweroff d)" "deb " "poweroff: a running machine"
+is "$(complete_words boxctl kill --signal SIGUSR1 b)" "bb " "kill: a machine after the signal"
+is "$(complete_words boxctl show bb "")" "bb deb " "show: more machines"
+is "$(complete_words boxctl list "")" " " "list: no machine names"
+# No registry: "boxctl list" fails, saying so on stderr.
+boxctl() { echo "boxctl: no machine registry on the system bus" >&2; return 1; }
+is "$(complete_words boxctl status "" 2>&1)" " " "no registry: no names, and nothing on the terminal"
+unset -f boxctl
+
 d=$(mktemp -d)
 mkdir "$d/tree-a"
 is "$(complete_words boxctl boot "$d/tr")" "$d/tree-a " "a tree directory"

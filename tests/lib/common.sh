@@ -662,7 +662,8 @@ bus_start() {
                 >"$services/org.freedesktop.machine1.service"
         sed "s|</busconfig>|<listen>unix:path=$sock</listen><servicedir>$services</servicedir><include>$BOXCTL_SRCDIR/units/boxd.conf</include></busconfig>|" \
                 "$BOXCTL_SRCDIR/tests/lib/system-bus.conf" >"$conf"
-        dbus-daemon --config-file="$conf" --nofork --nopidfile --nosyslog &
+        # Its own messages (e.g. that it cannot raise its fd limit here) go to a log.
+        dbus-daemon --config-file="$conf" --nofork --nopidfile --nosyslog 2>>"$_sb_state/dbus.log" &
         _bus_pid=$!
         cleanup_push bus_stop
         export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$sock
