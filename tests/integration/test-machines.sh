@@ -92,6 +92,23 @@ out=$("$BOXCTL" status bb)
 ok "status: busybox leader" grep -q "^ *Leader: $bb_leader (init)$" <<<"$out"
 ok "status: busybox OS" grep -q "^ *OS: BusyBox (boxctl test tree)$" <<<"$out"
 ok "status: busybox processes" grep -Eq "^ +[├└]─[0-9]+ /bin/sleep 86400$" <<<"$out"
+
+# The bash completion asks the registry for the names of running machines:
+# the real boxctl here, not a stand-in.
+(
+        PATH=$(dirname "$BOXCTL"):$PATH
+        . "$BOXCTL_SRCDIR/shell-completion/bash/boxctl"
+        COMP_WORDS=(boxctl status "")
+        COMP_CWORD=2
+        _boxctl
+        printf '%s\n' "${COMPREPLY[@]}" | sort | tr '\n' ' ' >"$_sb_state/completion"
+        COMP_WORDS=(boxctl poweroff d)
+        COMP_CWORD=2
+        _boxctl
+        printf '%s\n' "${COMPREPLY[@]}" >"$_sb_state/completion.d"
+)
+is "$(cat "$_sb_state/completion")" "bb deb " "bash completion offers the running machines' names"
+is "$(cat "$_sb_state/completion.d")" "deb" "...and completes a prefix to one"
 id=$(head -n 1 <<<"$out" | sed 's/.*(\(.*\))/\1/')
 
 # show
