@@ -106,6 +106,7 @@ static void help(StartMode mode) {
                "     --bind-ro=SRC[:DST]   The same, read-only\n"
                "     --tmpfs=DST           Mount an empty tmpfs at DST\n"
                "     --read-only           Mount the tree read-only\n"
+               "  -x --ephemeral           Write to a throw-away layer; the tree stays untouched\n"
                "  -E --setenv=NAME=VALUE   Set an environment variable for PID 1\n"
                "     --capability=CAPS     Keep these capabilities too (comma-separated, or all)\n"
                "     --drop-capability=CAPS\n"
@@ -152,6 +153,7 @@ static int parse_argv(int argc, char *argv[], Settings *s, bool *ret_help) {
                 { "bind-ro", required_argument, NULL, ARG_BIND_RO },
                 { "tmpfs", required_argument, NULL, ARG_TMPFS },
                 { "read-only", no_argument, NULL, ARG_READ_ONLY },
+                { "ephemeral", no_argument, NULL, 'x' },
                 { "setenv", required_argument, NULL, 'E' },
                 { "capability", required_argument, NULL, ARG_CAPABILITY },
                 { "drop-capability", required_argument, NULL, ARG_DROP_CAPABILITY },
@@ -174,7 +176,7 @@ static int parse_argv(int argc, char *argv[], Settings *s, bool *ret_help) {
         opterr = 0;
         optind = 0;
 
-        while ((c = getopt_long(argc, argv, "M:E:qhU", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "M:E:qhUx", options, NULL)) >= 0) {
                 switch (c) {
                 case 'M':
                         if (!machine_name_is_valid(optarg))
@@ -232,6 +234,9 @@ static int parse_argv(int argc, char *argv[], Settings *s, bool *ret_help) {
                         break;
                 case ARG_READ_ONLY:
                         s->read_only = true;
+                        break;
+                case 'x':
+                        s->ephemeral = true;
                         break;
                 case 'E':
                         if (!strchr(optarg, '=') || optarg[0] == '=')
@@ -544,7 +549,8 @@ static int start(Settings *s) {
         if (r < 0)
                 goto finish;
 
-        r = tree_lock_acquire(tree.dev, tree.ino, !s->read_only, s->machine_name, &lock, &holder);
+        /* Read-only and ephemeral machines do not write to the tree: they share it. */
+        r = tree_lock_acquire(tree.dev, tree.ino, !s->read_only && !s->ephemeral, s->machine_name, &lock, &holder);
         if (r == -EBUSY) {
                 if (holder)
                         log_error_errno(r, "%s: busy: in use by %s", s->root, holder);
@@ -599,7 +605,8 @@ static int start(Settings *s) {
                 goto finish;
         }
 
-        r = mount_points_prepare(tree.fd, s, &mp, &failed);
+        /* An ephemeral machine's mount points are made in its overlay, not the tree. */
+        r = s->ephemeral ? 0 : mount_points_prepare(tree.fd, s, &mp, &failed);
         if (r < 0) {
                 log_error_errno(r, "%s: cannot create mount point %s in the tree: %m", s->root, strempty(failed));
                 goto finish;

@@ -13,6 +13,7 @@
 
 #include "caps.h"
 #include "dev-setup.h"
+#include "ephemeral.h"
 #include "log.h"
 #include "machine.h"
 #include "missing-syscall.h"
@@ -394,10 +395,36 @@ static int host_make_mounts(Machine *m, pid_t leader, int *fds, char **ret_error
                 if (userns_fd < 0)
                         return -errno;
         }
-        r = mount_clone(AT_FDCWD, s->root, true, s->read_only ? MOUNT_ATTR_RDONLY : 0, &fds[0]);
-        if (r < 0)
-                return asprintf(ret_error, "cannot clone the mount of %s", s->root) < 0 ? -ENOMEM : r;
-        if (m->idmap_root) {
+        if (s->ephemeral) {
+                _cleanup_close_ int lower = -EBADF;
+
+                /* In a user namespace the lower layer is what gets idmapped (an
+                 * overlay mount itself cannot be); the upper layer then gets the
+                 * owners the machine's root writes. */
+                if (m->idmap_root) {
+                        r = mount_clone(AT_FDCWD, s->root, true, MOUNT_ATTR_RDONLY, &lower);
+                        if (r >= 0)
+                                r = mount_set_idmap(lower, userns_fd, true);
+                        if (r < 0)
+                                return asprintf(ret_error, "%s: cannot make an idmapped mount of the tree", s->root) < 0 ? -ENOMEM : r;
+                }
+                /* A fresh overlay each boot: a reboot starts from the pristine tree too. */
+                r = ephemeral_overlay(lower >= 0 ? lower : m->tree->fd,
+                                      m->uid_range ? (uid_t) m->uid_range->base : 0, &fds[0]);
+                if (r < 0)
+                        return asprintf(ret_error, "%s: cannot make the ephemeral overlay over it", s->root) < 0 ? -ENOMEM : r;
+                if (s->read_only) {
+                        struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY };
+
+                        if (mount_setattr(fds[0], "", AT_EMPTY_PATH, &a, sizeof a) < 0)
+                                return -errno;
+                }
+        } else {
+                r = mount_clone(AT_FDCWD, s->root, true, s->read_only ? MOUNT_ATTR_RDONLY : 0, &fds[0]);
+                if (r < 0)
+                        return asprintf(ret_error, "cannot clone the mount of %s", s->root) < 0 ? -ENOMEM : r;
+        }
+        if (m->idmap_root && !s->ephemeral) {
                 r = mount_set_idmap(fds[0], userns_fd, true);
                 if (r < 0)
                         return asprintf(ret_error, "%s: cannot make an idmapped mount of the tree%s", s->root,

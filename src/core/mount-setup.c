@@ -8,6 +8,7 @@
 #include "dev-setup.h"
 #include "log.h"
 #include "missing-syscall.h"
+#include "mount-points.h"
 #include "mount-setup.h"
 #include "mount-util.h"
 #include "tree.h"
@@ -201,6 +202,18 @@ int mount_setup(const MountContext *c, int *ret_root_fd, const char **ret_step) 
         } while (0)
 
         STEP(c->root_path, mount_root(c, &root_fd));
+        if (c->settings->ephemeral) {
+                /* Mount points the tree lacks are made in the throw-away layer. */
+                MountPoints mp = {};
+                _cleanup_free_ char *failed = NULL;
+
+                r = mount_points_prepare(root_fd, c->settings, &mp, &failed);
+                strv_freep(&mp.created);
+                if (r < 0) {
+                        *ret_step = failed ? "a mount point" : c->root_path;
+                        return r;
+                }
+        }
         STEP("/run", mount_fs_new_at(root_fd, "/run", "tmpfs", "mode=0755,size=20%",
                                   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV));
         STEP("/run/host", populate_run_host(c, root_fd));

@@ -53,6 +53,7 @@ typedef struct Settings {
         uint32_t uid_base, uid_size; /* USERNS_FIXED */
         OwnershipMode ownership;
         bool read_only;
+        bool ephemeral;
         bool no_reboot;
         bool quiet;
         uint64_t capabilities; /* bounding set, a mask of 1ULL << CAP_* */
