@@ -38,7 +38,9 @@ setup() {
 fixtures() {
         tests/fixtures/make-busybox-tree.sh &&
                 tests/fixtures/make-debian-tree.sh &&
-                tests/fixtures/make-sysvinit-tree.sh
+                tests/fixtures/make-sysvinit-tree.sh &&
+                tests/fixtures/make-images.sh >/dev/null &&
+                tests/fixtures/make-images.sh "$(tests/fixtures/make-debian-tree.sh)" >/dev/null
 }
 
 # testlog.json holds one JSON object a line, one line a test.

@@ -18,7 +18,9 @@ packages=(
         # reference implementations compared against, and benchmarks
         systemd-container crun hyperfine nftables
         # shell completions and test helpers
-        bash-completion zsh python3 jq
+        bash-completion zsh python3 jq attr
+        # network tests: ping and a TCP client on the test's own "host" side
+        iputils-ping netcat-openbsd
 )
 
 missing=()

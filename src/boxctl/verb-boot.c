@@ -2,6 +2,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <getopt.h>
+#include <linux/capability.h>
+#include <net/if.h>
 #include <limits.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -13,6 +15,8 @@
 #include "log.h"
 #include "machine.h"
 #include "mount-points.h"
+#include "mount-util.h"
+#include "image.h"
 #include "ownership.h"
 #include "pty-forward.h"
 #include "registry-client.h"
@@ -60,7 +64,8 @@ static int register_leader(Machine *m, pid_t leader, char **ret_error) {
                         return r;
                 }
         }
-        r = registry_client_register(registration.bus, s->machine_name, &m->id, leader, s->root, NULL, 0, &error);
+        r = registry_client_register(registration.bus, s->machine_name, &m->id, leader, s->root,
+                                     m->host_ifindex > 0 ? &m->host_ifindex : NULL, m->host_ifindex > 0 ? 1 : 0, &error);
         if (r < 0) {
                 /* auto: a registry that is absent, or hangs, must not keep the machine from starting. */
                 if (s->register_mode == REGISTER_AUTO &&
@@ -107,6 +112,7 @@ static void help(StartMode mode) {
                "     --tmpfs=DST           Mount an empty tmpfs at DST\n"
                "     --read-only           Mount the tree read-only\n"
                "  -x --ephemeral           Write to a throw-away layer; the tree stays untouched\n"
+               "  -i --image=PATH          Boot a disk image (implied when PATH is a file or device)\n"
                "  -E --setenv=NAME=VALUE   Set an environment variable for PID 1\n"
                "     --capability=CAPS     Keep these capabilities too (comma-separated, or all)\n"
                "     --drop-capability=CAPS\n"
@@ -114,6 +120,14 @@ static void help(StartMode mode) {
                "     --kill-timeout=SECS   Wait this long for a power-off before SIGKILL (30s)\n"
                "     --no-reboot           End instead of booting again when the machine reboots\n"
                "     --register=MODE       Register with the machine registry: auto, yes or no\n"
+               "     --private-network     A network namespace of its own, with only lo\n"
+               "  -n --network-veth        A veth link to the host (ve-NAME here, host0 inside),\n"
+               "                           addressed without networkd on either side\n"
+               "     --network-bridge=BR   The veth's host end joins bridge BR\n"
+               "     --network-zone=ZONE   Join the machines of ZONE on bridge vz-ZONE\n"
+               "     --network-pool=CIDR   IPv4 pool for machines' subnets (10.133.0.0/16)\n"
+               "  -p --port=[tcp|udp:]HOST[:MACHINE]\n"
+               "                           Forward a host port (all addresses, loopback too)\n"
                "  -U                       The same as --private-users=pick\n"
                "     --private-users=MODE  User namespace: pick, identity, no, or BASE[:SIZE]\n"
                "     --private-users-ownership=MODE\n"
@@ -139,6 +153,10 @@ enum {
         ARG_NO_REBOOT,
         ARG_REGISTER,
         ARG_PRIVATE_USERS,
+        ARG_PRIVATE_NETWORK,
+        ARG_NETWORK_BRIDGE,
+        ARG_NETWORK_ZONE,
+        ARG_NETWORK_POOL,
         ARG_PRIVATE_USERS_OWNERSHIP,
 };
 
@@ -154,6 +172,13 @@ static int parse_argv(int argc, char *argv[], Settings *s, bool *ret_help) {
                 { "tmpfs", required_argument, NULL, ARG_TMPFS },
                 { "read-only", no_argument, NULL, ARG_READ_ONLY },
                 { "ephemeral", no_argument, NULL, 'x' },
+                { "image", required_argument, NULL, 'i' },
+                { "private-network", no_argument, NULL, ARG_PRIVATE_NETWORK },
+                { "network-veth", no_argument, NULL, 'n' },
+                { "network-bridge", required_argument, NULL, ARG_NETWORK_BRIDGE },
+                { "network-zone", required_argument, NULL, ARG_NETWORK_ZONE },
+                { "network-pool", required_argument, NULL, ARG_NETWORK_POOL },
+                { "port", required_argument, NULL, 'p' },
                 { "setenv", required_argument, NULL, 'E' },
                 { "capability", required_argument, NULL, ARG_CAPABILITY },
                 { "drop-capability", required_argument, NULL, ARG_DROP_CAPABILITY },
@@ -176,7 +201,7 @@ static int parse_argv(int argc, char *argv[], Settings *s, bool *ret_help) {
         opterr = 0;
         optind = 0;
 
-        while ((c = getopt_long(argc, argv, "M:E:qhUx", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "M:E:qhUxnp:i:", options, NULL)) >= 0) {
                 switch (c) {
                 case 'M':
                         if (!machine_name_is_valid(optarg))
@@ -238,6 +263,57 @@ static int parse_argv(int argc, char *argv[], Settings *s, bool *ret_help) {
                 case 'x':
                         s->ephemeral = true;
                         break;
+                case 'i':
+                        free(s->root);
+                        s->root = realpath(optarg, NULL);
+                        if (!s->root)
+                                return log_error_errno(errno, "%s: %m", optarg);
+                        s->image = true;
+                        break;
+                case ARG_PRIVATE_NETWORK:
+                        s->private_network = true;
+                        break;
+                case 'n':
+                        if (s->network_mode == NETWORK_NONE)
+                                s->network_mode = NETWORK_VETH;
+                        break;
+                case ARG_NETWORK_BRIDGE:
+                case ARG_NETWORK_ZONE: {
+                        bool zone = c == ARG_NETWORK_ZONE;
+
+                        if ((zone && s->network_bridge) || (!zone && s->network_zone))
+                                return log_error_errno(EINVAL, "conflicting options: --network-bridge and --network-zone");
+                        if (zone && !network_zone_name_is_valid(optarg))
+                                return log_error_errno(EINVAL, "invalid --network-zone '%s': at most 12 letters, digits, '-' and '_'", optarg);
+                        if (!zone && (isempty(optarg) || strlen(optarg) >= IFNAMSIZ))
+                                return log_error_errno(EINVAL, "invalid --network-bridge '%s': not an interface name", optarg);
+                        free(zone ? s->network_zone : s->network_bridge);
+                        if (zone)
+                                s->network_zone = strdup(optarg);
+                        else
+                                s->network_bridge = strdup(optarg);
+                        if (!(zone ? s->network_zone : s->network_bridge))
+                                return log_oom();
+                        s->network_mode = zone ? NETWORK_ZONE : NETWORK_BRIDGE;
+                        break;
+                }
+                case ARG_NETWORK_POOL:
+                        if (network_pool_parse(optarg, &s->network_pool) < 0)
+                                return log_error_errno(EINVAL, "invalid --network-pool '%s': expected A.B.C.D/N, N in 8..30, a range machines may use", optarg);
+                        break;
+                case 'p': {
+                        PortSpec *n;
+
+                        n = reallocarray(s->ports, s->n_ports + 1, sizeof(PortSpec));
+                        if (!n)
+                                return log_oom();
+                        s->ports = n;
+                        r = port_spec_parse(optarg, &s->ports[s->n_ports]);
+                        if (r < 0)
+                                return log_error_errno(r, "invalid --port '%s': expected [tcp|udp:]HOSTPORT[:MACHINEPORT], ports 1..65535", optarg);
+                        s->n_ports++;
+                        break;
+                }
                 case 'E':
                         if (!strchr(optarg, '=') || optarg[0] == '=')
                                 return log_error_errno(EINVAL, "invalid --setenv '%s': expected NAME=VALUE", optarg);
@@ -310,20 +386,36 @@ static int parse_argv(int argc, char *argv[], Settings *s, bool *ret_help) {
                 return log_error_errno(EINVAL, "conflicting options: --private-users-ownership needs a user namespace (-U or --private-users=)");
         if (s->userns_mode == USERNS_IDENTITY && s->ownership == OWNERSHIP_IDMAP)
                 return log_error_errno(EINVAL, "conflicting options: --private-users=identity maps every UID to itself, there is nothing to idmap");
+        if (s->network_mode != NETWORK_NONE)
+                s->private_network = true;
+        if (s->n_ports > 0 && s->network_mode != NETWORK_VETH && s->network_mode != NETWORK_ZONE)
+                return log_error_errno(EINVAL, "conflicting options: --port needs an address to forward to: add --network-veth or --network-zone");
+        if (s->n_ports > 64)
+                return log_error_errno(E2BIG, "too many --port (at most 64)");
+        for (size_t i = 0; i < s->n_ports; i++)
+                for (size_t j = 0; j < i; j++)
+                        if (s->ports[i].host_port == s->ports[j].host_port && s->ports[i].protocol == s->ports[j].protocol)
+                                return log_error_errno(EINVAL, "conflicting options: host port %u forwarded twice", s->ports[i].host_port);
+        /* A machine with a network of its own may configure it. */
+        if (s->private_network)
+                s->capabilities |= UINT64_C(1) << CAP_NET_ADMIN;
         if (keep & drop) {
                 _cleanup_free_ char *both = caps_to_string(keep & drop);
                 return log_error_errno(EINVAL, "conflicting options: %s both kept (--capability) and dropped (--drop-capability)", strempty(both));
         }
         s->capabilities = (s->capabilities | keep) & ~drop;
 
-        if (optind >= argc)
-                return log_error_errno(EINVAL, "no OS tree given; usage: boxctl %s PATH [OPTIONS...]%s",
-                                       start_mode_to_string(s->start_mode),
-                                       s->start_mode == START_RUN ? " -- COMMAND [ARGS...]" : "");
-        s->root = realpath(argv[optind], NULL);
-        if (!s->root)
-                return log_error_errno(errno, "%s: %m", argv[optind]);
-        s->argv = strv_copy(argv + optind + 1);
+        if (!s->image) {
+                if (optind >= argc)
+                        return log_error_errno(EINVAL, "no OS tree given; usage: boxctl %s PATH [OPTIONS...]%s",
+                                               start_mode_to_string(s->start_mode),
+                                               s->start_mode == START_RUN ? " -- COMMAND [ARGS...]" : "");
+                s->root = realpath(argv[optind], NULL);
+                if (!s->root)
+                        return log_error_errno(errno, "%s: %m", argv[optind]);
+                optind++;
+        }
+        s->argv = strv_copy(argv + optind);
         if (!s->argv)
                 return log_oom();
 
@@ -373,14 +465,21 @@ static int verify_settings(Settings *s) {
         return 0;
 }
 
-static int tree_open_verbose(const Settings *s, Tree *ret) {
-        int r = tree_open(s->root, s->start_mode == START_BOOT, ret);
+static int tree_open_verbose(const Settings *s, int image_root_fd, Tree *ret) {
+        int r;
+
+        if (image_root_fd >= 0) {
+                int fd = fcntl(image_root_fd, F_DUPFD_CLOEXEC, 3);
+
+                r = fd < 0 ? -errno : tree_open_fd(fd, s->start_mode == START_BOOT, ret);
+        } else
+                r = tree_open(s->root, s->start_mode == START_BOOT, ret);
 
         switch (r) {
         case 0:
                 return 0;
         case -ENOTDIR:
-                return log_error_errno(r, "%s: not a directory; boxctl boots OS trees (disk images are not supported yet)", s->root);
+                return log_error_errno(r, "%s: neither a directory nor a disk image", s->root);
         case -EBADE:
                 return log_error_errno(r, "%s: no os-release found (looked for /etc/os-release, /usr/lib/os-release); is this an OS tree?", s->root);
         case -ENOEXEC:
@@ -522,19 +621,112 @@ static int prepare_ownership(const Settings *s, const UidRange *range, bool *ret
         return 0;
 }
 
+/* Mounts the image's other partitions into its root, all still detached,
+ * so that the tree can be looked at, and cloned per boot, as one. */
+static int image_assemble(const Settings *s, Image *img) {
+        bool have_xbootldr = false;
+        int r;
+
+        for (size_t i = 0; i < img->n_mounts; i++)
+                if (img->mounts[i].designator == PARTITION_XBOOTLDR)
+                        have_xbootldr = true;
+        for (size_t i = 0; i < img->n_mounts; i++) {
+                ImageMount *im = &img->mounts[i];
+                const char *where = im->where;
+
+                if (!where && image_boot_mount_point(img->root_fd, im->designator, have_xbootldr, &where) < 0) {
+                        log_warning("%s: no empty /efi or /boot in its root: its %s partition is not mounted",
+                                    s->root, partition_designator_to_string(im->designator));
+                        continue;
+                }
+                r = mount_attach(im->fd, img->root_fd, where);
+                if (r == -ENOENT) {
+                        log_warning("%s: its root has no %s: that partition is not mounted", s->root, where);
+                        continue;
+                }
+                if (r < 0)
+                        return log_error_errno(r, "%s: cannot mount its %s partition on %s: %m", s->root,
+                                               partition_designator_to_string(im->designator), where);
+        }
+        return 0;
+}
+
+static char *machine_name_from_image(const char *path) {
+        static const char *const suffixes[] = { ".raw", ".img", ".image", ".squashfs", ".sqfs", ".erofs", ".ext4", ".btrfs", ".xfs" };
+        _cleanup_free_ char *p = strdup(path);
+
+        if (!p)
+                return NULL;
+        for (size_t i = 0; i < ELEMENTSOF(suffixes); i++) {
+                size_t n = strlen(p), k = strlen(suffixes[i]);
+
+                if (n > k && streq(p + n - k, suffixes[i])) {
+                        p[n - k] = '\0';
+                        break;
+                }
+        }
+        return machine_name_from_path(p);
+}
+
+static int open_image(Settings *s, TreeLock *lock, Image **ret) {
+        _cleanup_free_ char *holder = NULL, *error = NULL;
+        int r;
+
+        r = image_lock(s->root, !s->read_only && !s->ephemeral, s->machine_name, lock, &holder);
+        if (r == -EBUSY)
+                return log_error_errno(r, "%s: busy: in use by %s", s->root, holder ?: "other machines (read-only); add --read-only to share it");
+        if (r < 0)
+                return log_error_errno(r, "%s: cannot lock the image: %m", s->root);
+        /* Ephemeral: the image is only read; writes go to the overlay. */
+        r = image_open(s->root, s->read_only || s->ephemeral, ret, &error);
+        if (r < 0)
+                return log_error_errno(r, "%s", error ?: "cannot open the image");
+        image_release_loops(*ret);
+        return image_assemble(s, *ret);
+}
+
 static int start(Settings *s) {
         Tree tree = TREE_NULL;
         TreeLock lock = TREE_LOCK_NULL;
         UidRange range = UID_RANGE_NULL;
+        _cleanup_(image_freep) Image *img = NULL;
+        _cleanup_free_ char *staging = NULL;
         MountPoints mp = {};
         _cleanup_(cgroup_machine_freep) Cgroup *cg = NULL;
         _cleanup_free_ char *holder = NULL, *failed = NULL, *host_os_release = NULL;
-        Machine m = { .settings = s, .on_leader = register_leader, .on_end = unregister_leader };
+        Machine m = { .settings = s, .on_leader = register_leader, .on_end = unregister_leader,
+                      .image_root_fd = -EBADF, .attach_path = s->root };
         int r;
 
-        r = tree_open_verbose(s, &tree);
+        struct stat st;
+
+        if (stat(s->root, &st) < 0)
+                return log_error_errno(errno, "%s: %m", s->root);
+        if (s->image && S_ISDIR(st.st_mode))
+                return log_error_errno(EISDIR, "%s: --image given, but it is a directory; boot it without --image", s->root);
+        if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) {
+                if (!s->machine_name) {
+                        s->machine_name = machine_name_from_image(s->root);
+                        if (!s->machine_name)
+                                return log_error_errno(EINVAL, "%s: cannot make a machine name from the image's name; give one with --machine=NAME", s->root);
+                }
+                if (s->ownership == OWNERSHIP_CHOWN)
+                        return log_error_errno(EINVAL, "%s: an image's files are not chowned; use --private-users-ownership=idmap", s->root);
+                r = open_image(s, &lock, &img);
+                if (r < 0)
+                        goto finish;
+                m.image_root_fd = img->root_fd;
+                r = runtime_dir_make("root", &staging);
+                if (r < 0) {
+                        log_error_errno(r, "cannot make the staging directory for the image's root: %m");
+                        goto finish;
+                }
+                m.attach_path = staging;
+        }
+
+        r = tree_open_verbose(s, m.image_root_fd, &tree);
         if (r < 0)
-                return r;
+                goto finish;
         if (!s->machine_name) {
                 s->machine_name = machine_name_from_path(s->root);
                 if (!s->machine_name) {
@@ -550,7 +742,7 @@ static int start(Settings *s) {
                 goto finish;
 
         /* Read-only and ephemeral machines do not write to the tree: they share it. */
-        r = tree_lock_acquire(tree.dev, tree.ino, !s->read_only && !s->ephemeral, s->machine_name, &lock, &holder);
+        r = img ? 0 : tree_lock_acquire(tree.dev, tree.ino, !s->read_only && !s->ephemeral, s->machine_name, &lock, &holder);
         if (r == -EBUSY) {
                 if (holder)
                         log_error_errno(r, "%s: busy: in use by %s", s->root, holder);
@@ -579,7 +771,10 @@ static int start(Settings *s) {
                         goto finish;
                 }
                 m.uid_range = &range;
-                r = prepare_ownership(s, &range, &m.idmap_root);
+                if (img)
+                        m.idmap_root = s->ownership != OWNERSHIP_OFF && s->userns_mode != USERNS_IDENTITY;
+                else
+                        r = prepare_ownership(s, &range, &m.idmap_root);
                 if (r < 0)
                         goto finish;
         }
@@ -606,7 +801,7 @@ static int start(Settings *s) {
         }
 
         /* An ephemeral machine's mount points are made in its overlay, not the tree. */
-        r = s->ephemeral ? 0 : mount_points_prepare(tree.fd, s, &mp, &failed);
+        r = s->ephemeral || img ? 0 : mount_points_prepare(tree.fd, s, &mp, &failed);
         if (r < 0) {
                 log_error_errno(r, "%s: cannot create mount point %s in the tree: %m", s->root, strempty(failed));
                 goto finish;

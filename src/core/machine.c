@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <grp.h>
+#include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -19,6 +20,9 @@
 #include "missing-syscall.h"
 #include "mount-setup.h"
 #include "mount-util.h"
+#include "network-guard.h"
+#include "network.h"
+#include "port-forward.h"
 #include "pty-forward.h"
 #include "seccomp-filter.h"
 #include "stub-init.h"
@@ -129,6 +133,21 @@ static int payload_become_root(void) {
         return 0;
 }
 
+/* A new network namespace has only lo, and down. */
+static int payload_loopback_up(void) {
+        struct ifreq ifr = { .ifr_name = "lo" };
+        _cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+        if (fd < 0)
+                return -errno;
+        if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+                return -errno;
+        ifr.ifr_flags |= IFF_UP;
+        if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+                return -errno;
+        return 0;
+}
+
 static _noreturn_ void payload_main(const Machine *m, int sock) {
         const Settings *s = m->settings;
         _cleanup_close_ int root_fd = -EBADF, master = -EBADF, tree_fd = -EBADF;
@@ -153,11 +172,14 @@ static _noreturn_ void payload_main(const Machine *m, int sock) {
          * one), opened while our file system UID is still the host's root: as
          * root of a user namespace we might not get through the directories
          * above it any more. */
-        tree_fd = open(s->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        tree_fd = open(m->attach_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (tree_fd < 0)
-                payload_fail(sock, errno, "cannot open %s", s->root);
+                payload_fail(sock, errno, "cannot open %s", m->attach_path);
         if (m->uid_range && payload_become_root() < 0)
                 payload_fail(sock, errno, "cannot become root in the user namespace of machine %s", s->machine_name);
+
+        if (s->private_network && payload_loopback_up() < 0)
+                payload_fail(sock, errno, "cannot bring up lo in machine %s", s->machine_name);
 
         umask(0);
         id128_to_hex(&m->id, mid);
@@ -169,6 +191,7 @@ static _noreturn_ void payload_main(const Machine *m, int sock) {
                 .tree_fd = tree_fd,
                 .root_mntfd = mntfds[0],
                 .bind_mntfds = mntfds + 1,
+                .make_mount_points = s->ephemeral || m->image_root_fd >= 0,
         };
         r = mount_setup(&mc, &root_fd, &step);
         if (r < 0)
@@ -237,6 +260,10 @@ typedef struct Run {
         sd_event_source *kill_timer;
         bool poweroff_requested, killed_by_timeout, killed_by_escape;
         MachineResult result;
+        NetworkLink link;
+        NetworkGuard guard;
+        PortForward *forwards[64];
+        size_t n_forwards;
 } Run;
 
 static void run_kill(Run *run) {
@@ -321,9 +348,6 @@ static int run_event_loop(Run *run, int master) {
         Machine *m = run->machine;
         int r;
 
-        r = sd_event_new(&run->event);
-        if (r < 0)
-                return r;
         for (size_t i = 1; i < ELEMENTSOF(handled_signals); i++) {
                 int sig = handled_signals[i];
 
@@ -402,14 +426,15 @@ static int host_make_mounts(Machine *m, pid_t leader, int *fds, char **ret_error
                  * overlay mount itself cannot be); the upper layer then gets the
                  * owners the machine's root writes. */
                 if (m->idmap_root) {
-                        r = mount_clone(AT_FDCWD, s->root, true, MOUNT_ATTR_RDONLY, &lower);
+                        r = m->image_root_fd >= 0 ? mount_clone(m->image_root_fd, "", true, MOUNT_ATTR_RDONLY, &lower)
+                                                  : mount_clone(AT_FDCWD, s->root, true, MOUNT_ATTR_RDONLY, &lower);
                         if (r >= 0)
                                 r = mount_set_idmap(lower, userns_fd, true);
                         if (r < 0)
                                 return asprintf(ret_error, "%s: cannot make an idmapped mount of the tree", s->root) < 0 ? -ENOMEM : r;
                 }
                 /* A fresh overlay each boot: a reboot starts from the pristine tree too. */
-                r = ephemeral_overlay(lower >= 0 ? lower : m->tree->fd,
+                r = ephemeral_overlay(lower >= 0 ? lower : m->image_root_fd >= 0 ? m->image_root_fd : m->tree->fd,
                                       m->uid_range ? (uid_t) m->uid_range->base : 0, &fds[0]);
                 if (r < 0)
                         return asprintf(ret_error, "%s: cannot make the ephemeral overlay over it", s->root) < 0 ? -ENOMEM : r;
@@ -419,6 +444,11 @@ static int host_make_mounts(Machine *m, pid_t leader, int *fds, char **ret_error
                         if (mount_setattr(fds[0], "", AT_EMPTY_PATH, &a, sizeof a) < 0)
                                 return -errno;
                 }
+        } else if (m->image_root_fd >= 0) {
+                /* A fresh copy of the image's assembled tree each boot. */
+                r = mount_clone(m->image_root_fd, "", true, s->read_only ? MOUNT_ATTR_RDONLY : 0, &fds[0]);
+                if (r < 0)
+                        return asprintf(ret_error, "%s: cannot clone the image's mounts", s->root) < 0 ? -ENOMEM : r;
         } else {
                 r = mount_clone(AT_FDCWD, s->root, true, s->read_only ? MOUNT_ATTR_RDONLY : 0, &fds[0]);
                 if (r < 0)
@@ -446,7 +476,74 @@ static int host_make_mounts(Machine *m, pid_t leader, int *fds, char **ret_error
         return 0;
 }
 
-/* Everything the host does between clone and "go". */
+/* The machine's network, made from here: the veth with its guest end in the
+ * machine's namespace, both ends configured, the port forwards. */
+static int host_setup_network(Run *run, char **ret_error) {
+        Machine *m = run->machine;
+        const Settings *s = m->settings;
+        NetworkRequest req = {
+                .mode = s->network_mode,
+                .machine_name = s->machine_name,
+                .bridge = s->network_bridge,
+                .zone = s->network_zone,
+                .pool = s->network_pool,
+        };
+        int r;
+
+        if (s->network_mode == NETWORK_NONE)
+                return 0;
+        /* The guard first, so that nothing we make exists unguarded. */
+        r = network_guard_start(&req, &run->guard);
+        if (r < 0)
+                return asprintf(ret_error, "cannot start the network guard of machine %s", s->machine_name) < 0 ? -ENOMEM : r;
+        r = network_setup_host(&req, run->leader, &run->link, ret_error);
+        if (r < 0)
+                return r;
+        (void) network_guard_watch(&run->guard, &run->link);
+        r = network_setup_guest(run->leader, &run->link, ret_error);
+        if (r < 0)
+                return r;
+        m->host_ifindex = network_host_ifindex(&run->link);
+        for (size_t i = 0; i < s->n_ports && i < ELEMENTSOF(run->forwards); i++) {
+                r = port_forward_new(run->event, &s->ports[i], run->link.guest_ipv4, &run->forwards[i]);
+                if (r == -EADDRINUSE)
+                        return asprintf(ret_error, "--port %u: host port %u is already in use", s->ports[i].host_port,
+                                        s->ports[i].host_port) < 0 ? -ENOMEM : r;
+                if (r < 0)
+                        return asprintf(ret_error, "--port %u: cannot listen on it", s->ports[i].host_port) < 0 ? -ENOMEM : r;
+                run->n_forwards++;
+        }
+        return 0;
+}
+
+static void host_teardown_network(Run *run) {
+        for (size_t i = 0; i < run->n_forwards; i++)
+                run->forwards[i] = port_forward_free(run->forwards[i]);
+        run->n_forwards = 0;
+        (void) network_teardown(&run->link);
+        (void) network_guard_done(&run->guard);
+        run->machine->host_ifindex = 0;
+}
+
+/* What the host does between clone and registration: the user namespace's
+ * maps, the cgroup's delegation, the network. */
+static int host_prepare_namespaces(Run *run, char **ret_error) {
+        Machine *m = run->machine;
+        const Settings *s = m->settings;
+        int r;
+
+        if (m->uid_range) {
+                r = userns_write_maps(run->leader, m->uid_range->base, m->uid_range->size);
+                if (r < 0)
+                        return asprintf(ret_error, "cannot write the UID map of machine %s", s->machine_name) < 0 ? -ENOMEM : r;
+                r = cgroup_delegate(m->cgroup->path, m->uid_range->base, m->uid_range->base);
+                if (r < 0)
+                        return asprintf(ret_error, "cannot hand cgroup %s to the machine's root", m->cgroup->path) < 0 ? -ENOMEM : r;
+        }
+        return host_setup_network(run, ret_error);
+}
+
+/* The mounts, sent with "go". */
 static int host_prepare(Machine *m, pid_t leader, int sock, char **ret_error) {
         const Settings *s = m->settings;
         int fds[1 + 63];
@@ -458,14 +555,6 @@ static int host_prepare(Machine *m, pid_t leader, int sock, char **ret_error) {
         for (size_t i = 0; i < n; i++)
                 fds[i] = -EBADF;
 
-        if (m->uid_range) {
-                r = userns_write_maps(leader, m->uid_range->base, m->uid_range->size);
-                if (r < 0)
-                        return asprintf(ret_error, "cannot write the UID map of machine %s", s->machine_name) < 0 ? -ENOMEM : r;
-                r = cgroup_delegate(m->cgroup->path, m->uid_range->base, m->uid_range->base);
-                if (r < 0)
-                        return asprintf(ret_error, "cannot hand cgroup %s to the machine's root", m->cgroup->path) < 0 ? -ENOMEM : r;
-        }
         r = host_make_mounts(m, leader, fds, ret_error);
         if (r >= 0)
                 r = send_fds_with_data(sock, fds, n, "g", 1);
@@ -484,7 +573,7 @@ static void payload_reap(int pidfd) {
 int machine_run_once(Machine *m, MachineResult *ret, char **ret_error) {
         _cleanup_close_pair_ int pair[2] = { -EBADF, -EBADF };
         _cleanup_close_ int pidfd = -EBADF, master = -EBADF;
-        Run run = { .machine = m, .pidfd = -EBADF };
+        Run run = { .machine = m, .pidfd = -EBADF, .link = NETWORK_LINK_NULL, .guard = NETWORK_GUARD_NULL };
         sigset_t mask;
         int r;
 
@@ -498,18 +587,26 @@ int machine_run_once(Machine *m, MachineResult *ret, char **ret_error) {
 
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
                 return -errno;
+        /* Before the clone: port forwards join it before the machine starts. */
+        r = sd_event_new(&run.event);
+        if (r < 0)
+                return r;
 
         struct clone_args args = {
                 /* With CLONE_NEWUSER the user namespace comes first, and owns the others. */
                 .flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP |
-                         CLONE_INTO_CGROUP | CLONE_PIDFD | (m->uid_range ? CLONE_NEWUSER : 0),
+                         CLONE_INTO_CGROUP | CLONE_PIDFD | (m->uid_range ? CLONE_NEWUSER : 0) |
+                         (m->settings->private_network ? CLONE_NEWNET : 0),
                 .pidfd = (uint64_t) (uintptr_t) &pidfd,
                 .exit_signal = SIGCHLD,
                 .cgroup = (uint64_t) m->cgroup->fd,
         };
         run.leader = (pid_t) sys_clone3(&args);
-        if (run.leader < 0)
-                return -errno;
+        if (run.leader < 0) {
+                r = -errno;
+                sd_event_unref(run.event);
+                return r;
+        }
         if (run.leader == 0) {
                 pair[0] = safe_close(pair[0]);
                 payload_main(m, pair[1]);
@@ -517,9 +614,13 @@ int machine_run_once(Machine *m, MachineResult *ret, char **ret_error) {
         pair[1] = safe_close(pair[1]);
         run.pidfd = pidfd;
 
-        r = m->on_leader ? m->on_leader(m, run.leader, ret_error) : 0;
+        r = host_prepare_namespaces(&run, ret_error);
+        if (r >= 0 && m->on_leader)
+                r = m->on_leader(m, run.leader, ret_error);
         if (r < 0) {
                 payload_reap(pidfd);
+                host_teardown_network(&run);
+                sd_event_unref(run.event);
                 return r;
         }
         r = host_prepare(m, run.leader, pair[0], ret_error);
@@ -529,9 +630,10 @@ int machine_run_once(Machine *m, MachineResult *ret, char **ret_error) {
                 r = run_event_loop(&run, master);
         run.forward = pty_forward_free(run.forward);
         sd_event_source_disable_unref(run.kill_timer);
-        sd_event_unref(run.event);
         if (r < 0)
                 payload_reap(pidfd);
+        host_teardown_network(&run);
+        sd_event_unref(run.event);
         if (m->on_end)
                 m->on_end(m);
         if (r < 0)

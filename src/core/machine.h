@@ -40,6 +40,9 @@ struct Machine {
         bool bind_machine_id; /* show id as /etc/machine-id over the tree's own */
         InitKind init_kind;
         const UidRange *uid_range; /* NULL: no user namespace */
+        int image_root_fd;         /* an image's assembled detached tree, or -EBADF for a directory */
+        const char *attach_path;   /* a directory the machine's root is mounted over in its namespace */
+        int host_ifindex;          /* the host end of its veth, while it runs; 0: none */
         bool idmap_root;           /* the tree's mount is idmapped into the user namespace */
 
         /* Called once the leader exists, before it sets itself up (to register

@@ -202,8 +202,9 @@ int mount_setup(const MountContext *c, int *ret_root_fd, const char **ret_step) 
         } while (0)
 
         STEP(c->root_path, mount_root(c, &root_fd));
-        if (c->settings->ephemeral) {
-                /* Mount points the tree lacks are made in the throw-away layer. */
+        if (c->make_mount_points) {
+                /* Mount points the tree lacks are made in the throw-away layer
+                 * (--ephemeral), or in the image's root. */
                 MountPoints mp = {};
                 _cleanup_free_ char *failed = NULL;
 

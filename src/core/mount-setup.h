@@ -13,6 +13,7 @@ typedef struct MountContext {
         int tree_fd;                 /* O_PATH of the tree's top, from the host side */
         int root_mntfd;              /* the tree, as a detached mount the host side made */
         const int *bind_mntfds;      /* one per settings->binds[], likewise */
+        bool make_mount_points;      /* the host side did not make them in the tree */
 } MountContext;
 
 /* On failure *ret_step names what could not be mounted, for the one error line. */

@@ -138,36 +138,35 @@ int ownership_shift(const char *root, uint32_t base, bool progress, uint64_t *re
 
 int ownership_probe_idmap(const char *path) {
         _cleanup_close_ int mfd = -EBADF, ufd = -EBADF;
-        char p[64];
+        _cleanup_close_pair_ int ready[2] = { -EBADF, -EBADF }, done[2] = { -EBADF, -EBADF };
+        char p[64], c;
         pid_t pid;
-        int r, pipefd[2];
+        int r;
 
-        /* A throw-away user namespace with a mapping, to try an idmapped mount with. */
-        if (pipe2(pipefd, O_CLOEXEC) < 0)
+        /* A throw-away user namespace with a mapping, to try an idmapped mount
+         * with. The child says when it has its namespace; no polling. */
+        if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(done, O_CLOEXEC) < 0)
                 return -errno;
         pid = fork();
         if (pid < 0)
                 return -errno;
         if (pid == 0) {
-                char c;
-
-                safe_close(pipefd[1]);
+                ready[0] = safe_close(ready[0]);
+                done[1] = safe_close(done[1]);
                 if (unshare(CLONE_NEWUSER) < 0)
                         _exit(EXIT_FAILURE);
-                (void) read(pipefd[0], &c, 1); /* wait until we are looked at */
+                if (write(ready[1], "r", 1) != 1)
+                        _exit(EXIT_FAILURE);
+                (void) read(done[0], &c, 1); /* until the parent is done looking */
                 _exit(EXIT_SUCCESS);
         }
-        safe_close(pipefd[0]);
+        ready[1] = safe_close(ready[1]);
+        done[0] = safe_close(done[0]);
         snprintf(p, sizeof p, "/proc/%d/ns/user", (int) pid);
-        /* Wait until the child has its namespace. */
-        for (int i = 0; i < 1000; i++) {
-                struct stat a, b;
-
-                if (stat(p, &a) >= 0 && stat("/proc/self/ns/user", &b) >= 0 && a.st_ino != b.st_ino)
-                        break;
-                usleep(1000);
-        }
-        r = userns_write_maps(pid, UID_PICK_MIN, 1);
+        /* EOF instead of a byte: the child could not make its namespace. */
+        r = read(ready[0], &c, 1) == 1 ? 0 : -EPERM;
+        if (r >= 0)
+                r = userns_write_maps(pid, UID_PICK_MIN, 1);
         if (r >= 0) {
                 ufd = open(p, O_RDONLY | O_CLOEXEC);
                 r = ufd < 0 ? -errno : 0;
@@ -178,8 +177,7 @@ int ownership_probe_idmap(const char *path) {
                 r = mount_set_idmap(mfd, ufd, false);
                 r = r >= 0 ? 1 : r == -EINVAL ? 0 : r;
         }
-        safe_close(pipefd[1]);
-        (void) kill(pid, SIGKILL);
+        done[1] = safe_close(done[1]);
         (void) waitpid(pid, NULL, 0);
         return r;
 }

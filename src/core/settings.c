@@ -49,6 +49,9 @@ void settings_done(Settings *s) {
         }
         free(s->binds);
         strv_freep(&s->tmpfs);
+        free(s->network_bridge);
+        free(s->network_zone);
+        free(s->ports);
         *s = (Settings) {};
 }
 

@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "network.h"
+#include "port-forward.h"
 #include "userns.h"
 #include "util.h"
 
@@ -52,8 +54,16 @@ typedef struct Settings {
         UserNamespaceMode userns_mode;
         uint32_t uid_base, uid_size; /* USERNS_FIXED */
         OwnershipMode ownership;
+        bool private_network;   /* a network namespace of its own (implied by the modes below) */
+        NetworkMode network_mode;
+        char *network_bridge;
+        char *network_zone;
+        NetworkPool network_pool;  /* all zeros: the default */
+        PortSpec *ports;
+        size_t n_ports;
         bool read_only;
         bool ephemeral;
+        bool image;             /* -i: root is a disk image */
         bool no_reboot;
         bool quiet;
         uint64_t capabilities; /* bounding set, a mask of 1ULL << CAP_* */

@@ -97,13 +97,19 @@ static void read_machine_id(Tree *t) {
 }
 
 int tree_open(const char *path, bool want_init, Tree *ret) {
+        int fd = open(path, O_PATH | O_CLOEXEC);
+
+        if (fd < 0)
+                return -errno;
+        return tree_open_fd(fd, want_init, ret);
+}
+
+int tree_open_fd(int fd, bool want_init, Tree *ret) {
         Tree t = TREE_NULL;
         struct stat st, root_st;
         int r;
 
-        t.fd = open(path, O_PATH | O_CLOEXEC);
-        if (t.fd < 0)
-                return -errno;
+        t.fd = fd;
         if (fstat(t.fd, &st) < 0) {
                 r = -errno;
                 goto fail;

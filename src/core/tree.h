@@ -24,6 +24,9 @@ typedef struct Tree {
 /* Errors: -ENOENT (no such path), -ENOTDIR (not a directory), -EBADE (no os-release),
  * -ENOEXEC (no init; only when want_init), -ELOOP (the host's root). */
 int tree_open(const char *path, bool want_init, Tree *ret);
+/* The same for a tree at FD (a directory, or the root of a detached mount
+ * tree: an image's), which it takes over, also on failure. */
+int tree_open_fd(int fd, bool want_init, Tree *ret);
 void tree_done(Tree *t);
 
 int tree_resolve(int tree_fd, const char *path, int flags, int *ret_fd);
