@@ -39,7 +39,7 @@ bad "no verb" "no verb given"
 bad "unknown verb" "unknown verb 'frobnicate'" frobnicate
 bad "no tree" "no OS tree given" boot
 bad "missing path" "$work/missing: No such file or directory" boot "$work/missing"
-bad "a file where a tree is expected" "$work/file: not a directory" boot "$work/file"
+bad "a file where a tree is expected" "image $work/file: not a disk image: expected a GPT or MBR partition table .* found a text file" boot "$work/file"
 bad "no os-release" "$work/empty: no os-release found" boot "$work/empty"
 bad "no init" "$work/noinit: no init found \(looked for /usr/lib/systemd/systemd, /lib/systemd/systemd, /sbin/init\)" boot "$work/noinit"
 bad "the host's root" "/: refusing to boot the host's own root" run / -- true
