@@ -124,7 +124,8 @@ check "the leaders were not signalled" kill -0 "$l1" "$l2"
 unshare --net sh -c 'ip link set lo up && ip addr add 192.0.2.7/32 dev lo && exec sleep 300' &
 l4=$!
 cleanup_push kill_quiet "$l4"
-wait_for 3 test "$(readlink /proc/$l4/ns/net)" != "$(readlink /proc/self/ns/net)"
+own_netns() { [[ $(readlink "/proc/$l4/ns/net") != "$(readlink /proc/self/ns/net)" ]]; }
+check "the leader has its own network namespace" wait_for 3 own_netns
 sleep 0.2
 check "register one in its own network namespace" register netted "$l4"
 is "$(busctl --system call $M1 $MGR $M1.Manager GetMachineAddresses s netted)" \
