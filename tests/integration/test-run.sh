@@ -115,7 +115,7 @@ is "$zombies" 0 "orphans are reaped by PID 1"
 # Locking: a second read-write machine on the same tree is refused; read-only ones share.
 run -- sh -c 'sleep 3' &
 pid=$!
-wait_for 5 test -n "$(machine_leader "$name" 2>/dev/null)"
+wait_for 5 machine_leader "$name" >/dev/null
 rc=0; err=$(run -M other -- true 2>&1) || rc=$?
 ok "a second read-write run of the tree fails" test "$rc" -ne 0
 ok "...saying the tree is busy" grep -q "busy" <<<"$err"
@@ -127,14 +127,14 @@ ok "a second machine of the same name fails, busy" bash -c "[[ $rc -ne 0 && '$er
 wait "$pid"
 run --read-only -M ro1 -- sh -c 'sleep 2' &
 pid=$!
-wait_for 5 test -n "$(machine_leader ro1 2>/dev/null)"
+wait_for 5 machine_leader ro1 >/dev/null
 check "two read-only machines share a tree" run --read-only -M ro2 -- true
 wait "$pid"
 
 # SIGKILL of boxctl takes the machine with it.
 "$BOXCTL" run "$tree" -- sh -c 'sleep 60' &
 pid=$!
-wait_for 5 test -n "$(machine_leader "$name" 2>/dev/null)"
+wait_for 5 machine_leader "$name" >/dev/null
 leader=$(machine_leader "$name")
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null || true
