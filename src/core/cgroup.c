@@ -11,6 +11,7 @@
 
 #include "cgroup.h"
 #include "log.h"
+#include "string-table.h"
 #include "util.h"
 
 static const char *const cgroup_layout_table[_CGROUP_LAYOUT_MAX] = {
@@ -18,16 +19,7 @@ static const char *const cgroup_layout_table[_CGROUP_LAYOUT_MAX] = {
         [CGROUP_LAYOUT_HYBRID] = "hybrid",
 };
 
-const char *cgroup_layout_to_string(CgroupLayout l) {
-        return l >= 0 && l < _CGROUP_LAYOUT_MAX ? cgroup_layout_table[l] : NULL;
-}
-
-CgroupLayout cgroup_layout_from_string(const char *s) {
-        for (int i = 0; s && i < _CGROUP_LAYOUT_MAX; i++)
-                if (streq(cgroup_layout_table[i], s))
-                        return (CgroupLayout) i;
-        return _CGROUP_LAYOUT_INVALID;
-}
+DEFINE_STRING_TABLE(cgroup_layout, CgroupLayout, cgroup_layout_table, _CGROUP_LAYOUT_MAX)
 
 static bool is_cgroup2(const char *path) {
         struct statfs fs;

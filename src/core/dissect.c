@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "dissect.h"
+#include "string-table.h"
 #include "log.h"
 #include "util.h"
 
@@ -23,18 +24,7 @@ static const char *const image_kind_table[_IMAGE_KIND_MAX] = {
         [IMAGE_FILESYSTEM] = "filesystem",
 };
 
-const char *image_kind_to_string(ImageKind k) {
-        return k >= 0 && k < _IMAGE_KIND_MAX ? image_kind_table[k] : NULL;
-}
-
-ImageKind image_kind_from_string(const char *s) {
-        if (!s)
-                return _IMAGE_KIND_INVALID;
-        for (int k = 0; k < _IMAGE_KIND_MAX; k++)
-                if (streq(image_kind_table[k], s))
-                        return (ImageKind) k;
-        return _IMAGE_KIND_INVALID;
-}
+DEFINE_STRING_TABLE(image_kind, ImageKind, image_kind_table, _IMAGE_KIND_MAX)
 
 bool dissect_fstype_supported(const char *fstype) {
         static const char *const ok[] = { "ext4", "ext3", "ext2", "btrfs", "xfs", "squashfs", "erofs" };

@@ -9,6 +9,7 @@
 #include "init-kind.h"
 #include "log.h"
 #include "missing-syscall.h"
+#include "string-table.h"
 #include "util.h"
 
 static const char *const init_kind_table[_INIT_KIND_MAX] = {
@@ -19,16 +20,7 @@ static const char *const init_kind_table[_INIT_KIND_MAX] = {
         [INIT_UNKNOWN] = "unknown",
 };
 
-const char *init_kind_to_string(InitKind k) {
-        return k >= 0 && k < _INIT_KIND_MAX ? init_kind_table[k] : NULL;
-}
-
-InitKind init_kind_from_string(const char *s) {
-        for (int i = 0; s && i < _INIT_KIND_MAX; i++)
-                if (streq(init_kind_table[i], s))
-                        return (InitKind) i;
-        return _INIT_KIND_INVALID;
-}
+DEFINE_STRING_TABLE(init_kind, InitKind, init_kind_table, _INIT_KIND_MAX)
 
 static bool mem_contains(const void *hay, size_t n, const char *needle) {
         return memmem(hay, n, needle, strlen(needle)) != NULL;

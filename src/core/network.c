@@ -12,6 +12,7 @@
 #include "log.h"
 #include "netlink-util.h"
 #include "network.h"
+#include "string-table.h"
 #include "settings.h"
 #include "util.h"
 
@@ -39,20 +40,7 @@ static const char *const network_mode_table[_NETWORK_MODE_MAX] = {
         [NETWORK_ZONE] = "zone",
 };
 
-const char *network_mode_to_string(NetworkMode m) {
-        if (m < 0 || m >= _NETWORK_MODE_MAX)
-                return NULL;
-        return network_mode_table[m];
-}
-
-NetworkMode network_mode_from_string(const char *s) {
-        if (!s)
-                return _NETWORK_MODE_INVALID;
-        for (int i = 0; i < _NETWORK_MODE_MAX; i++)
-                if (streq(network_mode_table[i], s))
-                        return i;
-        return _NETWORK_MODE_INVALID;
-}
+DEFINE_STRING_TABLE(network_mode, NetworkMode, network_mode_table, _NETWORK_MODE_MAX)
 
 _printf_(3, 4) static int set_error(char **ret_error, int r, const char *format, ...) {
         va_list ap;

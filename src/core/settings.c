@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "settings.h"
+#include "string-table.h"
 
 static const char *const start_mode_table[_START_MODE_MAX] = {
         [START_BOOT] = "boot",
@@ -21,17 +22,6 @@ static const char *const register_mode_table[_REGISTER_MODE_MAX] = {
         [REGISTER_YES] = "yes",
         [REGISTER_NO] = "no",
 };
-
-#define DEFINE_STRING_TABLE(name, type, table, max)                 \
-        const char *name##_to_string(type m) {                      \
-                return (m >= 0 && m < max) ? table[m] : NULL;       \
-        }                                                           \
-        type name##_from_string(const char *s) {                    \
-                for (int i = 0; s && i < max; i++)                  \
-                        if (table[i] && streq(table[i], s))         \
-                                return (type) i;                    \
-                return (type) -EINVAL;                              \
-        }
 
 DEFINE_STRING_TABLE(start_mode, StartMode, start_mode_table, _START_MODE_MAX)
 DEFINE_STRING_TABLE(console_mode, ConsoleMode, console_mode_table, _CONSOLE_MODE_MAX)

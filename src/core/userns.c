@@ -9,6 +9,7 @@
 
 #include "lock.h"
 #include "log.h"
+#include "string-table.h"
 #include "userns.h"
 #include "util.h"
 
@@ -26,27 +27,9 @@ static const char *const ownership_mode_table[_OWNERSHIP_MODE_MAX] = {
         [OWNERSHIP_OFF] = "off",
 };
 
-const char *userns_mode_to_string(UserNamespaceMode m) {
-        return m >= 0 && m < _USERNS_MODE_MAX ? userns_mode_table[m] : NULL;
-}
+DEFINE_STRING_TABLE(userns_mode, UserNamespaceMode, userns_mode_table, _USERNS_MODE_MAX)
 
-UserNamespaceMode userns_mode_from_string(const char *s) {
-        for (int i = 0; s && i < _USERNS_MODE_MAX; i++)
-                if (streq(userns_mode_table[i], s))
-                        return (UserNamespaceMode) i;
-        return _USERNS_MODE_INVALID;
-}
-
-const char *ownership_mode_to_string(OwnershipMode m) {
-        return m >= 0 && m < _OWNERSHIP_MODE_MAX ? ownership_mode_table[m] : NULL;
-}
-
-OwnershipMode ownership_mode_from_string(const char *s) {
-        for (int i = 0; s && i < _OWNERSHIP_MODE_MAX; i++)
-                if (streq(ownership_mode_table[i], s))
-                        return (OwnershipMode) i;
-        return _OWNERSHIP_MODE_INVALID;
-}
+DEFINE_STRING_TABLE(ownership_mode, OwnershipMode, ownership_mode_table, _OWNERSHIP_MODE_MAX)
 
 static int parse_u32(const char *s, uint32_t *ret) {
         unsigned long long v;

@@ -15,6 +15,7 @@
 #include "missing-syscall.h"
 #include "registry.h"
 #include "settings.h"
+#include "string-table.h"
 
 static const char *const machine_class_table[_MACHINE_CLASS_MAX] = {
         [MACHINE_CLASS_CONTAINER] = "container",
@@ -26,27 +27,9 @@ static const char *const kill_whom_table[_KILL_WHOM_MAX] = {
         [KILL_ALL] = "all",
 };
 
-const char *kill_whom_to_string(KillWhom k) {
-        return k >= 0 && k < _KILL_WHOM_MAX ? kill_whom_table[k] : NULL;
-}
+DEFINE_STRING_TABLE(kill_whom, KillWhom, kill_whom_table, _KILL_WHOM_MAX)
 
-KillWhom kill_whom_from_string(const char *s) {
-        for (int i = 0; s && i < _KILL_WHOM_MAX; i++)
-                if (streq(kill_whom_table[i], s))
-                        return (KillWhom) i;
-        return _KILL_WHOM_INVALID;
-}
-
-const char *machine_class_to_string(MachineClass c) {
-        return c >= 0 && c < _MACHINE_CLASS_MAX ? machine_class_table[c] : NULL;
-}
-
-MachineClass machine_class_from_string(const char *s) {
-        for (int i = 0; s && i < _MACHINE_CLASS_MAX; i++)
-                if (streq(machine_class_table[i], s))
-                        return (MachineClass) i;
-        return _MACHINE_CLASS_INVALID;
-}
+DEFINE_STRING_TABLE(machine_class, MachineClass, machine_class_table, _MACHINE_CLASS_MAX)
 
 int pid_starttime(pid_t pid, uint64_t *ret) {
         _cleanup_free_ char *s = NULL;
