@@ -160,6 +160,265 @@ enum {
         ARG_PRIVATE_USERS_OWNERSHIP,
 };
 
+/* What parse_argv() needs to remember between options. */
+typedef struct ParseState {
+        uint64_t keep, drop; /* --capability, --drop-capability */
+        bool console_set, ownership_set;
+} ParseState;
+
+/* Options about name, identity, console, environment, registration, lifecycle: 1 handled, 0 not ours, < 0 error (logged). */
+static int parse_option_machine(int c, const char *arg, Settings *s, ParseState *st) {
+        switch (c) {
+        case 'M':
+                if (!machine_name_is_valid(arg))
+                        return log_error_errno(EINVAL, "invalid machine name '%s': use 1-64 letters, digits, '-' and '.', as in a hostname", arg);
+                free(s->machine_name);
+                s->machine_name = strdup(arg);
+                if (!s->machine_name)
+                        return log_oom();
+                return 1;
+        case ARG_HOSTNAME:
+                if (!machine_name_is_valid(arg))
+                        return log_error_errno(EINVAL, "invalid hostname '%s': use 1-64 letters, digits, '-' and '.'", arg);
+                free(s->hostname);
+                s->hostname = strdup(arg);
+                if (!s->hostname)
+                        return log_oom();
+                return 1;
+        case ARG_MACHINE_ID:
+                if (id128_from_string(arg, &s->machine_id) < 0 || id128_is_null(&s->machine_id))
+                        return log_error_errno(EINVAL, "invalid machine id '%s': expected 32 hexadecimal digits, not all zero", arg);
+                return 1;
+        case ARG_CONSOLE:
+                s->console_mode = console_mode_from_string(arg);
+                if (s->console_mode < 0)
+                        return log_error_errno(EINVAL, "invalid --console mode '%s': use interactive, read-only, passive or pipe", arg);
+                st->console_set = true;
+                return 1;
+        case 'E':
+                if (!strchr(arg, '=') || arg[0] == '=')
+                        return log_error_errno(EINVAL, "invalid --setenv '%s': expected NAME=VALUE", arg);
+                if (strv_push_dup(&s->environment, arg) < 0)
+                        return log_oom();
+                return 1;
+        case ARG_KILL_TIMEOUT:
+                if (parse_seconds(arg, &s->kill_timeout_usec) < 0)
+                        return log_error_errno(EINVAL, "invalid --kill-timeout '%s': expected seconds, like 30 or 1.5s", arg);
+                return 1;
+        case ARG_NO_REBOOT:
+                s->no_reboot = true;
+                return 1;
+        case ARG_REGISTER:
+                s->register_mode = register_mode_from_string(arg);
+                if (s->register_mode < 0)
+                        return log_error_errno(EINVAL, "invalid --register '%s': use auto, yes or no", arg);
+                return 1;
+        case 'q':
+                s->quiet = true;
+                return 1;
+        default:
+                return 0;
+        }
+}
+
+/* Options about the tree or image and what is mounted in it: 1 handled, 0 not ours, < 0 error (logged). */
+static int parse_option_mounts(int c, const char *arg, Settings *s, ParseState *st) {
+        int r;
+
+        switch (c) {
+        case ARG_BIND:
+        case ARG_BIND_RO: {
+                _cleanup_free_ char *spec = NULL;
+
+                /* A relative source is taken from the current directory. */
+                if (arg[0] != '/' && arg[0] != ':') {
+                        char cwd[PATH_MAX];
+
+                        if (!getcwd(cwd, sizeof cwd))
+                                return log_error_errno(errno, "cannot get the current directory: %m");
+                        spec = strjoin3(cwd, "/", arg);
+                } else
+                        spec = strdup(arg);
+                if (!spec)
+                        return log_oom();
+                r = settings_add_bind(s, spec, c == ARG_BIND_RO);
+                if (r == -ENOMEM)
+                        return log_oom();
+                if (r < 0)
+                        return log_error_errno(r, "invalid --bind '%s': expected SRC[:DST[:ro|rw]] with an absolute, normalized DST", arg);
+                return 1;
+        }
+        case ARG_TMPFS:
+                if (!path_is_normalized_absolute(arg))
+                        return log_error_errno(EINVAL, "invalid --tmpfs '%s': expected an absolute, normalized path", arg);
+                if (strv_push_dup(&s->tmpfs, arg) < 0)
+                        return log_oom();
+                return 1;
+        case ARG_READ_ONLY:
+                s->read_only = true;
+                return 1;
+        case 'x':
+                s->ephemeral = true;
+                return 1;
+        case 'i':
+                free(s->root);
+                s->root = realpath(arg, NULL);
+                if (!s->root)
+                        return log_error_errno(errno, "%s: %m", arg);
+                s->image = true;
+                return 1;
+        default:
+                return 0;
+        }
+}
+
+/* Options about networking: 1 handled, 0 not ours, < 0 error (logged). */
+static int parse_option_network(int c, const char *arg, Settings *s, ParseState *st) {
+        int r;
+
+        switch (c) {
+        case ARG_PRIVATE_NETWORK:
+                s->private_network = true;
+                return 1;
+        case 'n':
+                if (s->network_mode == NETWORK_NONE)
+                        s->network_mode = NETWORK_VETH;
+                return 1;
+        case ARG_NETWORK_BRIDGE:
+        case ARG_NETWORK_ZONE: {
+                bool zone = c == ARG_NETWORK_ZONE;
+
+                if ((zone && s->network_bridge) || (!zone && s->network_zone))
+                        return log_error_errno(EINVAL, "conflicting options: --network-bridge and --network-zone");
+                if (zone && !network_zone_name_is_valid(arg))
+                        return log_error_errno(EINVAL, "invalid --network-zone '%s': at most 12 letters, digits, '-' and '_'", arg);
+                if (!zone && (isempty(arg) || strlen(arg) >= IFNAMSIZ))
+                        return log_error_errno(EINVAL, "invalid --network-bridge '%s': not an interface name", arg);
+                free(zone ? s->network_zone : s->network_bridge);
+                if (zone)
+                        s->network_zone = strdup(arg);
+                else
+                        s->network_bridge = strdup(arg);
+                if (!(zone ? s->network_zone : s->network_bridge))
+                        return log_oom();
+                s->network_mode = zone ? NETWORK_ZONE : NETWORK_BRIDGE;
+                return 1;
+        }
+        case ARG_NETWORK_POOL:
+                if (network_pool_parse(arg, &s->network_pool) < 0)
+                        return log_error_errno(EINVAL, "invalid --network-pool '%s': expected A.B.C.D/N, N in 8..30, a range machines may use", arg);
+                return 1;
+        case 'p': {
+                PortSpec *n;
+
+                n = reallocarray(s->ports, s->n_ports + 1, sizeof(PortSpec));
+                if (!n)
+                        return log_oom();
+                s->ports = n;
+                r = port_spec_parse(arg, &s->ports[s->n_ports]);
+                if (r < 0)
+                        return log_error_errno(r, "invalid --port '%s': expected [tcp|udp:]HOSTPORT[:MACHINEPORT], ports 1..65535", arg);
+                s->n_ports++;
+                return 1;
+        }
+        default:
+                return 0;
+        }
+}
+
+/* Options about capabilities and user namespaces: 1 handled, 0 not ours, < 0 error (logged). */
+static int parse_option_security(int c, const char *arg, Settings *s, ParseState *st) {
+        int r;
+
+        switch (c) {
+        case ARG_CAPABILITY:
+        case ARG_DROP_CAPABILITY: {
+                _cleanup_free_ char *bad = NULL;
+                uint64_t m;
+
+                r = caps_parse(arg, &m, &bad);
+                if (r < 0)
+                        return log_error_errno(r, "unknown capability '%s' in --%s", strempty(bad),
+                                               c == ARG_CAPABILITY ? "capability" : "drop-capability");
+                if (c == ARG_CAPABILITY)
+                        st->keep |= m;
+                else
+                        st->drop |= m;
+                return 1;
+        }
+        case 'U':
+                s->userns_mode = USERNS_PICK;
+                return 1;
+        case ARG_PRIVATE_USERS:
+                r = userns_parse(arg, &s->userns_mode, &s->uid_base, &s->uid_size);
+                if (r == -EDOM)
+                        return log_error_errno(r, "invalid --private-users '%s': the base must be a multiple of 65536", arg);
+                if (r == -ERANGE)
+                        return log_error_errno(r, "invalid --private-users '%s': the base must lie in 0x%x..0x%x and the size in 1..65536",
+                                               arg, UID_PICK_MIN, UID_PICK_MAX);
+                if (r < 0)
+                        return log_error_errno(r, "invalid --private-users '%s': use pick, identity, no, or BASE[:SIZE]", arg);
+                return 1;
+        case ARG_PRIVATE_USERS_OWNERSHIP:
+                s->ownership = ownership_mode_from_string(arg);
+                if (s->ownership < 0)
+                        return log_error_errno(EINVAL, "invalid --private-users-ownership '%s': use auto, idmap, chown or off", arg);
+                st->ownership_set = true;
+                return 1;
+        default:
+                return 0;
+        }
+}
+
+/* After the options: what they imply, what conflicts, and the positional arguments. */
+static int parse_finish(int argc, char *argv[], Settings *s, const ParseState *st) {
+        if (st->ownership_set && s->userns_mode == USERNS_NO)
+                return log_error_errno(EINVAL, "conflicting options: --private-users-ownership needs a user namespace (-U or --private-users=)");
+        if (s->userns_mode == USERNS_IDENTITY && s->ownership == OWNERSHIP_IDMAP)
+                return log_error_errno(EINVAL, "conflicting options: --private-users=identity maps every UID to itself, there is nothing to idmap");
+        if (s->network_mode != NETWORK_NONE)
+                s->private_network = true;
+        if (s->n_ports > 0 && s->network_mode != NETWORK_VETH && s->network_mode != NETWORK_ZONE)
+                return log_error_errno(EINVAL, "conflicting options: --port needs an address to forward to: add --network-veth or --network-zone");
+        if (s->n_ports > 64)
+                return log_error_errno(E2BIG, "too many --port (at most 64)");
+        for (size_t i = 0; i < s->n_ports; i++)
+                for (size_t j = 0; j < i; j++)
+                        if (s->ports[i].host_port == s->ports[j].host_port && s->ports[i].protocol == s->ports[j].protocol)
+                                return log_error_errno(EINVAL, "conflicting options: host port %u forwarded twice", s->ports[i].host_port);
+        /* A machine with a network of its own may configure it. */
+        if (s->private_network)
+                s->capabilities |= UINT64_C(1) << CAP_NET_ADMIN;
+        if (st->keep & st->drop) {
+                _cleanup_free_ char *both = caps_to_string(st->keep & st->drop);
+                return log_error_errno(EINVAL, "conflicting options: %s both kept (--capability) and dropped (--drop-capability)", strempty(both));
+        }
+        s->capabilities = (s->capabilities | st->keep) & ~st->drop;
+
+        if (!s->image) {
+                if (optind >= argc)
+                        return log_error_errno(EINVAL, "no OS tree given; usage: boxctl %s PATH [OPTIONS...]%s",
+                                               start_mode_to_string(s->start_mode),
+                                               s->start_mode == START_RUN ? " -- COMMAND [ARGS...]" : "");
+                s->root = realpath(argv[optind], NULL);
+                if (!s->root)
+                        return log_error_errno(errno, "%s: %m", argv[optind]);
+                optind++;
+        }
+        s->argv = strv_copy(argv + optind);
+        if (!s->argv)
+                return log_oom();
+
+        if (!st->console_set) {
+                bool tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+
+                /* Without a terminal: "boot" shows the console's output, "run" hands
+                 * the command our stdin/stdout/stderr as they are. */
+                s->console_mode = tty ? CONSOLE_INTERACTIVE : s->start_mode == START_RUN ? CONSOLE_PIPE : CONSOLE_READ_ONLY;
+        }
+        return 0;
+}
+
 static int parse_argv(int argc, char *argv[], Settings *s, bool *ret_help) {
         static const struct option options[] = {
                 { "machine", required_argument, NULL, 'M' },
@@ -191,8 +450,7 @@ static int parse_argv(int argc, char *argv[], Settings *s, bool *ret_help) {
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        uint64_t keep = 0, drop = 0;
-        bool console_set = false, ownership_set = false;
+        ParseState st = {};
         int c, r;
 
         s->capabilities = caps_default();
@@ -202,231 +460,29 @@ static int parse_argv(int argc, char *argv[], Settings *s, bool *ret_help) {
         optind = 0;
 
         while ((c = getopt_long(argc, argv, "M:E:qhUxnp:i:", options, NULL)) >= 0) {
-                switch (c) {
-                case 'M':
-                        if (!machine_name_is_valid(optarg))
-                                return log_error_errno(EINVAL, "invalid machine name '%s': use 1-64 letters, digits, '-' and '.', as in a hostname", optarg);
-                        free(s->machine_name);
-                        s->machine_name = strdup(optarg);
-                        if (!s->machine_name)
-                                return log_oom();
-                        break;
-                case ARG_HOSTNAME:
-                        if (!machine_name_is_valid(optarg))
-                                return log_error_errno(EINVAL, "invalid hostname '%s': use 1-64 letters, digits, '-' and '.'", optarg);
-                        free(s->hostname);
-                        s->hostname = strdup(optarg);
-                        if (!s->hostname)
-                                return log_oom();
-                        break;
-                case ARG_MACHINE_ID:
-                        if (id128_from_string(optarg, &s->machine_id) < 0 || id128_is_null(&s->machine_id))
-                                return log_error_errno(EINVAL, "invalid machine id '%s': expected 32 hexadecimal digits, not all zero", optarg);
-                        break;
-                case ARG_CONSOLE:
-                        s->console_mode = console_mode_from_string(optarg);
-                        if (s->console_mode < 0)
-                                return log_error_errno(EINVAL, "invalid --console mode '%s': use interactive, read-only, passive or pipe", optarg);
-                        console_set = true;
-                        break;
-                case ARG_BIND:
-                case ARG_BIND_RO: {
-                        _cleanup_free_ char *spec = NULL;
-
-                        /* A relative source is taken from the current directory. */
-                        if (optarg[0] != '/' && optarg[0] != ':') {
-                                char cwd[PATH_MAX];
-
-                                if (!getcwd(cwd, sizeof cwd))
-                                        return log_error_errno(errno, "cannot get the current directory: %m");
-                                spec = strjoin3(cwd, "/", optarg);
-                        } else
-                                spec = strdup(optarg);
-                        if (!spec)
-                                return log_oom();
-                        r = settings_add_bind(s, spec, c == ARG_BIND_RO);
-                        if (r == -ENOMEM)
-                                return log_oom();
-                        if (r < 0)
-                                return log_error_errno(r, "invalid --bind '%s': expected SRC[:DST[:ro|rw]] with an absolute, normalized DST", optarg);
-                        break;
-                }
-                case ARG_TMPFS:
-                        if (!path_is_normalized_absolute(optarg))
-                                return log_error_errno(EINVAL, "invalid --tmpfs '%s': expected an absolute, normalized path", optarg);
-                        if (strv_push_dup(&s->tmpfs, optarg) < 0)
-                                return log_oom();
-                        break;
-                case ARG_READ_ONLY:
-                        s->read_only = true;
-                        break;
-                case 'x':
-                        s->ephemeral = true;
-                        break;
-                case 'i':
-                        free(s->root);
-                        s->root = realpath(optarg, NULL);
-                        if (!s->root)
-                                return log_error_errno(errno, "%s: %m", optarg);
-                        s->image = true;
-                        break;
-                case ARG_PRIVATE_NETWORK:
-                        s->private_network = true;
-                        break;
-                case 'n':
-                        if (s->network_mode == NETWORK_NONE)
-                                s->network_mode = NETWORK_VETH;
-                        break;
-                case ARG_NETWORK_BRIDGE:
-                case ARG_NETWORK_ZONE: {
-                        bool zone = c == ARG_NETWORK_ZONE;
-
-                        if ((zone && s->network_bridge) || (!zone && s->network_zone))
-                                return log_error_errno(EINVAL, "conflicting options: --network-bridge and --network-zone");
-                        if (zone && !network_zone_name_is_valid(optarg))
-                                return log_error_errno(EINVAL, "invalid --network-zone '%s': at most 12 letters, digits, '-' and '_'", optarg);
-                        if (!zone && (isempty(optarg) || strlen(optarg) >= IFNAMSIZ))
-                                return log_error_errno(EINVAL, "invalid --network-bridge '%s': not an interface name", optarg);
-                        free(zone ? s->network_zone : s->network_bridge);
-                        if (zone)
-                                s->network_zone = strdup(optarg);
-                        else
-                                s->network_bridge = strdup(optarg);
-                        if (!(zone ? s->network_zone : s->network_bridge))
-                                return log_oom();
-                        s->network_mode = zone ? NETWORK_ZONE : NETWORK_BRIDGE;
-                        break;
-                }
-                case ARG_NETWORK_POOL:
-                        if (network_pool_parse(optarg, &s->network_pool) < 0)
-                                return log_error_errno(EINVAL, "invalid --network-pool '%s': expected A.B.C.D/N, N in 8..30, a range machines may use", optarg);
-                        break;
-                case 'p': {
-                        PortSpec *n;
-
-                        n = reallocarray(s->ports, s->n_ports + 1, sizeof(PortSpec));
-                        if (!n)
-                                return log_oom();
-                        s->ports = n;
-                        r = port_spec_parse(optarg, &s->ports[s->n_ports]);
-                        if (r < 0)
-                                return log_error_errno(r, "invalid --port '%s': expected [tcp|udp:]HOSTPORT[:MACHINEPORT], ports 1..65535", optarg);
-                        s->n_ports++;
-                        break;
-                }
-                case 'E':
-                        if (!strchr(optarg, '=') || optarg[0] == '=')
-                                return log_error_errno(EINVAL, "invalid --setenv '%s': expected NAME=VALUE", optarg);
-                        if (strv_push_dup(&s->environment, optarg) < 0)
-                                return log_oom();
-                        break;
-                case ARG_CAPABILITY:
-                case ARG_DROP_CAPABILITY: {
-                        _cleanup_free_ char *bad = NULL;
-                        uint64_t m;
-
-                        r = caps_parse(optarg, &m, &bad);
-                        if (r < 0)
-                                return log_error_errno(r, "unknown capability '%s' in --%s", strempty(bad),
-                                                       c == ARG_CAPABILITY ? "capability" : "drop-capability");
-                        if (c == ARG_CAPABILITY)
-                                keep |= m;
-                        else
-                                drop |= m;
-                        break;
-                }
-                case ARG_KILL_TIMEOUT:
-                        if (parse_seconds(optarg, &s->kill_timeout_usec) < 0)
-                                return log_error_errno(EINVAL, "invalid --kill-timeout '%s': expected seconds, like 30 or 1.5s", optarg);
-                        break;
-                case ARG_NO_REBOOT:
-                        s->no_reboot = true;
-                        break;
-                case 'U':
-                        s->userns_mode = USERNS_PICK;
-                        break;
-                case ARG_PRIVATE_USERS:
-                        r = userns_parse(optarg, &s->userns_mode, &s->uid_base, &s->uid_size);
-                        if (r == -EDOM)
-                                return log_error_errno(r, "invalid --private-users '%s': the base must be a multiple of 65536", optarg);
-                        if (r == -ERANGE)
-                                return log_error_errno(r, "invalid --private-users '%s': the base must lie in 0x%x..0x%x and the size in 1..65536",
-                                                       optarg, UID_PICK_MIN, UID_PICK_MAX);
-                        if (r < 0)
-                                return log_error_errno(r, "invalid --private-users '%s': use pick, identity, no, or BASE[:SIZE]", optarg);
-                        break;
-                case ARG_PRIVATE_USERS_OWNERSHIP:
-                        s->ownership = ownership_mode_from_string(optarg);
-                        if (s->ownership < 0)
-                                return log_error_errno(EINVAL, "invalid --private-users-ownership '%s': use auto, idmap, chown or off", optarg);
-                        ownership_set = true;
-                        break;
-                case ARG_REGISTER:
-                        s->register_mode = register_mode_from_string(optarg);
-                        if (s->register_mode < 0)
-                                return log_error_errno(EINVAL, "invalid --register '%s': use auto, yes or no", optarg);
-                        break;
-                case 'q':
-                        s->quiet = true;
-                        break;
-                case 'h':
+                if (c == 'h') {
                         *ret_help = true;
                         return 0;
-                case '?':
-                        if (optopt >= ARG_HOSTNAME || optopt == 'M' || optopt == 'E')
+                }
+                if (c == '?') {
+                        /* optopt is 0 for an unknown long option: not one that lacks its value. */
+                        if (optopt >= ARG_HOSTNAME || (optopt != 0 && strchr("MEpi", optopt)))
                                 return log_error_errno(EINVAL, "option '%s' needs a value", argv[optind - 1]);
                         return log_error_errno(EINVAL, "unknown option '%s'; try 'boxctl %s --help'",
                                                argv[optind - 1], start_mode_to_string(s->start_mode));
-                default:
-                        return -EINVAL;
                 }
+                r = parse_option_machine(c, optarg, s, &st);
+                if (r == 0)
+                        r = parse_option_mounts(c, optarg, s, &st);
+                if (r == 0)
+                        r = parse_option_network(c, optarg, s, &st);
+                if (r == 0)
+                        r = parse_option_security(c, optarg, s, &st);
+                if (r <= 0)
+                        return r < 0 ? r : -EINVAL;
         }
+        return parse_finish(argc, argv, s, &st);
 
-        if (ownership_set && s->userns_mode == USERNS_NO)
-                return log_error_errno(EINVAL, "conflicting options: --private-users-ownership needs a user namespace (-U or --private-users=)");
-        if (s->userns_mode == USERNS_IDENTITY && s->ownership == OWNERSHIP_IDMAP)
-                return log_error_errno(EINVAL, "conflicting options: --private-users=identity maps every UID to itself, there is nothing to idmap");
-        if (s->network_mode != NETWORK_NONE)
-                s->private_network = true;
-        if (s->n_ports > 0 && s->network_mode != NETWORK_VETH && s->network_mode != NETWORK_ZONE)
-                return log_error_errno(EINVAL, "conflicting options: --port needs an address to forward to: add --network-veth or --network-zone");
-        if (s->n_ports > 64)
-                return log_error_errno(E2BIG, "too many --port (at most 64)");
-        for (size_t i = 0; i < s->n_ports; i++)
-                for (size_t j = 0; j < i; j++)
-                        if (s->ports[i].host_port == s->ports[j].host_port && s->ports[i].protocol == s->ports[j].protocol)
-                                return log_error_errno(EINVAL, "conflicting options: host port %u forwarded twice", s->ports[i].host_port);
-        /* A machine with a network of its own may configure it. */
-        if (s->private_network)
-                s->capabilities |= UINT64_C(1) << CAP_NET_ADMIN;
-        if (keep & drop) {
-                _cleanup_free_ char *both = caps_to_string(keep & drop);
-                return log_error_errno(EINVAL, "conflicting options: %s both kept (--capability) and dropped (--drop-capability)", strempty(both));
-        }
-        s->capabilities = (s->capabilities | keep) & ~drop;
-
-        if (!s->image) {
-                if (optind >= argc)
-                        return log_error_errno(EINVAL, "no OS tree given; usage: boxctl %s PATH [OPTIONS...]%s",
-                                               start_mode_to_string(s->start_mode),
-                                               s->start_mode == START_RUN ? " -- COMMAND [ARGS...]" : "");
-                s->root = realpath(argv[optind], NULL);
-                if (!s->root)
-                        return log_error_errno(errno, "%s: %m", argv[optind]);
-                optind++;
-        }
-        s->argv = strv_copy(argv + optind);
-        if (!s->argv)
-                return log_oom();
-
-        if (!console_set) {
-                bool tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
-
-                /* Without a terminal: "boot" shows the console's output, "run" hands
-                 * the command our stdin/stdout/stderr as they are. */
-                s->console_mode = tty ? CONSOLE_INTERACTIVE : s->start_mode == START_RUN ? CONSOLE_PIPE : CONSOLE_READ_ONLY;
-        }
-        return 0;
 }
 
 static int verify_settings(Settings *s) {
@@ -685,19 +741,12 @@ static int open_image(Settings *s, TreeLock *lock, Image **ret) {
         return image_assemble(s, *ret);
 }
 
-static int start(Settings *s) {
-        Tree tree = TREE_NULL;
-        TreeLock lock = TREE_LOCK_NULL;
-        UidRange range = UID_RANGE_NULL;
-        _cleanup_(image_freep) Image *img = NULL;
-        _cleanup_free_ char *staging = NULL;
-        MountPoints mp = {};
-        _cleanup_(cgroup_machine_freep) Cgroup *cg = NULL;
-        _cleanup_free_ char *holder = NULL, *failed = NULL, *host_os_release = NULL;
-        Machine m = { .settings = s, .on_leader = register_leader, .on_end = unregister_leader,
-                      .image_root_fd = -EBADF, .attach_path = s->root };
+/* The root: a directory, or an image made ready (locked, dissected, mounted);
+ * looked at as a tree; the machine's name and id; the tree's lock. What it
+ * acquires, the caller releases, also on failure. */
+static int start_open(Settings *s, Machine *m, Tree *tree, TreeLock *lock, Image **img, char **staging) {
+        _cleanup_free_ char *holder = NULL;
         int r;
-
         struct stat st;
 
         if (stat(s->root, &st) < 0)
@@ -712,93 +761,111 @@ static int start(Settings *s) {
                 }
                 if (s->ownership == OWNERSHIP_CHOWN)
                         return log_error_errno(EINVAL, "%s: an image's files are not chowned; use --private-users-ownership=idmap", s->root);
-                r = open_image(s, &lock, &img);
+                r = open_image(s, lock, img);
                 if (r < 0)
-                        goto finish;
-                m.image_root_fd = img->root_fd;
-                r = runtime_dir_make("root", &staging);
+                        return r;
+                m->image_root_fd = (*img)->root_fd;
+                r = runtime_dir_make("root", staging);
                 if (r < 0) {
                         log_error_errno(r, "cannot make the staging directory for the image's root: %m");
-                        goto finish;
+                        return r;
                 }
-                m.attach_path = staging;
+                m->attach_path = *staging;
         }
 
-        r = tree_open_verbose(s, m.image_root_fd, &tree);
+        r = tree_open_verbose(s, m->image_root_fd, tree);
         if (r < 0)
-                goto finish;
+                return r;
         if (!s->machine_name) {
                 s->machine_name = machine_name_from_path(s->root);
                 if (!s->machine_name) {
                         r = log_error_errno(EINVAL, "%s: cannot make a machine name from the directory's name; give one with --machine=NAME", s->root);
-                        goto finish;
+                        return r;
                 }
         }
-        m.tree = &tree;
-        m.init_kind = s->start_mode == START_RUN ? INIT_STUB : tree.init_kind;
+        m->tree = tree;
+        m->init_kind = s->start_mode == START_RUN ? INIT_STUB : tree->init_kind;
 
-        r = decide_machine_id(s, &tree, &m);
+        r = decide_machine_id(s, tree, m);
         if (r < 0)
-                goto finish;
+                return r;
 
         /* Read-only and ephemeral machines do not write to the tree: they share it. */
-        r = img ? 0 : tree_lock_acquire(tree.dev, tree.ino, !s->read_only && !s->ephemeral, s->machine_name, &lock, &holder);
+        r = *img ? 0 : tree_lock_acquire(tree->dev, tree->ino, !s->read_only && !s->ephemeral, s->machine_name, lock, &holder);
         if (r == -EBUSY) {
                 if (holder)
-                        log_error_errno(r, "%s: busy: in use by %s", s->root, holder);
-                else
-                        log_error_errno(r, "%s: busy: in use read-only by other machines; add --read-only to share it", s->root);
-                goto finish;
+                        return log_error_errno(r, "%s: busy: in use by %s", s->root, holder);
+                return log_error_errno(r, "%s: busy: in use read-only by other machines; add --read-only to share it", s->root);
         }
-        if (r < 0) {
-                log_error_errno(r, "%s: cannot lock the tree: %m", s->root);
-                goto finish;
-        }
+        if (r < 0)
+                return log_error_errno(r, "%s: cannot lock the tree: %m", s->root);
+        return 0;
+}
 
-        if (s->userns_mode != USERNS_NO) {
-                r = uid_range_acquire(s->userns_mode, s->machine_name, s->uid_base, s->uid_size, &range);
-                if (r == -EBUSY) {
-                        log_error_errno(r, "UID range %u..%u: busy: another machine uses it; pick another base or use -U", s->uid_base,
-                                        s->uid_base + s->uid_size - 1);
-                        goto finish;
-                }
-                if (r == -EADDRNOTAVAIL) {
-                        log_error_errno(r, "no free UID range for machine %s (256 candidates tried)", s->machine_name);
-                        goto finish;
-                }
-                if (r < 0) {
-                        log_error_errno(r, "cannot reserve a UID range for machine %s: %m", s->machine_name);
-                        goto finish;
-                }
-                m.uid_range = &range;
-                if (img)
-                        m.idmap_root = s->ownership != OWNERSHIP_OFF && s->userns_mode != USERNS_IDENTITY;
-                else
-                        r = prepare_ownership(s, &range, &m.idmap_root);
-                if (r < 0)
-                        goto finish;
-        }
+/* -U: a UID range for the machine's life, and how its files get their owners. */
+static int start_userns(const Settings *s, Machine *m, bool is_image, UidRange *range) {
+        int r;
 
-        r = cgroup_machine_new(s->machine_name, &cg);
-        if (r == -EBUSY) {
-                log_error_errno(r, "machine %s: busy: a machine of that name is running", s->machine_name);
-                goto finish;
+        if (s->userns_mode == USERNS_NO)
+                return 0;
+        r = uid_range_acquire(s->userns_mode, s->machine_name, s->uid_base, s->uid_size, range);
+        if (r == -EBUSY)
+                return log_error_errno(r, "UID range %u..%u: busy: another machine uses it; pick another base or use -U",
+                                       s->uid_base, s->uid_base + s->uid_size - 1);
+        if (r == -EADDRNOTAVAIL)
+                return log_error_errno(r, "no free UID range for machine %s (256 candidates tried)", s->machine_name);
+        if (r < 0)
+                return log_error_errno(r, "cannot reserve a UID range for machine %s: %m", s->machine_name);
+        m->uid_range = range;
+        /* An image's file system is idmapped when the mount is made; a failure says so then. */
+        if (is_image) {
+                m->idmap_root = s->ownership != OWNERSHIP_OFF && s->userns_mode != USERNS_IDENTITY;
+                return 0;
         }
-        if (r == -ENOMEDIUM) {
-                log_error_errno(r, "this host has no cgroup2 hierarchy (looked at /sys/fs/cgroup and /sys/fs/cgroup/unified)");
+        return prepare_ownership(s, range, &m->idmap_root);
+}
+
+/* The machine's cgroup, with its device policy. */
+static int start_cgroup(const Settings *s, Cgroup **ret) {
+        int r;
+
+        r = cgroup_machine_new(s->machine_name, ret);
+        if (r == -EBUSY)
+                return log_error_errno(r, "machine %s: busy: a machine of that name is running", s->machine_name);
+        if (r == -ENOMEDIUM)
+                return log_error_errno(r, "this host has no cgroup2 hierarchy (looked at /sys/fs/cgroup and /sys/fs/cgroup/unified)");
+        if (r < 0)
+                return log_error_errno(r, "machine %s: cannot create its cgroup: %m", s->machine_name);
+        r = device_filter_attach((*ret)->fd);
+        if (r < 0)
+                return log_error_errno(r, "machine %s: cannot attach its device policy (a cgroup BPF program) to %s: %m",
+                                       s->machine_name, (*ret)->path);
+        return 0;
+}
+
+static int start(Settings *s) {
+        Tree tree = TREE_NULL;
+        TreeLock lock = TREE_LOCK_NULL;
+        UidRange range = UID_RANGE_NULL;
+        _cleanup_(image_freep) Image *img = NULL;
+        _cleanup_free_ char *staging = NULL;
+        MountPoints mp = {};
+        _cleanup_(cgroup_machine_freep) Cgroup *cg = NULL;
+        _cleanup_free_ char *failed = NULL, *host_os_release = NULL;
+        Machine m = { .settings = s, .on_leader = register_leader, .on_end = unregister_leader,
+                      .image_root_fd = -EBADF, .attach_path = s->root };
+        int r;
+
+        r = start_open(s, &m, &tree, &lock, &img, &staging);
+        if (r < 0)
                 goto finish;
-        }
-        if (r < 0) {
-                log_error_errno(r, "machine %s: cannot create its cgroup: %m", s->machine_name);
+        r = start_userns(s, &m, img != NULL, &range);
+        if (r < 0)
                 goto finish;
-        }
+        r = start_cgroup(s, &cg);
+        if (r < 0)
+                goto finish;
         m.cgroup = cg;
-        r = device_filter_attach(cg->fd);
-        if (r < 0) {
-                log_error_errno(r, "machine %s: cannot attach its device policy (a cgroup BPF program) to %s: %m",
-                                s->machine_name, cg->path);
-                goto finish;
-        }
 
         /* An ephemeral machine's mount points are made in its overlay, not the tree. */
         r = s->ephemeral || img ? 0 : mount_points_prepare(tree.fd, s, &mp, &failed);
