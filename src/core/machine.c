@@ -148,13 +148,66 @@ static int payload_loopback_up(void) {
         return 0;
 }
 
+/* The machine's file system, from the mounts the host side sent. */
+static int payload_build_root(const Machine *m, int sock, int tree_fd, const int *mntfds) {
+        const Settings *s = m->settings;
+        const char *step = NULL;
+        char mid[33];
+        int root_fd = -EBADF, r;
+
+        umask(0);
+        id128_to_hex(&m->id, mid);
+        MountContext mc = {
+                .settings = s,
+                .root_path = s->root,
+                .host_os_release = m->host_os_release,
+                .machine_id = m->bind_machine_id ? mid : NULL,
+                .tree_fd = tree_fd,
+                .root_mntfd = mntfds[0],
+                .bind_mntfds = mntfds + 1,
+                .make_mount_points = s->ephemeral || m->image_root_fd >= 0,
+        };
+        r = mount_setup(&mc, &root_fd, &step);
+        if (r < 0)
+                payload_fail(sock, r, "cannot mount %s in machine %s", step, s->machine_name);
+        return root_fd;
+}
+
+/* A session of our own, the console as stdio (and, for boot, as the
+ * controlling terminal), then the capability and system call limits. */
+static void payload_console_and_limits(const Machine *m, int sock, bool pty) {
+        const Settings *s = m->settings;
+        int r;
+
+        if (setsid() < 0)
+                payload_fail(sock, errno, "setsid");
+        if (pty) {
+                int fd = open("/dev/console", O_RDWR | O_CLOEXEC | O_NOCTTY);
+
+                if (fd < 0)
+                        payload_fail(sock, errno, "cannot open /dev/console of machine %s", s->machine_name);
+                if (dup2(fd, STDIN_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
+                        payload_fail(sock, errno, "cannot attach to /dev/console");
+                safe_close(fd);
+                /* For "run", the command's own session takes the console as its
+                 * terminal (a terminal controls one session only). */
+                if (s->start_mode == START_BOOT && ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0)
+                        payload_fail(sock, errno, "cannot make /dev/console the controlling terminal");
+        }
+        r = caps_apply_bounding(s->capabilities);
+        if (r < 0)
+                payload_fail(sock, r, "cannot limit the capabilities of machine %s", s->machine_name);
+        r = seccomp_apply_machine_filter();
+        if (r < 0)
+                payload_fail(sock, r, "cannot install the system call filter of machine %s", s->machine_name);
+}
+
 static _noreturn_ void payload_main(const Machine *m, int sock) {
         const Settings *s = m->settings;
         _cleanup_close_ int root_fd = -EBADF, master = -EBADF, tree_fd = -EBADF;
         int mntfds[1 + 63];
         size_t n_mntfds = ELEMENTSOF(mntfds);
-        char mid[33], go;
-        const char *step = NULL;
+        char go;
         const char *hostname = s->hostname ?: s->machine_name;
         char **argv, **envp;
         bool pty = s->console_mode != CONSOLE_PIPE;
@@ -181,21 +234,7 @@ static _noreturn_ void payload_main(const Machine *m, int sock) {
         if (s->private_network && payload_loopback_up() < 0)
                 payload_fail(sock, errno, "cannot bring up lo in machine %s", s->machine_name);
 
-        umask(0);
-        id128_to_hex(&m->id, mid);
-        MountContext mc = {
-                .settings = s,
-                .root_path = s->root,
-                .host_os_release = m->host_os_release,
-                .machine_id = m->bind_machine_id ? mid : NULL,
-                .tree_fd = tree_fd,
-                .root_mntfd = mntfds[0],
-                .bind_mntfds = mntfds + 1,
-                .make_mount_points = s->ephemeral || m->image_root_fd >= 0,
-        };
-        r = mount_setup(&mc, &root_fd, &step);
-        if (r < 0)
-                payload_fail(sock, r, "cannot mount %s in machine %s", step, s->machine_name);
+        root_fd = payload_build_root(m, sock, tree_fd, mntfds);
 
         if (pty) {
                 r = dev_setup_console(root_fd, &master);
@@ -214,27 +253,7 @@ static _noreturn_ void payload_main(const Machine *m, int sock) {
         if (sethostname(hostname, strlen(hostname)) < 0)
                 payload_fail(sock, errno, "cannot set hostname %s", hostname);
 
-        if (setsid() < 0)
-                payload_fail(sock, errno, "setsid");
-        if (pty) {
-                int fd = open("/dev/console", O_RDWR | O_CLOEXEC | O_NOCTTY);
-
-                if (fd < 0)
-                        payload_fail(sock, errno, "cannot open /dev/console of machine %s", s->machine_name);
-                if (dup2(fd, STDIN_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
-                        payload_fail(sock, errno, "cannot attach to /dev/console");
-                safe_close(fd);
-                /* For "run", the command's own session takes the console as its
-                 * terminal (a terminal controls one session only). */
-                if (s->start_mode == START_BOOT && ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0)
-                        payload_fail(sock, errno, "cannot make /dev/console the controlling terminal");
-        }
-        r = caps_apply_bounding(s->capabilities);
-        if (r < 0)
-                payload_fail(sock, r, "cannot limit the capabilities of machine %s", s->machine_name);
-        r = seccomp_apply_machine_filter();
-        if (r < 0)
-                payload_fail(sock, r, "cannot install the system call filter of machine %s", s->machine_name);
+        payload_console_and_limits(m, sock, pty);
 
         argv = payload_argv(m);
         envp = payload_environment(m);
