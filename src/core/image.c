@@ -122,10 +122,13 @@ static int image_mount_partition(Image *img, int backing_fd, PartitionDesignator
         if (r < 0)
                 return -ENOMEM;
 
-        /* A bare file system: the whole file, whatever it grows to. */
+        /* A bare file system: the whole file, whatever it grows to. No direct
+         * I/O: through the page cache, a machine booted again finds its image
+         * already read (bench/images.sh: direct I/O made every boot read from
+         * disk, 417 ms against 351 ms for an ext4 image). */
         r = loop_device_attach(backing_fd, p->offset,
                                img->dissected->kind == IMAGE_FILESYSTEM ? 0 : p->size,
-                               (read_only ? LOOP_READ_ONLY : 0) | LOOP_DIRECT_IO, loop);
+                               read_only ? LOOP_READ_ONLY : 0, loop);
         if (r < 0)
                 return fail(ret_error, r, "image %s: cannot attach a loop device for its %s: %s",
                             img->path, what, strerror(-r));
