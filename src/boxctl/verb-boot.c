@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "caps.h"
 #include "cgroup.h"
@@ -658,15 +659,23 @@ static int prepare_ownership(const Settings *s, const UidRange *range, bool *ret
         if (mode != OWNERSHIP_CHOWN)
                 return 0;
 
-        if (ownership_shift_pending(s->root, &pending) > 0)
-                log_warning("%s: an earlier shift of its file owners (to %u) was interrupted; finishing it, to %u",
-                            s->root, pending, range->base);
-        else if (ownership_is_shifted(s->root, range->base) > 0)
+        bool resume = ownership_shift_pending(s->root, &pending) > 0;
+        if (!resume && ownership_is_shifted(s->root, range->base) > 0)
                 return 0;
-        else if (!s->quiet)
-                log_info("Shifting the owners of the files in %s to %u..%u (chown).", s->root, range->base,
-                         range->base + UID_RANGE_SIZE - 1);
-        r = ownership_shift(s->root, range->base, isatty(STDERR_FILENO), &changed);
+
+        /* Refuse a read-only tree before announcing a shift that cannot start. */
+        struct statvfs sv;
+        if (statvfs(s->root, &sv) >= 0 && (sv.f_flag & ST_RDONLY))
+                r = -EROFS;
+        else {
+                if (resume)
+                        log_warning("%s: an earlier shift of its file owners (to %u) was interrupted; finishing it, to %u",
+                                    s->root, pending, range->base);
+                else if (!s->quiet)
+                        log_info("Shifting the owners of the files in %s to %u..%u (chown).", s->root, range->base,
+                                 range->base + UID_RANGE_SIZE - 1);
+                r = ownership_shift(s->root, range->base, isatty(STDERR_FILENO), &changed);
+        }
         if (r == -EROFS && s->ownership == OWNERSHIP_CHOWN)
                 return log_error_errno(r, "%s: cannot chown its files: read-only file system; try --private-users-ownership=idmap", s->root);
         if (r == -EROFS)

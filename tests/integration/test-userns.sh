@@ -125,7 +125,8 @@ cleanup_push umount -d "$work/ro"
 sha_before=$(sha256sum <"$sq")
 rc=0; err=$("$BOXCTL" run --register=no --private-users=0x40000000 --private-users-ownership=chown "$work/ro" -- true 2>&1) || rc=$?
 ok "chown on a read-only file system is refused (exit $rc)" test "$rc" -ne 0
-ok "...saying why: $err" has "cannot chown its files: read-only file system" "$err"
+ok "...saying why" has "cannot chown its files: read-only file system" "$err"
+is "$(wc -l <<<"$err")" 1 "...in one line"
 check "...and it idmaps instead, when allowed to choose" brun --private-users=0x40000000 "$work/ro" --read-only -- true
 is "$(sha256sum <"$sq")" "$sha_before" "nothing was written to the image"
 umount -d "$work/ro"
