@@ -11,22 +11,9 @@ sandbox_enter "$@"
 # Mount points made for binds change the tree's directories' times: use a copy.
 tree=$(test_tmpdir)/busybox
 cp -a "$(fixture_busybox)" "$tree"
-console=$_sb_state/console
+console=$_sb_state/console-boot
 
-# boot_bg ARGS...: boots the tree in the background; sets $pid.
-boot_bg() {
-        "$BOXCTL" boot "$tree" "$@" >"$console" 2>&1 &
-        pid=$!
-        cleanup_push kill -KILL "$pid"
-}
-# finish: waits for it; sets $rc (not in $(...): wait needs this shell).
-finish() {
-        rc=0
-        wait "$pid" || rc=$?
-        cleanup_pop
-}
-
-boot_bg -M bb1
+boot_bg "$tree" -M bb1
 check "busybox init runs its sysinit action" wait_for 10 grep -q boxctl-busybox-sysinit "$console"
 check "busybox init starts its respawn child" wait_for 10 guest_exec bb1 pidof sleep
 is "$(guest_exec bb1 cat /proc/1/comm)" "init" "PID 1 is the tree's init"
@@ -37,7 +24,7 @@ ok "the shutdown action ran" grep -q boxctl-busybox-shutdown "$console"
 ok "boxctl said it powered off" grep -q "Machine bb1 powered off" "$console"
 
 # A reboot inside boots it again; --no-reboot ends instead.
-boot_bg -M bb2
+boot_bg "$tree" -M bb2
 check "booted" wait_for 10 guest_exec bb2 pidof sleep
 first=$(machine_leader bb2)
 guest_exec bb2 reboot
@@ -51,20 +38,20 @@ ok "boxctl said it is rebooting" grep -q "Machine bb2 is rebooting" "$console"
 guest_exec bb2 poweroff
 finish; is "$rc" 0 "poweroff inside ends it with exit 0"
 
-boot_bg -M bb3 --no-reboot
+boot_bg "$tree" -M bb3 --no-reboot
 check "booted" wait_for 10 guest_exec bb3 pidof sleep
 guest_exec bb3 reboot
 finish; is "$rc" 0 "with --no-reboot a reboot ends boxctl"
 ok "...saying so" grep -q "not starting it again" "$console"
 
 # An init killed by a signal: its status is passed on.
-boot_bg -M bb4
+boot_bg "$tree" -M bb4
 check "booted" wait_for 10 guest_exec bb4 pidof sleep
 kill -KILL "$(machine_leader bb4)"
 finish; is "$rc" $((128 + 9)) "an init killed by SIGKILL gives 137"
 
 # An init that ignores the power-off request is killed after --kill-timeout.
-boot_bg -M bb5 --kill-timeout=1 -- --ignored-arg
+boot_bg "$tree" -M bb5 --kill-timeout=1 -- --ignored-arg
 check "booted" wait_for 10 guest_exec bb5 pidof sleep
 guest_exec bb5 sh -c 'kill -STOP 1'
 kill -TERM "$pid"

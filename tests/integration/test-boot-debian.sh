@@ -12,18 +12,8 @@ sandbox_enter "$@"
 # fixture stays pristine and /etc/machine-id starts empty every time.
 tree=$(test_tmpdir)/debian
 cp -a "$(fixture_debian)" "$tree"
-console=$_sb_state/console
+console=$_sb_state/console-boot
 
-boot_bg() {
-        "$BOXCTL" boot "$tree" "$@" >"$console" 2>&1 &
-        pid=$!
-        cleanup_push kill -KILL "$pid"
-}
-finish() {
-        rc=0
-        wait "$pid" || rc=$?
-        cleanup_pop
-}
 guest() { guest_exec deb "$@"; }
 # Waits for the boot to finish; prints what systemd says of the system.
 system_state() {
@@ -32,7 +22,7 @@ system_state() {
         guest timeout 60 systemctl is-system-running --wait 2>&1 || true
 }
 
-boot_bg -M deb
+boot_bg "$tree" -M deb
 state=$(system_state)
 is "$state" "running" "Debian boots to a running system (no failed unit)"
 if [[ $state != running ]]; then
@@ -53,13 +43,13 @@ is "$rc" 0 "SIGTERM powers it off cleanly, exit 0"
 ok "systemd went through its shutdown" grep -q "Powering off" "$console"
 leaks_check "nothing left after a power-off by SIGTERM"
 
-boot_bg -M deb
+boot_bg "$tree" -M deb
 is "$(system_state)" "running" "boots again"
 guest systemctl poweroff || true
 finish
 is "$rc" 0 "'systemctl poweroff' inside ends it with exit 0"
 
-boot_bg -M deb
+boot_bg "$tree" -M deb
 is "$(system_state)" "running" "boots again"
 first=$(machine_leader deb)
 guest systemctl reboot || true

@@ -10,20 +10,9 @@ sandbox_enter "$@"
 
 tree=$(test_tmpdir)/sysvinit
 cp -a "$("$BOXCTL_SRCDIR/tests/fixtures/make-sysvinit-tree.sh")" "$tree"
-console=$_sb_state/console
+console=$_sb_state/console-boot
 
-boot_bg() {
-        "$BOXCTL" boot "$tree" -M sv "$@" >"$console" 2>&1 &
-        pid=$!
-        cleanup_push kill -KILL "$pid"
-}
-finish() {
-        rc=0
-        wait "$pid" || rc=$?
-        cleanup_pop
-}
-
-boot_bg --kill-timeout=60
+boot_bg "$tree" -M sv --kill-timeout=60
 check "sysvinit reaches runlevel 2" wait_for 30 grep -q boxctl-sysvinit-up "$console"
 is "$(guest_exec sv cat /proc/1/comm)" "init" "sysvinit is PID 1"
 check "its control fifo exists" guest_exec sv test -p /run/initctl
@@ -33,7 +22,7 @@ is "$rc" 0 "SIGTERM powers it off through /run/initctl, exit 0"
 ok "it ran its runlevel-0 scripts" grep -q "Will now halt" "$console"
 ok "it was not killed by the timeout" bash -c "! grep -q 'kill timeout' '$console'"
 
-boot_bg --no-reboot
+boot_bg "$tree" -M sv --no-reboot
 check "boots again" wait_for 30 grep -q boxctl-sysvinit-up "$console"
 guest_exec sv /sbin/reboot >/dev/null 2>&1 || true
 finish

@@ -48,7 +48,7 @@ as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 
 boot_bg bb
 boot_bg deb
-check "busybox machine booted" wait_for 15 guest_exec bb pidof sleep
+check "busybox machine booted" wait_for 30 guest_exec bb pidof sleep
 check "Debian machine's systemd is up" wait_for 30 guest_exec deb test -S /run/systemd/private
 is "$(guest_exec deb timeout 60 systemctl is-system-running --wait 2>&1 || true)" "running" "Debian booted to a running system"
 check "the busybox machine is registered" wait_for 10 listed bb
@@ -199,7 +199,7 @@ is "$rc" 0 "...the Debian machine powers off, exit 0"
 ok "...through systemd's shutdown" grep -q "Powering off" "$_sb_state/console-deb"
 boot_bg bb
 check "busybox booted again" wait_for 15 listed bb
-check "...its init is up" wait_for 15 guest_exec bb pidof sleep
+check "...its init is up" wait_for 30 guest_exec bb pidof sleep
 check "poweroff bb" "$BOXCTL" poweroff bb
 finish bb
 is "$rc" 0 "...the busybox machine powers off, exit 0"

@@ -58,6 +58,8 @@ plan() {
         echo "1..$1"
 }
 
+# diag MSG...: a TAP comment on stdout, and the same on stderr, which meson
+# prints (--print-errorlogs) when a test fails: CI's log then shows why.
 diag() {
         local line
         _tap_header
@@ -65,20 +67,29 @@ diag() {
         # cannot break the TAP stream.
         while IFS= read -r line; do
                 echo "# $line"
+                echo "# $line" >&2
         done <<<"$*"
+}
+
+# A test's description is one TAP line: newlines in it (from an error message
+# quoted in it, say) become " | ".
+_tap_desc() {
+        local d=$*
+        printf '%s' "${d//$'\n'/ | }"
 }
 
 pass() {
         _tap_header
         _tap_n=$((_tap_n + 1))
-        echo "ok $_tap_n - $*"
+        echo "ok $_tap_n - $(_tap_desc "$@")"
 }
 
 fail() {
         _tap_header
         _tap_n=$((_tap_n + 1))
         _tap_failed=$((_tap_failed + 1))
-        echo "not ok $_tap_n - $*"
+        echo "not ok $_tap_n - $(_tap_desc "$@")"
+        echo "not ok $_tap_n - $(_tap_desc "$@")" >&2
         return 1
 }
 
@@ -189,10 +200,25 @@ _run_cleanups() {
         _cleanups=()
 }
 
+# _dump_logs: on failure, the end of every machine console and daemon log
+# the test kept in its state directory, to stderr, before clean-up removes
+# them.
+_dump_logs() {
+        local f
+        for f in "$_sb_state"/console* "$_sb_state"/*.out "$_sb_state"/*.log; do
+                [[ -f $f && -s $f ]] || continue
+                echo "--- last lines of ${f##*/} ---" >&2
+                tail -n 40 -- "$f" >&2
+        done
+}
+
 _on_exit() {
         local rc=$?
         set +e
         trap - EXIT
+        if ((rc != 0 || _tap_failed != 0)) && [[ -n ${_sb_state:-} ]]; then
+                _dump_logs
+        fi
         _run_cleanups
         if [[ -n ${_sb_state:-} ]]; then
                 _sandbox_reap
@@ -324,6 +350,24 @@ machine_leader() {
         done
         [[ -n $best ]] || return 1
         echo "$best"
+}
+
+# boot_bg TREE [ARGS...]: "boxctl boot TREE ARGS..." in the background, its
+# output in the file $console; sets $pid and kills it at exit if need be.
+boot_bg() {
+        local tree=$1
+        shift
+        "$BOXCTL" boot "$tree" "$@" >"$console" 2>&1 &
+        pid=$!
+        cleanup_push kill -KILL "$pid"
+}
+
+# finish: waits for the boxctl of boot_bg; sets $rc. Not in $(...): wait
+# needs this shell.
+finish() {
+        rc=0
+        wait "$pid" || rc=$?
+        cleanup_pop
 }
 
 # guest_exec NAME CMD...: run CMD inside machine NAME, in all its namespaces
