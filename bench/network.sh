@@ -17,16 +17,13 @@
 # itself under `unshare --net`, with only lo, up): the host ends of the veths
 # appear there, never on the host's network, and nothing leaves it.
 #
-# The approach and the helpers are bench.sh's: rounds of hyperfine runs in
-# alternating order, medians over all rounds, one wrapper for every command,
-# the integration tests' lock, clean-up of trees, cgroups and processes at
-# exit. boxctl runs with --register=no. Exits non-zero if a check or a
-# measured command failed.
+# The approach is bench.sh's, its helpers in bench/lib.sh: rounds of hyperfine
+# runs in alternating order, medians over all rounds, one wrapper for every
+# command, the integration tests' lock, clean-up of trees, cgroups and
+# processes at exit. boxctl runs with --register=no. Exits non-zero if a check
+# or a measured command failed.
 
 set -euo pipefail
-
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-srcdir=$(cd "$here/.." && pwd)
 
 # Into a network namespace of our own first, so that every command below,
 # the fixture builders included, runs there: re-execute under unshare --net,
@@ -41,24 +38,12 @@ fi
 outer_netns=$BOXCTL_BENCH_OUTER_NETNS
 unset BOXCTL_BENCH_OUTER_NETNS
 
-BOXCTL=${BOXCTL:-$srcdir/build/src/boxctl/boxctl}
-lock=${BOXCTL_TEST_CACHE:-/var/cache/boxctl-tests}/integration.lock
+bench_name=network
 machine=netbench
-machine_id=b0c7c7be4c4b4e2f9a1d5e6f7a8b9c0d
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-quick=0
-usage() {
-        echo "Usage: ${0##*/} [--quick]" >&2
-        exit "${1:-2}"
-}
-while (($# > 0)); do
-        case $1 in
-        --quick) quick=1 ;;
-        -h | --help) usage 0 ;;
-        *) usage ;;
-        esac
-        shift
-done
+parse_args "$@"
 
 # rounds × runs per round (+ warm-up runs per round).
 if ((quick)); then
@@ -73,20 +58,7 @@ else
         split_runs=30
 fi
 
-log() { echo "network: $*" >&2; }
-die() {
-        log "$*"
-        exit 1
-}
-
-# ---------------------------------------------------------------------------
-# Preconditions
-
-((EUID == 0)) || die "needs root"
-for t in hyperfine unshare flock python3 timeout ip; do
-        command -v "$t" >/dev/null || die "$t is not installed"
-done
-[[ -x $BOXCTL ]] || die "no boxctl at $BOXCTL (build it: meson compile -C build, or set BOXCTL)"
+bench_preconditions hyperfine unshare flock python3 timeout ip
 
 # A new network namespace holds lo and nothing else; bring it up, as a host's
 # is. If anything else is here, this is not the namespace we made.
@@ -96,193 +68,15 @@ if [[ $(ip -o link show | awk -F': ' '{ print $2 }') != lo ]]; then
         die "not in a fresh network namespace: $(ip -o link show | awk -F': ' '{ printf "%s ", $2 }')"
 fi
 
-if [[ $(stat -f -c %T /sys/fs/cgroup) == cgroup2fs ]]; then
-        cg2=/sys/fs/cgroup
-        layout=unified
-elif [[ $(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null) == cgroup2fs ]]; then
-        cg2=/sys/fs/cgroup/unified
-        layout=hybrid
-else
-        die "no cgroup2 hierarchy at /sys/fs/cgroup or /sys/fs/cgroup/unified"
-fi
-cgsd=
-if [[ $layout == hybrid && $(stat -f -c %T /sys/fs/cgroup/systemd 2>/dev/null) == cgroupfs ]]; then
-        cgsd=/sys/fs/cgroup/systemd
-fi
-
-# The integration tests SIGKILL boxctl processes they did not start.
-mkdir -p "$(dirname "$lock")"
-exec {lockfd}>"$lock"
-if ! flock -n "$lockfd"; then
-        log "waiting for the integration tests to release $lock"
-        flock -w 900 "$lockfd" || die "timed out waiting for $lock"
-fi
-
-start=$SECONDS
-load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+# The clean-up at exit (bench_setup's) has nothing to do for the links boxctl
+# makes: they live in our network namespace, which ends with this process and
+# its children.
+bench_setup
 
 # ---------------------------------------------------------------------------
-# Scratch space and clean-up (as bench.sh)
-
-scratch=
-check_pid=
-bench_cgroups=()
-machine_slice_existed=0
-[[ -d $cg2/machine.slice ]] && machine_slice_existed=1
-
-list_cgroups() {
-        local d
-        for d in "$cg2" $cgsd; do
-                find "$d" -mindepth 1 -type d 2>/dev/null || true
-        done | LC_ALL=C sort
-}
-
-kill_cgroup() {
-        local d=$1 i
-        [[ -d $d ]] || return 0
-        if [[ -e $d/cgroup.kill ]]; then
-                echo 1 >"$d/cgroup.kill" 2>/dev/null || true
-        else
-                # shellcheck disable=SC2038 # cgroup.procs holds PIDs, not names
-                find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
-        fi
-        for ((i = 0; i < 100; i++)); do
-                grep -qs 'populated 1' "$d/cgroup.events" || return 0
-                sleep 0.1
-        done
-        log "processes are still left in $d"
-        return 1
-}
-
-remove_cgroup_tree() {
-        [[ -d $1 ]] || return 0
-        find "$1" -depth -type d -exec rmdir {} + 2>/dev/null || true
-        [[ ! -d $1 ]] || log "could not remove cgroup $1"
-}
-
-cleanup() {
-        local rc=$? d scope esc
-        set +e
-        trap - EXIT INT TERM
-        esc=${machine//-/\\x2d}
-        scope=$cg2/machine.slice/machine-$esc.scope
-        # A check boot in the background, perhaps not in our cgroup yet:
-        # timeout passes the signal on to boxctl, which powers the machine
-        # off; what is left then is killed with the cgroup below.
-        if [[ -n $check_pid ]]; then
-                kill -TERM "$check_pid" 2>/dev/null
-                wait "$check_pid" 2>/dev/null
-        fi
-        for d in "$scope" "${bench_cgroups[0]:-}"; do
-                [[ -n $d && -d $d ]] || continue
-                if grep -qs 'populated 1' "$d/cgroup.events"; then
-                        log "killing processes left in $d"
-                        kill_cgroup "$d" || rc=1
-                fi
-        done
-        for d in "$scope" "${bench_cgroups[@]}"; do
-                remove_cgroup_tree "$d"
-        done
-        if ((!machine_slice_existed)); then
-                rmdir "$cg2/machine.slice" 2>/dev/null
-        fi
-        if [[ -n $scratch && -f $scratch/cgroups.before ]]; then
-                while read -r d; do
-                        log "a tool left cgroup $d behind; removing it"
-                        remove_cgroup_tree "$d"
-                done < <(list_cgroups | LC_ALL=C comm -13 "$scratch/cgroups.before" - |
-                        awk 'NR == 1 || index($0, prev "/") != 1 { print; prev = $0 }')
-        fi
-        if [[ -n $scratch && -d $scratch ]]; then
-                # Every mount was in a private mount namespace, gone with it.
-                rm -rf --one-file-system "$scratch" || log "could not remove $scratch"
-        fi
-        # The links boxctl made live in our network namespace, which ends
-        # with this process and its children.
-        exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-scratch=$(mktemp -d /var/tmp/boxctl-network.XXXXXX)
-chmod 0755 "$scratch"
-[[ $scratch =~ ^[A-Za-z0-9._/-]+$ ]] || die "unexpected characters in $scratch"
-list_cgroups >"$scratch/cgroups.before"
-
-for d in "$cg2" $cgsd; do
-        mkdir "$d/${scratch##*/}"
-        bench_cgroups+=("$d/${scratch##*/}")
-done
-
-in_bench_cgroup() {
-        (
-                for d in "${bench_cgroups[@]}"; do
-                        echo "$BASHPID" >"$d/cgroup.procs"
-                done
-                exec "$@"
-        ) &
-        wait "$!"
-}
-
-# ---------------------------------------------------------------------------
-# Trees (as bench.sh)
-
-fixture() {
-        unshare --net -- "$srcdir/tests/fixtures/$1" ||
-                die "no cached tree from tests/fixtures/$1: run it once (it needs the network)"
-}
-
-copy_tree() {
-        cp -a "$1" "$2"
-        echo "$machine_id" >"$2/etc/machine-id"
-}
-
-# The same power-off unit and volatile journal as bench.sh's boot.
-prepare_debian() {
-        local t=$1
-        copy_tree "$(fixture make-debian-tree.sh)" "$t"
-        mkdir -p "$t/etc/systemd/system/multi-user.target.wants" "$t/var/lib/boxctl-bench"
-        cat >"$t/etc/systemd/system/boxctl-bench-poweroff.service" <<'EOF'
-# SPDX-License-Identifier: LGPL-2.1-or-later
-[Unit]
-Description=Power off once multi-user.target is reached (boxctl bench)
-After=multi-user.target
-
-[Service]
-Type=oneshot
-ExecStart=/bin/sh -c 'systemctl is-active multi-user.target >/var/lib/boxctl-bench/reached'
-ExecStart=/bin/systemctl --no-block poweroff
-
-[Install]
-WantedBy=multi-user.target
-EOF
-        ln -s ../boxctl-bench-poweroff.service "$t/etc/systemd/system/multi-user.target.wants/"
-        mkdir -p "$t/etc/systemd/journald.conf.d"
-        printf '# SPDX-License-Identifier: LGPL-2.1-or-later\n[Journal]\nStorage=volatile\n' \
-                >"$t/etc/systemd/journald.conf.d/boxctl-bench.conf"
-}
-
-# ---------------------------------------------------------------------------
-# Commands: one string each, as hyperfine -N splits it and run_cmd runs it.
-# The wrappers are bench.sh's: a private mount namespace with a tmpfs on /run;
-# for a command also the host's cgroup2 bound on /sys/fs/cgroup.
-
-wrap_run_tmpfs='mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run && exec "$@"'
-if [[ $layout == hybrid ]]; then
-        wrap_run_cg="mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run && mount --bind $cg2 /sys/fs/cgroup && exec \"\$@\""
-else
-        wrap_run_cg=$wrap_run_tmpfs
-fi
-wrapped() {
-        local w=$1
-        shift
-        echo "unshare --mount --propagation private sh -c '$w' sh $*"
-}
-
-run_cmd() {
-        in_bench_cgroup sh -c "exec $1"
-}
+# Trees: lib.sh's copy_tree and prepare_debian (bench.sh's power-off unit and
+# volatile journal). Commands: one string each, as hyperfine -N splits it and
+# run_cmd runs it, in lib.sh's wrappers.
 
 # Links in our namespace other than lo: a veth boxctl left behind.
 other_links() {
@@ -290,31 +84,21 @@ other_links() {
 }
 
 # ---------------------------------------------------------------------------
-# Measuring
+# Boot: -n against no -n
 
-# measure_round TAG ROUND RUNS WARMUP: one hyperfine run over the arrays names
-# and cmds, reversed on odd rounds. Writes TAG.ROUND.json.
-measure_round() {
-        local tag=$1 r=$2 runs=$3 warmup=$4 i j n=${#names[@]} args=()
-        for ((i = 0; i < n; i++)); do
-                j=$((r % 2 ? n - 1 - i : i))
-                args+=(-n "${names[j]}" "${cmds[j]}")
-        done
-        if ! in_bench_cgroup hyperfine -N --style basic --warmup "$warmup" --runs "$runs" \
-                --export-json "$scratch/$tag.$r.json" "${args[@]}" </dev/null >&2; then
-                log "$tag: a measured command failed (round $((r + 1))); see above"
-                failed+=("$tag")
-                return 1
+# For check_boot, while a boot runs: the IPv4 address of the host end, if
+# there is one, into seen (boot_section's). No such link before boxctl made it
+# or after it went.
+poll_host_end() {
+        local addr
+        addr=$(ip -o -4 addr show dev "ve-$machine" 2>/dev/null | awk '{ print $4 }') || true
+        if [[ -n $addr ]]; then
+                seen=$addr
         fi
 }
 
-failed=()
-
-# ---------------------------------------------------------------------------
-# Boot: -n against no -n
-
 boot_section() {
-        local tree=$scratch/debian i r rc out seen addr d
+        local tree=$scratch/debian i seen addr
         log "boot: preparing $tree"
         prepare_debian "$tree"
         names=("boxctl boot" "boxctl boot -n")
@@ -327,36 +111,9 @@ boot_section() {
         # While the -n one runs, its host end must show up here with an IPv4
         # address; after it, no link but lo may be left.
         for ((i = 0; i < ${#names[@]}; i++)); do
-                out=$scratch/boot-$i.log
-                rm -f "$tree/var/lib/boxctl-bench/reached"
-                rc=0 seen=
-                # Not in_bench_cgroup: $! must be the process that becomes
-                # timeout, for the clean-up to signal it.
-                (
-                        for d in "${bench_cgroups[@]}"; do
-                                echo "$BASHPID" >"$d/cgroup.procs"
-                        done
-                        exec timeout --kill-after=30 300 sh -c "exec ${cmds[i]}"
-                ) </dev/null >"$out" 2>&1 &
-                check_pid=$!
-                while kill -0 "$check_pid" 2>/dev/null; do
-                        # No such link before boxctl made it or after it went.
-                        addr=$(ip -o -4 addr show dev "ve-$machine" 2>/dev/null | awk '{ print $4 }') || true
-                        if [[ -n $addr ]]; then
-                                seen=$addr
-                        fi
-                        sleep 0.01
-                done
-                wait "$check_pid" || rc=$?
-                check_pid=
-                if ((rc != 0)) || [[ $(cat "$tree/var/lib/boxctl-bench/reached" 2>/dev/null) != active ]] ||
-                        ! grep -aq 'Reached target.*multi-user\.target' "$out" ||
-                        ! grep -aq 'Powering off' "$out"; then
-                        log "boot: ${names[i]} did not boot to multi-user.target and power off cleanly (exit $rc, marker '$(cat "$tree/var/lib/boxctl-bench/reached" 2>/dev/null)'); its console:"
-                        tail -n 30 "$out" >&2
-                        failed+=(boot)
-                        return 1
-                fi
+                seen=
+                check_boot "${names[i]}" "${cmds[i]}" "$tree" "$scratch/boot-$i.log" poll_host_end ||
+                        { failed+=(boot); return 1; }
                 if [[ ${names[i]} == *-n && -z $seen ]]; then
                         log "boot: ${names[i]}: ve-$machine never had an IPv4 address while the machine ran"
                         failed+=(boot)
@@ -385,29 +142,12 @@ boot_section() {
         log "boot: with -n the Debian guest's host0 has $addr"
         boot_guest_addr=$addr
 
-        for ((r = 0; r < boot_rounds; r++)); do
-                log "boot: round $((r + 1))/$boot_rounds"
-                measure_round boot "$r" "$boot_runs" "$boot_warmup" || return 1
-        done
+        measure boot "$boot_rounds" "$boot_runs" "$boot_warmup" || return 1
         printf '%s\n' "${cmds[@]}" >"$scratch/boot.cmds"
 }
 
 # ---------------------------------------------------------------------------
 # veth: run -n against run --private-network (both: a network namespace)
-
-# check_run NAME CMD: CMD (ending in "-- /bin/true") exits 0, and 1 with
-# /bin/false.
-check_run() {
-        local name=$1 cmd=$2 rc=0 rc_false=0 out=$scratch/check.log
-        run_cmd "$cmd" </dev/null >"$out" 2>&1 || rc=$?
-        run_cmd "${cmd/%\/bin\/true//bin/false}" </dev/null >>"$out" 2>&1 || rc_false=$?
-        if ((rc != 0 || rc_false != 1)); then
-                log "veth: $name: /bin/true exited $rc (want 0), /bin/false $rc_false (want 1); its output:"
-                tail -n 20 "$out" >&2
-                return 1
-        fi
-        log "veth: $name runs /bin/true (exit 0) and /bin/false (exit 1)"
-}
 
 veth_section() {
         local tree=$scratch/busybox i links
@@ -429,7 +169,7 @@ EOF
                 "$(wrapped "$wrap_run_cg" "$BOXCTL" run --register=no -n "$tree" -M "$machine" -- /bin/true)"
         )
         for ((i = 0; i < ${#names[@]}; i++)); do
-                check_run "${names[i]}" "${cmds[i]}" || { failed+=(veth); return 1; }
+                check_run veth "${names[i]}" "${cmds[i]}" || { failed+=(veth); return 1; }
         done
 
         # What each gives the command: only lo, or lo and host0 with an
@@ -453,10 +193,7 @@ EOF
                 return 1
         fi
 
-        for ((r = 0; r < veth_rounds; r++)); do
-                log "veth: round $((r + 1))/$veth_rounds"
-                measure_round veth "$r" "$veth_runs" "$veth_warmup" || return 1
-        done
+        measure veth "$veth_rounds" "$veth_runs" "$veth_warmup" || return 1
         printf '%s\n' "${cmds[@]}" >"$scratch/veth.cmds"
 }
 
@@ -496,56 +233,24 @@ fi
 # ---------------------------------------------------------------------------
 # Report
 
-boxctl_version=$("$BOXCTL" --version | head -n 1)
-boxctl_rev=$(git -C "$srcdir" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if ! git -C "$srcdir" diff --quiet HEAD -- src 2>/dev/null; then
-        boxctl_rev+=" + uncommitted changes in src/"
-fi
-cmdline=bench/network.sh
-if ((quick)); then cmdline+=" --quick"; fi
+{
+        report_intro "## Networking (-n)" " Everything ran in a network namespace the script made (\`unshare --net\`, lo up):\
+ the veths' host ends were there, nothing reached the host's network."
+        report_facts --load ", cgroup layout $layout"
+        echo
+}
 
-python3 - "$scratch" "$((SECONDS - start))" "${failed[*]:-}" <<PY
-import glob, json, os, statistics, sys
-
-scratch, elapsed, failed = sys.argv[1], int(sys.argv[2]), sys.argv[3].split()
-
-def rounds(tag):
-    for path in sorted(glob.glob(os.path.join(scratch, tag + ".*.json"))):
-        yield {res["command"]: res for res in json.load(open(path))["results"]}
-
-def times(tag):
-    t = {}
-    for r in rounds(tag):
-        for n, res in r.items():
-            if any(c != 0 for c in res.get("exit_codes", [])):
-                failed.append(tag)
-            t.setdefault(n, []).extend(x * 1000 for x in res["times"])
-    return t
-
-# a's median minus b's within each round, in ms: drift of the host between
-# rounds (a neighbour's load) cancels out.
-def paired(tag, a, b):
-    return sorted((statistics.median(r[a]["times"]) - statistics.median(r[b]["times"])) * 1000
-                  for r in rounds(tag))
-
-def stats(t):
-    t = sorted(t)
-    q = statistics.quantiles(t, n=4) if len(t) >= 2 else [t[0]] * 3
-    return statistics.median(t), q[0], q[2], t[0], len(t)
-
-def cmds(tag):
-    return open(os.path.join(scratch, tag + ".cmds")).read().split("\n")[:-1]
+python3 - "$scratch" "${failed[*]:-}" <<PY
+$report_py
 
 def table(tag, base, other, target_ms):
     t = times(tag)
     print("| command | median (ms) | IQR (ms) | min (ms) | runs | CPU, user + sys (ms, mean) |")
     print("|---|---:|---:|---:|---:|---:|")
     for n in (base, other):
-        m, q1, q3, lo, k = stats(t[n])
-        cpu = statistics.mean(r[n]["user"] + r[n]["system"] for r in rounds(tag)) * 1000
-        print(f"| \`{n}\` | {m:.1f} | {q1:.1f}–{q3:.1f} | {lo:.1f} | {k} | {cpu:.1f} |")
+        print(f"| \`{n}\` | {cells(t[n])} | {cpu(tag, n):.1f} |")
     d = stats(t[other])[0] - stats(t[base])[0]
-    pr = paired(tag, other, base)
+    pr = paired(tag, other, base, diff=True)
     print()
     verdict = ""
     if target_ms is not None:
@@ -556,19 +261,6 @@ def table(tag, base, other, target_ms):
           f" over {len(pr)} rounds).{verdict}")
     print()
 
-print("## Networking (-n)")
-print()
-print("Reproduce with \`$cmdline\` (as root, from the source tree). Everything ran in a"
-      " network namespace the script made (\`unshare --net\`, lo up): the veths' host ends"
-      " were there, nothing reached the host's network.")
-print()
-print("- date: $(date -u '+%Y-%m-%d %H:%M UTC')")
-print("- host: Linux $(uname -r), $(nproc) CPUs, cgroup layout $layout")
-print("- $boxctl_version, git $boxctl_rev")
-print("- $(hyperfine --version)")
-print(f"- script run time: {elapsed} s; load average at start $load_start, at end $(cut -d' ' -f1-3 /proc/loadavg)")
-print()
-
 if os.path.exists(os.path.join(scratch, "boot.cmds")):
     print("### Boot cycle: Debian 12 to multi-user.target and power off, with and without -n")
     print()
@@ -577,11 +269,7 @@ if os.path.exists(os.path.join(scratch, "boot.cmds")):
           " with -n the host end ve-$machine has an IPv4 address while the machine runs, the"
           " guest's host0 has $boot_guest_addr, and no link is left afterwards.")
     print()
-    print("Commands (in a cgroup of the script's own):")
-    print()
-    for n, c in zip(("without -n", "-n"), cmds("boot")):
-        print(f"- {n}: \`{c}\`")
-    print()
+    list_commands(("without -n", "-n"), cmds("boot"))
 elif "boot" in failed:
     print("### Boot cycle\n\nFAILED: see the log on stderr.\n")
 
@@ -597,11 +285,7 @@ if os.path.exists(os.path.join(scratch, "veth.cmds")):
           " with --private-network the machine sees only lo; with -n host0 has an address and"
           " the host end answers a ping; no link is left afterwards.")
     print()
-    print("Commands (in a cgroup of the script's own):")
-    print()
-    for n, c in zip(("--private-network", "-n"), cmds("veth")):
-        print(f"- {n}: \`{c}\`")
-    print()
+    list_commands(("--private-network", "-n"), cmds("veth"))
 elif "veth" in failed:
     print("### The veth alone\n\nFAILED: see the log on stderr.\n")
 
@@ -633,7 +317,5 @@ if os.path.exists(split):
 if "leak" in failed:
     print("Links were left behind in the script's network namespace after all runs: $links_left")
     print()
-if failed:
-    print("FAILED: " + " ".join(sorted(set(failed))))
-    sys.exit(1)
+finish()
 PY

@@ -16,36 +16,22 @@
 #          The tree's owners are put back before each such nspawn run (hyperfine
 #          --prepare, not timed); boxctl's runs get no prepare.
 #
-# The approach and the helpers are bench.sh's: rounds of hyperfine runs in
-# alternating order, medians over all rounds, one wrapper for every tool, the
-# integration tests' lock, clean-up of trees, cgroups and processes at exit.
-# Exits non-zero if a check or a measured command of boxctl failed. An nspawn
-# -U that cannot run on this host is reported with what it printed.
+# The approach is bench.sh's, its helpers in bench/lib.sh: rounds of hyperfine
+# runs in alternating order, medians over all rounds, one wrapper for every
+# tool, the integration tests' lock, clean-up of trees, cgroups and processes
+# at exit. Exits non-zero if a check or a measured command of boxctl failed. An
+# nspawn -U that cannot run on this host is reported with what it printed.
 
 set -euo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-srcdir=$(cd "$here/.." && pwd)
-BOXCTL=${BOXCTL:-$srcdir/build/src/boxctl/boxctl}
-lock=${BOXCTL_TEST_CACHE:-/var/cache/boxctl-tests}/integration.lock
+bench_name=userns
 machine=userns-bench
-machine_id=b0c7c7be4c4b4e2f9a1d5e6f7a8b9c0d
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 small_files=10000
 big_files=200000
 
-quick=0
-usage() {
-        echo "Usage: ${0##*/} [--quick]" >&2
-        exit "${1:-2}"
-}
-while (($# > 0)); do
-        case $1 in
-        --quick) quick=1 ;;
-        -h | --help) usage 0 ;;
-        *) usage ;;
-        esac
-        shift
-done
+parse_args "$@"
 
 # rounds × runs per round (+ warm-up runs per round). "chown" is nspawn's
 # first start with -U: seconds a run on the big tree, plus the reset.
@@ -60,177 +46,12 @@ else
         chown_runs=3
 fi
 
-log() { echo "userns: $*" >&2; }
-die() {
-        log "$*"
-        exit 1
-}
+bench_preconditions hyperfine systemd-nspawn unshare flock python3 timeout
+bench_setup
 
 # ---------------------------------------------------------------------------
-# Preconditions
-
-((EUID == 0)) || die "needs root"
-for t in hyperfine systemd-nspawn unshare flock python3 timeout; do
-        command -v "$t" >/dev/null || die "$t is not installed"
-done
-[[ -x $BOXCTL ]] || die "no boxctl at $BOXCTL (build it: meson compile -C build, or set BOXCTL)"
-
-if [[ $(stat -f -c %T /sys/fs/cgroup) == cgroup2fs ]]; then
-        cg2=/sys/fs/cgroup
-        layout=unified
-elif [[ $(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null) == cgroup2fs ]]; then
-        cg2=/sys/fs/cgroup/unified
-        layout=hybrid
-else
-        die "no cgroup2 hierarchy at /sys/fs/cgroup or /sys/fs/cgroup/unified"
-fi
-cgsd=
-if [[ $layout == hybrid && $(stat -f -c %T /sys/fs/cgroup/systemd 2>/dev/null) == cgroupfs ]]; then
-        cgsd=/sys/fs/cgroup/systemd
-fi
-
-# The integration tests SIGKILL boxctl processes they did not start.
-mkdir -p "$(dirname "$lock")"
-exec {lockfd}>"$lock"
-if ! flock -n "$lockfd"; then
-        log "waiting for the integration tests to release $lock"
-        flock -w 900 "$lockfd" || die "timed out waiting for $lock"
-fi
-
-start=$SECONDS
-load_start=$(cut -d' ' -f1-3 /proc/loadavg)
-
-# ---------------------------------------------------------------------------
-# Scratch space and clean-up (as bench.sh)
-
-scratch=
-bench_cgroups=()
-machine_slice_existed=0
-[[ -d $cg2/machine.slice ]] && machine_slice_existed=1
-
-list_cgroups() {
-        local d
-        for d in "$cg2" $cgsd; do
-                find "$d" -mindepth 1 -type d 2>/dev/null || true
-        done | LC_ALL=C sort
-}
-
-kill_cgroup() {
-        local d=$1 i
-        [[ -d $d ]] || return 0
-        if [[ -e $d/cgroup.kill ]]; then
-                echo 1 >"$d/cgroup.kill" 2>/dev/null || true
-        else
-                # shellcheck disable=SC2038 # cgroup.procs holds PIDs, not names
-                find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
-        fi
-        for ((i = 0; i < 100; i++)); do
-                grep -qs 'populated 1' "$d/cgroup.events" || return 0
-                sleep 0.1
-        done
-        log "processes are still left in $d"
-        return 1
-}
-
-remove_cgroup_tree() {
-        [[ -d $1 ]] || return 0
-        find "$1" -depth -type d -exec rmdir {} + 2>/dev/null || true
-        [[ ! -d $1 ]] || log "could not remove cgroup $1"
-}
-
-cleanup() {
-        local rc=$? d scope esc
-        set +e
-        trap - EXIT INT TERM
-        esc=${machine//-/\\x2d}
-        scope=$cg2/machine.slice/machine-$esc.scope
-        for d in "$scope" "${bench_cgroups[0]:-}"; do
-                [[ -n $d && -d $d ]] || continue
-                if grep -qs 'populated 1' "$d/cgroup.events"; then
-                        log "killing processes left in $d"
-                        kill_cgroup "$d" || rc=1
-                fi
-        done
-        for d in "$scope" "${bench_cgroups[@]}"; do
-                remove_cgroup_tree "$d"
-        done
-        if ((!machine_slice_existed)); then
-                rmdir "$cg2/machine.slice" 2>/dev/null
-        fi
-        if [[ -n $scratch && -f $scratch/cgroups.before ]]; then
-                while read -r d; do
-                        log "a tool left cgroup $d behind; removing it"
-                        remove_cgroup_tree "$d"
-                done < <(list_cgroups | LC_ALL=C comm -13 "$scratch/cgroups.before" - |
-                        awk 'NR == 1 || index($0, prev "/") != 1 { print; prev = $0 }')
-        fi
-        if [[ -n $scratch && -d $scratch ]]; then
-                # Every mount was in a private mount namespace, gone with it.
-                rm -rf --one-file-system "$scratch" || log "could not remove $scratch"
-        fi
-        exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-scratch=$(mktemp -d /var/tmp/boxctl-userns.XXXXXX)
-chmod 0755 "$scratch"
-[[ $scratch =~ ^[A-Za-z0-9._/-]+$ ]] || die "unexpected characters in $scratch"
-list_cgroups >"$scratch/cgroups.before"
-
-for d in "$cg2" $cgsd; do
-        mkdir "$d/${scratch##*/}"
-        bench_cgroups+=("$d/${scratch##*/}")
-done
-
-in_bench_cgroup() {
-        (
-                for d in "${bench_cgroups[@]}"; do
-                        echo "$BASHPID" >"$d/cgroup.procs"
-                done
-                exec "$@"
-        ) &
-        wait "$!"
-}
-
-# ---------------------------------------------------------------------------
-# Trees
-
-fixture() {
-        unshare --net -- "$srcdir/tests/fixtures/$1" ||
-                die "no cached tree from tests/fixtures/$1: run it once (it needs the network)"
-}
-
-copy_tree() {
-        cp -a "$1" "$2"
-        echo "$machine_id" >"$2/etc/machine-id"
-}
-
-# The same power-off unit and volatile journal as bench.sh's boot.
-prepare_debian() {
-        local t=$1
-        copy_tree "$(fixture make-debian-tree.sh)" "$t"
-        mkdir -p "$t/etc/systemd/system/multi-user.target.wants" "$t/var/lib/boxctl-bench"
-        cat >"$t/etc/systemd/system/boxctl-bench-poweroff.service" <<'EOF'
-# SPDX-License-Identifier: LGPL-2.1-or-later
-[Unit]
-Description=Power off once multi-user.target is reached (boxctl bench)
-After=multi-user.target
-
-[Service]
-Type=oneshot
-ExecStart=/bin/sh -c 'systemctl is-active multi-user.target >/var/lib/boxctl-bench/reached'
-ExecStart=/bin/systemctl --no-block poweroff
-
-[Install]
-WantedBy=multi-user.target
-EOF
-        ln -s ../boxctl-bench-poweroff.service "$t/etc/systemd/system/multi-user.target.wants/"
-        mkdir -p "$t/etc/systemd/journald.conf.d"
-        printf '# SPDX-License-Identifier: LGPL-2.1-or-later\n[Journal]\nStorage=volatile\n' \
-                >"$t/etc/systemd/journald.conf.d/boxctl-bench.conf"
-}
+# Trees: lib.sh's copy_tree and prepare_debian (bench.sh's power-off unit and
+# volatile journal)
 
 # Helpers in Python, for speed on 200,000 files.
 #   files TREE N    N empty files under /var/lib/bench-files, 100 a directory,
@@ -319,56 +140,14 @@ EOF
 owners() { python3 "$scratch/owners.py" "$@"; }
 
 # ---------------------------------------------------------------------------
-# Commands: one string each, as hyperfine -N splits it and run_cmd runs it.
-# The wrappers are bench.sh's: a private mount namespace with a tmpfs on /run;
-# for a command also the host's cgroup2 bound on /sys/fs/cgroup.
-
-wrap_run_tmpfs='mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run && exec "$@"'
-if [[ $layout == hybrid ]]; then
-        wrap_run_cg="mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run && mount --bind $cg2 /sys/fs/cgroup && exec \"\$@\""
-else
-        wrap_run_cg=$wrap_run_tmpfs
-fi
-wrapped() {
-        local w=$1
-        shift
-        echo "unshare --mount --propagation private sh -c '$w' sh $*"
-}
-
-run_cmd() {
-        in_bench_cgroup sh -c "exec $1"
-}
-
-# ---------------------------------------------------------------------------
-# Measuring
-
-# measure_round TAG ROUND RUNS WARMUP: one hyperfine run over the arrays names
-# and cmds (and preps, a --prepare for each, if set), reversed on odd rounds.
-# Writes TAG.ROUND.json.
-measure_round() {
-        local tag=$1 r=$2 runs=$3 warmup=$4 i j n=${#names[@]} args=()
-        for ((i = 0; i < n; i++)); do
-                j=$((r % 2 ? n - 1 - i : i))
-                args+=(-n "${names[j]}" "${cmds[j]}")
-                if ((${#preps[@]})); then
-                        args+=(--prepare "${preps[j]}")
-                fi
-        done
-        if ! in_bench_cgroup hyperfine -N --style basic --warmup "$warmup" --runs "$runs" \
-                --export-json "$scratch/$tag.$r.json" "${args[@]}" </dev/null >&2; then
-                log "$tag: a measured command failed (round $((r + 1))); see above"
-                failed+=("$tag")
-                return 1
-        fi
-}
-
-failed=()
+# Commands: one string each, as hyperfine -N splits it and run_cmd runs it, in
+# lib.sh's wrappers; measure_round there too.
 
 # ---------------------------------------------------------------------------
 # Boot: -U against no -U
 
 boot_section() {
-        local tree=$scratch/debian i r rc out
+        local tree=$scratch/debian i
         log "boot: preparing $tree"
         prepare_debian "$tree"
         owners save "$tree" "$scratch/debian.owners"
@@ -381,18 +160,7 @@ boot_section() {
 
         # Once, untimed: each reaches multi-user.target, powers off, exits 0.
         for ((i = 0; i < ${#names[@]}; i++)); do
-                out=$scratch/boot-$i.log
-                rm -f "$tree/var/lib/boxctl-bench/reached"
-                rc=0
-                in_bench_cgroup timeout --kill-after=30 300 sh -c "exec ${cmds[i]}" </dev/null >"$out" 2>&1 || rc=$?
-                if ((rc != 0)) || [[ $(cat "$tree/var/lib/boxctl-bench/reached" 2>/dev/null) != active ]] ||
-                        ! grep -aq 'Reached target.*multi-user\.target' "$out" ||
-                        ! grep -aq 'Powering off' "$out"; then
-                        log "boot: ${names[i]} did not boot to multi-user.target and power off cleanly (exit $rc, marker '$(cat "$tree/var/lib/boxctl-bench/reached" 2>/dev/null)'); its console:"
-                        tail -n 30 "$out" >&2
-                        failed+=(boot)
-                        return 1
-                fi
+                check_boot "${names[i]}" "${cmds[i]}" "$tree" "$scratch/boot-$i.log" || { failed+=(boot); return 1; }
                 log "boot: ${names[i]} reached multi-user.target and powered off, exit 0"
         done
         # The idmapped mount must have left every owner on disk as it was.
@@ -403,30 +171,13 @@ boot_section() {
                 return 1
         fi
 
-        for ((r = 0; r < boot_rounds; r++)); do
-                log "boot: round $((r + 1))/$boot_rounds"
-                measure_round boot "$r" "$boot_runs" "$boot_warmup" || return 1
-        done
+        measure boot "$boot_rounds" "$boot_runs" "$boot_warmup" || return 1
         printf '%s\n' "${cmds[@]}" >"$scratch/boot.cmds"
 }
 
 # ---------------------------------------------------------------------------
 # Start: small tree against big tree, idmapped (boxctl) against chowned
 # (systemd-nspawn), each with a no -U baseline
-
-# check_run NAME CMD: CMD (ending in "-- /bin/true" or "/bin/true") exits 0,
-# and 1 with /bin/false.
-check_run() {
-        local name=$1 cmd=$2 rc=0 rc_false=0 out=$scratch/check.log
-        run_cmd "$cmd" </dev/null >"$out" 2>&1 || rc=$?
-        run_cmd "${cmd/%\/bin\/true//bin/false}" </dev/null >>"$out" 2>&1 || rc_false=$?
-        if ((rc != 0 || rc_false != 1)); then
-                log "start: $name: /bin/true exited $rc (want 0), /bin/false $rc_false (want 1); its output:"
-                tail -n 20 "$out" >&2
-                return 1
-        fi
-        log "start: $name runs /bin/true (exit 0) and /bin/false (exit 1)"
-}
 
 # check_boxctl_userns TREE: inside, root is a range of host IDs, and a file
 # keeps the owner it has on disk.
@@ -475,7 +226,7 @@ start_section() {
                 )
         done
         for ((i = 0; i < ${#names[@]}; i++)); do
-                check_run "${names[i]}" "${cmds[i]}" || { failed+=(start); return 1; }
+                check_run start "${names[i]}" "${cmds[i]}" || { failed+=(start); return 1; }
         done
         for size in small big; do
                 check_boxctl_userns "$scratch/$size" || { failed+=(start); return 1; }
@@ -515,7 +266,7 @@ start_section() {
                         failed+=(start)
                         return 1
                 fi
-                check_run "${chown_names[i]}" "${chown_cmds[i]}" || { failed+=(start); return 1; }
+                check_run start "${chown_names[i]}" "${chown_cmds[i]}" || { failed+=(start); return 1; }
         done
         # What nspawn left, shifted back, is what its prepare restores. It also
         # covers what nspawn created (/etc/localtime), which root made inside.
@@ -555,60 +306,18 @@ start_section
 # ---------------------------------------------------------------------------
 # Report
 
-nspawn_version=$(systemd-nspawn --version | head -n 1)
-boxctl_version=$("$BOXCTL" --version | head -n 1)
-boxctl_rev=$(git -C "$srcdir" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if ! git -C "$srcdir" diff --quiet HEAD -- src 2>/dev/null; then
-        boxctl_rev+=" + uncommitted changes in src/"
-fi
-cmdline=bench/userns.sh
-if ((quick)); then cmdline+=" --quick"; fi
+{
+        report_intro "## User namespaces (-U)"
+        report_facts --load ", cgroup layout $layout, trees on $(findmnt -n -o FSTYPE -T "$scratch")" \
+                "$(systemd-nspawn --version | head -n 1)"
+        echo
+}
 
-NSPAWN_U_ERROR=${nspawn_u_error:-} python3 - "$scratch" "$((SECONDS - start))" "${failed[*]:-}" \
-        "$entries_small" "$entries_big" <<PY
-import glob, json, os, statistics, sys
+NSPAWN_U_ERROR=${nspawn_u_error:-} python3 - "$scratch" "${failed[*]:-}" "$entries_small" "$entries_big" <<PY
+$report_py
 
-scratch, elapsed, failed = sys.argv[1], int(sys.argv[2]), sys.argv[3].split()
-entries = {"small": int(sys.argv[4]), "big": int(sys.argv[5])}
+entries = {"small": int(sys.argv[3]), "big": int(sys.argv[4])}
 nspawn_u_error = os.environ.get("NSPAWN_U_ERROR", "")
-
-def rounds(tag):
-    for path in sorted(glob.glob(os.path.join(scratch, tag + ".*.json"))):
-        yield {res["command"]: res for res in json.load(open(path))["results"]}
-
-def times(tag):
-    t = {}
-    for r in rounds(tag):
-        for n, res in r.items():
-            if any(c != 0 for c in res.get("exit_codes", [])):
-                failed.append(tag)
-            t.setdefault(n, []).extend(x * 1000 for x in res["times"])
-    return t
-
-# The ratio of a's median to b's within each round: drift of the host between
-# rounds (a neighbour's load) cancels out.
-def paired(tag, a, b):
-    return sorted(statistics.median(r[a]["times"]) / statistics.median(r[b]["times"]) for r in rounds(tag))
-
-def stats(t):
-    t = sorted(t)
-    q = statistics.quantiles(t, n=4) if len(t) >= 2 else [t[0]] * 3
-    return statistics.median(t), q[0], q[2], t[0], len(t)
-
-def cmds(tag):
-    return open(os.path.join(scratch, tag + ".cmds")).read().split("\n")[:-1]
-
-print("## User namespaces (-U)")
-print()
-print("Reproduce with \`$cmdline\` (as root, from the source tree).")
-print()
-print("- date: $(date -u '+%Y-%m-%d %H:%M UTC')")
-print("- host: Linux $(uname -r), $(nproc) CPUs, cgroup layout $layout, trees on $(findmnt -n -o FSTYPE -T "$scratch")")
-print("- $boxctl_version, git $boxctl_rev")
-print("- $nspawn_version")
-print("- $(hyperfine --version)")
-print(f"- script run time: {elapsed} s; load average at start $load_start, at end $(cut -d' ' -f1-3 /proc/loadavg)")
-print()
 
 boot = times("boot")
 print("### Boot cycle: Debian 12 to multi-user.target and power off, with and without -U")
@@ -617,9 +326,7 @@ print("| command | median (ms) | IQR (ms) | min (ms) | runs | / without -U | CPU
 print("|---|---:|---:|---:|---:|---:|---:|")
 base = stats(boot["boxctl boot"])[0]
 for n in ("boxctl boot", "boxctl boot -U"):
-    m, q1, q3, lo, k = stats(boot[n])
-    cpu = statistics.mean(r[n]["user"] + r[n]["system"] for r in rounds("boot")) * 1000
-    print(f"| \`{n}\` | {m:.1f} | {q1:.1f}–{q3:.1f} | {lo:.1f} | {k} | {m / base:.3f} | {cpu:.1f} |")
+    print(f"| \`{n}\` | {cells(boot[n])} | {stats(boot[n])[0] / base:.3f} | {cpu('boot', n):.1f} |")
 ratio = stats(boot["boxctl boot -U"])[0] / base
 print()
 pr = paired("boot", "boxctl boot -U", "boxctl boot")
@@ -628,11 +335,7 @@ print(f"-U costs {100 * (ratio - 1):+.1f} % on the median of all runs; the ratio
       f" {pr[0]:.3f}–{pr[-1]:.3f} over {len(pr)} rounds). Target: within 5 %: "
       + ("**met**." if ratio <= 1.05 else "**not met**."))
 print()
-print("Commands (in a cgroup of the script's own):")
-print()
-for n, c in zip(("without -U", "-U"), cmds("boot")):
-    print(f"- {n}: \`{c}\`")
-print()
+list_commands(("without -U", "-U"), cmds("boot"))
 
 start, chown = times("start"), times("chown")
 print("### Start cost: \`/bin/true\` in a small and a big tree")
@@ -694,7 +397,5 @@ for label, cmd in zip(labels, c[:3]):
     print(f"- {label}: \`{cmd.replace(scratch + '/small', scratch + '/SIZE')}\`")
 print(f"- systemd-nspawn -U: \`{c[6].replace(scratch + '/small', scratch + '/SIZE')}\`")
 print()
-if failed:
-    print("FAILED: " + " ".join(sorted(set(failed))))
-    sys.exit(1)
+finish()
 PY
