@@ -18,6 +18,7 @@ static const Verb verbs[] = {
         { "reboot", verb_reboot, "Ask machines to reboot" },
         { "terminate", verb_terminate, "Kill machines at once, without a clean shutdown" },
         { "kill", verb_kill, "Send a signal to the processes of machines" },
+        { "shell", verb_shell, "Run a shell or a command inside a running machine" },
         { "help", verb_help, "Show this help" },
         { "version", verb_version, "Show the version" },
 };
@@ -34,6 +35,7 @@ static int verb_help(int argc, char *argv[]) {
                "  boxctl run ./debian-root -- cat /etc/os-release\n"
                "  boxctl list\n"
                "  boxctl status debian-root\n"
+               "  boxctl shell debian-root\n"
                "  boxctl poweroff debian-root\n");
         return 0;
 }

@@ -306,6 +306,28 @@ static int machine_get_path(sd_bus *bus, const char *name, sd_bus_error *error, 
         return *ret ? 0 : -ENOMEM;
 }
 
+int machines_get_leader(const char *verb, const char *name, pid_t *ret) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_free_ char *path = NULL;
+        uint32_t leader;
+        int r;
+
+        r = bus_connect(&bus);
+        if (r < 0)
+                return r;
+        r = machine_get_path(bus, name, &error, &path);
+        if (r >= 0)
+                r = sd_bus_get_property_trivial(bus, MACHINE1_BUS_NAME, path, MACHINE1_MACHINE, "Leader",
+                                                &error, 'u', &leader);
+        if (r < 0)
+                return log_bus_error(r, &error, verb, name);
+        if (leader <= 1)
+                return log_error_errno(ESRCH, "%s %s: the registry knows no leader for it", verb, name);
+        *ret = (pid_t) leader;
+        return 0;
+}
+
 static int get_all_properties(sd_bus *bus, const char *path, const char *interface, sd_bus_error *error,
                               sd_bus_message **reply) {
         return sd_bus_call_method(bus, MACHINE1_BUS_NAME, path, DBUS_PROPERTIES, "GetAll", error, reply, "s",

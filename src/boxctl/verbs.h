@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <sys/types.h>
+
 /* Each verb parses its own options from argv (argv[0] is the verb). */
 typedef struct Verb {
         const char *name;
@@ -19,3 +21,8 @@ int verb_poweroff(int argc, char *argv[]);
 int verb_reboot(int argc, char *argv[]);
 int verb_terminate(int argc, char *argv[]);
 int verb_kill(int argc, char *argv[]);
+/* The leader's PID of machine NAME, from the registry; logs a line for VERB on failure. */
+int machines_get_leader(const char *verb, const char *name, pid_t *ret);
+
+/* verb-shell.c: a command inside a running machine, without D-Bus in it */
+int verb_shell(int argc, char *argv[]);

@@ -17,7 +17,7 @@ complete_words() {
 }
 
 is "$(complete_words boxctl b)" "boot " "a verb"
-is "$(complete_words boxctl "")" "--help --version boot help kill list poweroff reboot run show status terminate version " "all verbs"
+is "$(complete_words boxctl "")" "--help --version boot help kill list poweroff reboot run shell show status terminate version " "all verbs"
 is "$(complete_words boxctl boot --con)" "--console " "an option"
 is "$(complete_words boxctl boot --console "")" "interactive passive pipe read-only " "console modes"
 ok "capabilities" grep -q "CAP_SYS_ADMIN" <<<"$(complete_words boxctl run --capability CAP_SYS_A)"
@@ -32,6 +32,7 @@ is "$(complete_words boxctl show --)" "--help --property --value " "show: option
 is "$(complete_words boxctl show -p Lea)" "Leader " "show: property names"
 is "$(complete_words boxctl reboot --)" "--help --quiet " "reboot: options"
 is "$(complete_words boxctl kill --)" "--help --kill-whom --quiet --signal " "kill: options"
+is "$(complete_words boxctl shell --)" "--help --pipe --pty --setenv --uid " "shell: options"
 is "$(complete_words boxctl kill --kill-whom "")" "all leader " "kill: whom"
 is "$(complete_words boxctl kill --signal SIGUS)" "SIGUSR1 SIGUSR2 " "kill: signals"
 ok "kill: real-time signals" grep -q "SIGRTMIN+4" <<<"$(complete_words boxctl kill -s SIGRTMIN)"
@@ -45,6 +46,9 @@ is "$(complete_words boxctl poweroff d)" "deb " "poweroff: a running machine"
 is "$(complete_words boxctl kill --signal SIGUSR1 b)" "bb " "kill: a machine after the signal"
 is "$(complete_words boxctl show bb "")" "bb deb " "show: more machines"
 is "$(complete_words boxctl list "")" " " "list: no machine names"
+is "$(complete_words boxctl shell "")" "bb deb " "shell: running machines"
+is "$(complete_words boxctl shell -u nobody -E A=b d)" "deb " "shell: a machine after options and their values"
+is "$(complete_words boxctl shell bb "")" " " "shell: nothing after the machine (the command is the machine's)"
 # No registry: "boxctl list" fails, saying so on stderr.
 boxctl() { echo "boxctl: no machine registry on the system bus" >&2; return 1; }
 is "$(complete_words boxctl status "" 2>&1)" " " "no registry: no names, and nothing on the terminal"

@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* "boxctl shell NAME [CMD...]": a shell, or a command, inside a running
+ * machine. Unlike "machinectl shell", which asks the machine's own systemd
+ * over D-Bus to start it, boxctl joins the machine from the host: its
+ * namespaces, root and cgroup, its capability bounding set and system call
+ * filter. Any init works, and nothing needs to run inside. Only finding the
+ * machine by name goes over the host's bus, to the registry. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <systemd/sd-event.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "enter.h"
+#include "log.h"
+#include "pty-forward.h"
+#include "registry.h"
+#include "verbs.h"
+
+enum {
+        ARG_PTY = 0x100,
+        ARG_PIPE,
+};
+
+typedef struct ShellArgs {
+        const char *name;
+        const char *user;
+        char **setenv;
+        char **argv; /* points into argv */
+        int pty;     /* -1: when stdin and stdout are terminals */
+} ShellArgs;
+
+static void help(void) {
+        printf("Usage: boxctl shell [OPTIONS] NAME [COMMAND [ARGS...]]\n\n"
+               "Run COMMAND inside the running machine NAME, or the user's login shell.\n"
+               "Joins the machine's namespaces, root and cgroup from the host; nothing\n"
+               "needs to run inside the machine. Exits with the command's status.\n\n"
+               "  -u --uid=USER            Run as USER (a name or a UID of the machine's\n"
+               "                           /etc/passwd; default root)\n"
+               "  -E --setenv=VAR=VALUE    Set an environment variable (may repeat)\n"
+               "     --pty                 Give the command a pty of the machine's own\n"
+               "                           (the default when stdin and stdout are terminals)\n"
+               "     --pipe                Pass stdin, stdout and stderr straight through\n"
+               "  -h --help                Show this help\n\n"
+               "Examples:\n"
+               "  boxctl shell debian-root\n"
+               "  boxctl shell -u nobody debian-root -- id\n");
+}
+
+static bool env_assignment_is_valid(const char *s) {
+        const char *eq = strchr(s, '=');
+
+        if (!eq || eq == s)
+                return false;
+        for (const char *p = s; p < eq; p++)
+                if (!(*p == '_' || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+                      (p > s && *p >= '0' && *p <= '9')))
+                        return false;
+        return true;
+}
+
+/* 1: go on; 0: done (help); < 0: error, logged. */
+static int parse_argv(int argc, char *argv[], ShellArgs *a) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "uid", required_argument, NULL, 'u' },
+                { "setenv", required_argument, NULL, 'E' },
+                { "pty", no_argument, NULL, ARG_PTY },
+                { "pipe", no_argument, NULL, ARG_PIPE },
+                {},
+        };
+        int c;
+
+        a->pty = -1;
+        opterr = 0;
+        optind = 0;
+        /* "+": options end at the machine's name; what follows is the command's. */
+        while ((c = getopt_long(argc, argv, "+hu:E:", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case 'u':
+                        if (isempty(optarg) || strchr(optarg, ':') || strchr(optarg, '\n'))
+                                return log_error_errno(EINVAL, "invalid --uid '%s': expected a user name or a UID", optarg);
+                        a->user = optarg;
+                        break;
+                case 'E':
+                        if (!env_assignment_is_valid(optarg))
+                                return log_error_errno(EINVAL, "invalid --setenv '%s': expected VAR=VALUE", optarg);
+                        if (strv_push_dup(&a->setenv, optarg) < 0)
+                                return log_oom();
+                        break;
+                case ARG_PTY:
+                        a->pty = 1;
+                        break;
+                case ARG_PIPE:
+                        a->pty = 0;
+                        break;
+                case '?':
+                        if (optopt == 'u' || optopt == 'E')
+                                return log_error_errno(EINVAL, "option '%s' needs a value; try 'boxctl shell --help'",
+                                                       argv[optind - 1]);
+                        return log_error_errno(EINVAL, "unknown option '%s'; try 'boxctl shell --help'",
+                                               argv[optind - 1]);
+                default:
+                        return log_error_errno(EINVAL, "try 'boxctl shell --help'");
+                }
+        if (optind >= argc)
+                return log_error_errno(EINVAL, "no machine given; usage: boxctl shell [OPTIONS] NAME [COMMAND...]; see 'boxctl list'");
+        a->name = argv[optind++];
+        if (!machine_name_is_valid(a->name))
+                return log_error_errno(EINVAL, "invalid machine name '%s'", a->name);
+        if (optind < argc && streq(argv[optind], "--"))
+                optind++;
+        a->argv = argv + optind;
+        return 1;
+}
+
+typedef struct Shell {
+        sd_event *event;
+        PtyForward *forward;
+        EnterProcess proc;
+        int status;
+} Shell;
+
+static int on_forward_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Shell *sh = userdata;
+
+        (void) kill(sh->proc.child, (int) si->ssi_signo);
+        return 0;
+}
+
+static int on_winch(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Shell *sh = userdata;
+
+        if (sh->forward)
+                pty_forward_resize(sh->forward);
+        return 0;
+}
+
+static void on_escape(PtyForward *f, void *userdata) {
+        Shell *sh = userdata;
+
+        (void) kill(sh->proc.child, SIGKILL);
+}
+
+static int on_exit_(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        Shell *sh = userdata;
+
+        sh->status = si->si_code == CLD_EXITED ? si->si_status : 128 + si->si_status;
+        return sd_event_exit(sh->event, 0);
+}
+
+static int shell_wait(Shell *sh) {
+        static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT };
+        int r;
+
+        r = sd_event_new(&sh->event);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ELEMENTSOF(forwarded); i++) {
+                r = sd_event_add_signal(sh->event, NULL, forwarded[i], on_forward_signal, sh);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_event_add_signal(sh->event, NULL, SIGWINCH, on_winch, sh);
+        if (r < 0)
+                return r;
+        r = sd_event_add_child(sh->event, NULL, sh->proc.pid, WEXITED, on_exit_, sh);
+        if (r < 0)
+                return r;
+        if (sh->proc.master >= 0) {
+                r = pty_forward_new(sh->event, sh->proc.master, CONSOLE_INTERACTIVE, on_escape, sh, &sh->forward);
+                if (r < 0)
+                        return r;
+                sh->proc.master = -EBADF; /* the forward owns it */
+        }
+        return sd_event_loop(sh->event);
+}
+
+int verb_shell(int argc, char *argv[]) {
+        _cleanup_free_ char *cg = NULL, *cgroup_path = NULL, *error = NULL;
+        static const int blocked[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGWINCH };
+        ShellArgs a = {};
+        Shell sh = { .proc.master = -EBADF };
+        CgroupLayout layout;
+        const char *mount;
+        sigset_t mask;
+        pid_t leader;
+        int r;
+
+        r = parse_argv(argc, argv, &a);
+        if (r <= 0)
+                goto finish;
+        if (geteuid() != 0) {
+                r = log_error_errno(EPERM, "shell %s: only root may enter machines", a.name);
+                goto finish;
+        }
+        r = machines_get_leader("shell", a.name, &leader);
+        if (r < 0)
+                goto finish;
+        r = cgroup_layout_detect(&layout, &mount);
+        if (r >= 0)
+                r = pid_cgroup2_path(leader, &cg);
+        if (r < 0) {
+                r = log_error_errno(r, "shell %s: cannot find the machine's cgroup: %m", a.name);
+                goto finish;
+        }
+        cgroup_path = strjoin3(mount, streq(cg, "/") ? "" : cg, "");
+        if (!cgroup_path) {
+                r = log_oom();
+                goto finish;
+        }
+
+        if (a.pty < 0)
+                a.pty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+        EnterRequest req = {
+                .machine_name = a.name,
+                .leader = leader,
+                .cgroup_path = cgroup_path,
+                .user = a.user,
+                .argv = a.argv,
+                .setenv = a.setenv,
+                .term = a.pty ? (getenv("TERM") ?: "vt220") : getenv("TERM"),
+                .pty = a.pty,
+        };
+
+        /* Blocked before the fork: the event loop takes them as signalfds. */
+        sigemptyset(&mask);
+        for (size_t i = 0; i < ELEMENTSOF(blocked); i++)
+                sigaddset(&mask, blocked[i]);
+        (void) sigprocmask(SIG_BLOCK, &mask, NULL);
+
+        r = machine_enter(&req, &sh.proc, &error);
+        if (r < 0) {
+                log_error("shell %s: %s", a.name, error ?: strerror(-r));
+                r = sh.proc.status > 0 ? sh.proc.status : 1;
+                goto finish;
+        }
+        r = shell_wait(&sh);
+        sh.forward = pty_forward_free(sh.forward);
+        safe_close(sh.proc.master);
+        sh.event = sd_event_unref(sh.event);
+        if (r < 0) {
+                (void) kill(sh.proc.child, SIGKILL);
+                r = log_error_errno(r, "shell %s: %m", a.name);
+                goto finish;
+        }
+        r = sh.status;
+finish:
+        strv_freep(&a.setenv);
+        return r < 0 ? 1 : r;
+}

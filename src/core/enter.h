@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* Runs a command inside a running machine: in its namespaces, its root, its
+ * cgroup, under its capability bounding set and system call filter, as one
+ * of its users. Needs nothing in the machine: no D-Bus, no agent. */
+typedef struct EnterRequest {
+        const char *machine_name; /* for messages */
+        pid_t leader;             /* the machine's PID 1, as the host sees it */
+        const char *cgroup_path;  /* absolute host path of the cgroup to join (the leader's) */
+        const char *user;         /* a name or a number from the machine's /etc/passwd; NULL: root */
+        char **argv;              /* NULL or empty: the user's shell, as a login shell */
+        char **setenv;            /* VAR=VALUE, over the defaults */
+        const char *term;         /* $TERM to pass, or NULL */
+        bool pty;                 /* a pty of the machine's own devpts as the command's terminal */
+} EnterRequest;
+
+typedef struct EnterProcess {
+        pid_t pid;    /* the process that waits for the command, in the host's PID namespace */
+        pid_t child;  /* the command itself (host PID) */
+        int master;   /* with pty: the pty's master, else -EBADF */
+        int status;   /* on failure: the exit status of who failed (127: no such command) */
+} EnterProcess;
+
+/* Starts the command. On success the command has been executed (or, with
+ * pty, is about to be: the master is ready) and *ret says whom to wait for:
+ * ret->pid exits with the command's status (128+N for signal N). On failure
+ * *ret_error says why in words; nothing is left running. */
+int machine_enter(const EnterRequest *req, EnterProcess *ret, char **ret_error);
