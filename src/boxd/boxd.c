@@ -77,6 +77,7 @@ static int run(void) {
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGCHLD); /* for the processes of OpenMachineShell, watched by the event loop */
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
                 return log_error_errno(errno, "cannot block signals: %m");
 

@@ -196,6 +196,7 @@ static void command_take_pty(const EnterRequest *req, int sock) {
         if (slave < 0)
                 enter_fail(sock, EXIT_FAILURE, errno, "cannot open %s in machine %s: %m", name, req->machine_name);
         EnterMessage msg = { .type = ENTER_MASTER };
+        snprintf(msg.text, sizeof msg.text, "%s", name);
         if (send_fd_with_data(sock, master, &msg, sizeof msg) < 0)
                 _exit(EXIT_FAILURE);
         if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0)
@@ -209,7 +210,9 @@ static _noreturn_ void command_main(const EnterRequest *req, const User *u, uint
         size_t n_groups = 0;
         char **env, login[PATH_MAX + 1];
         char *shell_argv[] = { login, NULL };
-        char **argv = req->argv && req->argv[0] ? req->argv : shell_argv;
+        char *path_argv[] = { (char *) req->path, NULL };
+        char **argv = req->argv && req->argv[0] ? req->argv : req->path ? path_argv : shell_argv;
+        const char *program = req->path ?: argv == shell_argv ? u->shell : argv[0];
         sigset_t none;
         int r;
 
@@ -250,13 +253,13 @@ static _noreturn_ void command_main(const EnterRequest *req, const User *u, uint
         /* A login shell: argv[0] is "-" and the shell's name. */
         snprintf(login, sizeof login, "-%s", strrchr(u->shell, '/') ? strrchr(u->shell, '/') + 1 : u->shell);
         environ = env; /* execvp() searches the PATH of environ */
-        if (argv == shell_argv)
-                execve(u->shell, argv, env);
+        if (strchr(program, '/'))
+                execve(program, argv, env);
         else
-                execvp(argv[0], argv);
+                execvp(program, argv);
         r = errno;
-        enter_fail(sock, r == ENOENT ? 127 : 126, r, "cannot run %s in machine %s: %s",
-                   argv == shell_argv ? u->shell : argv[0], req->machine_name, strerror(r));
+        enter_fail(sock, r == ENOENT ? 127 : 126, r, "cannot run %s in machine %s: %s", program,
+                   req->machine_name, strerror(r));
 }
 
 /* ---- joining: runs in a child of boxctl ---- */
@@ -413,6 +416,8 @@ int machine_enter(const EnterRequest *req, EnterProcess *ret, char **ret_error) 
                 else if (msg.type == ENTER_MASTER) {
                         safe_close(master);
                         master = fd;
+                        memcpy(ret->pty_name, msg.text, sizeof ret->pty_name);
+                        ret->pty_name[sizeof ret->pty_name - 1] = '\0';
                 } else {
                         safe_close(fd);
                         msg.text[sizeof msg.text - 1] = '\0';

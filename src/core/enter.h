@@ -12,7 +12,8 @@ typedef struct EnterRequest {
         pid_t leader;             /* the machine's PID 1, as the host sees it */
         const char *cgroup_path;  /* absolute host path of the cgroup to join (the leader's) */
         const char *user;         /* a name or a number from the machine's /etc/passwd; NULL: root */
-        char **argv;              /* NULL or empty: the user's shell, as a login shell */
+        const char *path;         /* the program to execute; NULL: argv[0], searched in $PATH */
+        char **argv;              /* NULL or empty: PATH alone, or the user's shell as a login shell */
         char **setenv;            /* VAR=VALUE, over the defaults */
         const char *term;         /* $TERM to pass, or NULL */
         bool pty;                 /* a pty of the machine's own devpts as the command's terminal */
@@ -23,6 +24,7 @@ typedef struct EnterProcess {
         pid_t child;  /* the command itself (host PID) */
         int master;   /* with pty: the pty's master, else -EBADF */
         int status;   /* on failure: the exit status of who failed (127: no such command) */
+        char pty_name[64]; /* with pty: the terminal's name in the machine, /dev/pts/N */
 } EnterProcess;
 
 /* Starts the command. On success the command has been executed (or, with

@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <stdio.h>
 
+#include "cgroup.h"
+#include "enter.h"
 #include "log.h"
 #include "netns-addresses.h"
 #include "registry-bus.h"
@@ -415,6 +417,96 @@ static int method_kill_machine(sd_bus_message *msg, void *userdata, sd_bus_error
         return do_kill(msg, m, who, sig, error);
 }
 
+static int on_shell_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        log_debug("A shell in a machine ended (process %d).", (int) si->si_pid);
+        return 0;
+}
+
+static bool env_is_valid(char **env) {
+        for (char **e = env; e && *e; e++) {
+                const char *eq = strchr(*e, '=');
+
+                if (!eq || eq == *e || strchr(*e, '\n'))
+                        return false;
+        }
+        return true;
+}
+
+/* OpenShell: what machinectl shell calls. Where machined asks the machine's
+ * own systemd to start the shell, boxd joins the machine from the host, as
+ * "boxctl shell" does, so any init will do. Reads (ss as as) after the name. */
+static int open_shell(sd_bus_message *msg, RegMachine *m, sd_bus_error *error) {
+        _cleanup_strv_free_ char **args = NULL, **env = NULL;
+        _cleanup_free_ char *cg = NULL, *cgroup_path = NULL, *why = NULL;
+        const char *user, *path, *mount;
+        EnterProcess proc;
+        CgroupLayout layout;
+        int r;
+
+        r = sd_bus_message_read(msg, "ss", &user, &path);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read_strv(msg, &args);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read_strv(msg, &env);
+        if (r < 0)
+                return r;
+        r = check_root(msg, error);
+        if (r != 0)
+                return r;
+        if (!isempty(path) && path[0] != '/')
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Path %s is not absolute.", path);
+        if (isempty(path) && args && args[0])
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Arguments given without a path.");
+        if (!env_is_valid(env))
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid environment assignment.");
+        if (!isempty(user) && (strchr(user, ':') || strchr(user, '\n')))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid user name %s.", user);
+
+        r = cgroup_layout_detect(&layout, &mount);
+        if (r >= 0)
+                r = pid_cgroup2_path(m->leader, &cg);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot find the cgroup of machine %s: %m", m->name);
+        cgroup_path = strjoin3(mount, streq(cg, "/") ? "" : cg, "");
+        if (!cgroup_path)
+                return -ENOMEM;
+
+        EnterRequest req = {
+                .machine_name = m->name,
+                .leader = m->leader,
+                .cgroup_path = cgroup_path,
+                .user = isempty(user) ? NULL : user,
+                .path = isempty(path) ? NULL : path,
+                .argv = args,
+                .setenv = env,
+                .term = "vt220", /* machinectl sends its own TERM in env */
+                .pty = true,
+        };
+        r = machine_enter(&req, &proc, &why);
+        if (r < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "%s", why ?: strerror(-r));
+        /* boxd reaps the process that waits for the shell. */
+        r = sd_event_add_child(m->registry->event, NULL, proc.pid, WEXITED, on_shell_exit, NULL);
+        if (r < 0)
+                log_warning_errno(r, "Cannot watch the shell of machine %s (process %d): %m", m->name, (int) proc.pid);
+        r = sd_bus_reply_method_return(msg, "hs", proc.master, proc.pty_name);
+        safe_close(proc.master);
+        return r;
+}
+
+static int method_open_machine_shell(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        RegMachine *m;
+
+        BY_NAME(msg, userdata, m, error);
+        return open_shell(msg, m, error);
+}
+
+static int mmethod_open_shell(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return open_shell(msg, userdata, error);
+}
+
 static int method_get_machine_addresses(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         RegMachine *m;
 
@@ -479,6 +571,9 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("GetMachineAddresses", SD_BUS_ARGS("s", name), SD_BUS_RESULT("a(iay)", addresses), method_get_machine_addresses, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetMachineOSRelease", SD_BUS_ARGS("s", name), SD_BUS_RESULT("a{ss}", fields), method_get_machine_os_release, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetMachineUIDShift", SD_BUS_ARGS("s", name), SD_BUS_RESULT("u", shift), method_get_machine_uid_shift, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("OpenMachineShell",
+                                SD_BUS_ARGS("s", name, "s", user, "s", path, "as", args, "as", environment),
+                                SD_BUS_RESULT("h", pty, "s", pty_path), method_open_machine_shell, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("MachineNew", SD_BUS_ARGS("s", machine, "o", path), 0),
         SD_BUS_SIGNAL_WITH_ARGS("MachineRemoved", SD_BUS_ARGS("s", machine, "o", path), 0),
         SD_BUS_VTABLE_END,
@@ -594,6 +689,8 @@ static const sd_bus_vtable machine_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("GetAddresses", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(iay)", addresses), mmethod_get_addresses, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetOSRelease", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{ss}", fields), mmethod_get_os_release, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetUIDShift", SD_BUS_NO_ARGS, SD_BUS_RESULT("u", shift), mmethod_get_uid_shift, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("OpenShell", SD_BUS_ARGS("s", user, "s", path, "as", args, "as", environment),
+                                SD_BUS_RESULT("h", pty, "s", pty_path), mmethod_open_shell, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 

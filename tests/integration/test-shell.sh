@@ -119,6 +119,28 @@ python3 "$BOXCTL_SRCDIR/tests/lib/pty-drive.py" --log "$_sb_state/console-pty" t
 is "$rc" 3 "on a terminal: a login shell, which exits with its status"
 ok "...on a pty of the machine's devpts" grep -q '^/dev/pts/[0-9]' "$_sb_state/console-pty"
 
+# The stock machinectl: its "shell" calls OpenMachineShell, which boxd serves
+# the same way, so it works on a machine without systemd or D-Bus inside.
+# machinectl insists that the host booted with systemd; this sandbox has its
+# own /run.
+mkdir -p /run/systemd/system
+python3 "$BOXCTL_SRCDIR/tests/lib/pty-drive.py" --log "$_sb_state/console-machinectl" timeout:20 \
+        'expect:# ' 'send:echo mc-$((6*7)); tty\r' 'expect:mc-42' 'send:exit\r' \
+        -- machinectl shell bb >/dev/null 2>&1 && rc=0 || rc=$?
+is "$rc" 0 "machinectl shell: a login shell in a busybox machine, ended by exit"
+ok "...on a pty of the machine's devpts" grep -q '^/dev/pts/[0-9]' "$_sb_state/console-machinectl"
+python3 "$BOXCTL_SRCDIR/tests/lib/pty-drive.py" --log "$_sb_state/console-machinectl2" timeout:20 \
+        'expect:uid=65534' -- machinectl shell nobody@ubb /bin/sh -c 'id; sleep 0.2' >/dev/null 2>&1 && rc=0 || rc=$?
+is "$rc" 0 "machinectl shell USER@NAME PATH ARGS..., in a -U machine"
+ok "...runs as that user" grep -q 'uid=65534' "$_sb_state/console-machinectl2"
+out=$(busctl --system call org.freedesktop.machine1 /org/freedesktop/machine1 org.freedesktop.machine1.Manager \
+        OpenMachineShell sssasas bb "" relative/path 0 0 2>&1) && rc=0 || rc=$?
+ok "OpenMachineShell refuses a relative path (exit $rc): $out" has "is not absolute" "$out"
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups busctl --system call org.freedesktop.machine1 \
+        /org/freedesktop/machine1 org.freedesktop.machine1.Manager OpenMachineShell sssasas bb "" "" 0 0 2>&1) && rc=0 || rc=$?
+ok "OpenMachineShell refuses a caller who is not root (exit $rc): $out" has "Access denied" "$out"
+rm -rf /run/systemd
+
 # Bad input.
 fails_with "an unknown machine" "machine 'nosuch': no such machine" sh_ nosuch -- true
 fails_with "no machine" "no machine given" sh_
