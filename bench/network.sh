@@ -78,8 +78,16 @@ bench_setup
 # volatile journal). Commands: one string each, as hyperfine -N splits it and
 # run_cmd runs it, in lib.sh's wrappers.
 
-# Links in our namespace other than lo: a veth boxctl left behind.
+# Links in our namespace other than lo: a veth boxctl left behind. boxctl
+# retires a host end at exit (down, renamed ve~N) and the kernel removes it
+# with the machine's network namespace, in the background, tens of ms later:
+# other_links waits up to 5 s for that first.
 other_links() {
+        local i
+        for ((i = 0; i < 50; i++)); do
+                [[ -z $(ip -o link show | awk -F': ' '$2 != "lo"') ]] && return 0
+                sleep 0.1
+        done
         ip -o link show | awk -F': ' '$2 != "lo" { sub(/@.*/, "", $2); printf "%s ", $2 }'
 }
 

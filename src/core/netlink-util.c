@@ -571,6 +571,39 @@ int netlink_link_delete(struct mnl_socket *nl, int ifindex) {
         return netlink_call(nl, link_request(&req, RTM_DELLINK, ifindex), NULL, NULL);
 }
 
+int netlink_link_set_down(struct mnl_socket *nl, int ifindex) {
+        NetlinkRequest req;
+        struct nlmsghdr *nlh = link_request(&req, RTM_NEWLINK, ifindex);
+        struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+
+        ifi->ifi_flags = 0;
+        ifi->ifi_change = IFF_UP;
+        return netlink_call(nl, nlh, NULL, NULL);
+}
+
+int netlink_link_rename(struct mnl_socket *nl, int ifindex, const char *name, const char *alias) {
+        NetlinkRequest req;
+        struct nlmsghdr *nlh = link_request(&req, RTM_NEWLINK, ifindex);
+
+        if (strlen(name) >= IFNAMSIZ)
+                return -EINVAL;
+        mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+        if (alias)
+                mnl_attr_put_strz(nlh, IFLA_IFALIAS, alias);
+        return netlink_call(nl, nlh, NULL, NULL);
+}
+
+int netlink_link_del_altname(struct mnl_socket *nl, int ifindex, const char *altname) {
+        NetlinkRequest req;
+        struct nlmsghdr *nlh = link_request(&req, RTM_DELLINKPROP, ifindex);
+        struct nlattr *list;
+
+        list = mnl_attr_nest_start(nlh, IFLA_PROP_LIST);
+        mnl_attr_put_strz(nlh, IFLA_ALT_IFNAME, altname);
+        mnl_attr_nest_end(nlh, list);
+        return netlink_call(nl, nlh, NULL, NULL);
+}
+
 int netlink_link_set_alias(struct mnl_socket *nl, int ifindex, const char *alias) {
         NetlinkRequest req;
         struct nlmsghdr *nlh = link_request(&req, RTM_NEWLINK, ifindex);
@@ -624,6 +657,21 @@ int netlink_address_add_ipv4(struct mnl_socket *nl, int ifindex, struct in_addr 
 
                 mnl_attr_put(nlh, IFA_BROADCAST, sizeof b, &b);
         }
+        return netlink_call(nl, nlh, NULL, NULL);
+}
+
+int netlink_address_del_ipv4(struct mnl_socket *nl, int ifindex, struct in_addr a, unsigned prefixlen) {
+        NetlinkRequest req;
+        struct ifaddrmsg *ifa;
+        struct nlmsghdr *nlh;
+
+        if (prefixlen > 32)
+                return -EINVAL;
+        nlh = netlink_request(&req, RTM_DELADDR, 0, sizeof *ifa, (void **) &ifa);
+        ifa->ifa_family = AF_INET;
+        ifa->ifa_prefixlen = (uint8_t) prefixlen;
+        ifa->ifa_index = (uint32_t) ifindex;
+        mnl_attr_put(nlh, IFA_LOCAL, sizeof a, &a);
         return netlink_call(nl, nlh, NULL, NULL);
 }
 

@@ -101,6 +101,11 @@ int netlink_dump_routes(struct mnl_socket *nl, int family, NetlinkRoute **ret, s
 /* Small requests on one link. */
 int netlink_link_set_up(struct mnl_socket *nl, int ifindex);
 int netlink_link_delete(struct mnl_socket *nl, int ifindex);
+int netlink_link_set_down(struct mnl_socket *nl, int ifindex);
+/* Renames a link that is down, and sets its alias unless ALIAS is NULL. */
+int netlink_link_rename(struct mnl_socket *nl, int ifindex, const char *name, const char *alias);
+int netlink_link_del_altname(struct mnl_socket *nl, int ifindex, const char *altname);
+int netlink_address_del_ipv4(struct mnl_socket *nl, int ifindex, struct in_addr a, unsigned prefixlen);
 int netlink_link_set_alias(struct mnl_socket *nl, int ifindex, const char *alias);
 int netlink_link_add_altname(struct mnl_socket *nl, int ifindex, const char *altname);
 int netlink_link_set_addr_gen_mode(struct mnl_socket *nl, int ifindex, uint8_t mode);

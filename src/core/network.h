@@ -129,9 +129,10 @@ int network_setup_guest(pid_t pid, const NetworkLink *link, char **ret_error);
 /* For the registry: the host end's ifindex, 0 when there is none. */
 int network_host_ifindex(const NetworkLink *link) _pure_;
 
-/* After the machine ended: deletes the host end (which takes the guest end
- * and, with it, the lease) without waiting for the namespace's teardown, and a
- * zone's bridge that has no port left. Safe to call twice. */
+/* After the machine ended: retires the host end (down, its lease and altname
+ * removed, renamed ve~IFINDEX; it goes with the machine's network namespace,
+ * which the kernel frees in the background), or for a zone deletes it and
+ * then the bridge if no port is left. Safe to call twice. */
 int network_teardown(NetworkLink *link);
 
 /* Removes the zone's bridge when boxctl made it and no port is left. 1:

@@ -60,7 +60,10 @@ kill -TERM "$pbb"
 rc=0; wait "$pbb" || rc=$?
 cleanup_pop
 is "$rc" 0 "it powers off cleanly"
-is "$(links)" "$base_links" "the host end is gone afterwards"
+ok "ve-netbb is gone at once (retired)" bash -c '! ip link show ve-netbb >/dev/null 2>&1'
+printf '%s\n' $base_links >"$_sb_state/base-links"
+check "...and the retired link goes with the machine's network namespace" links_settled "$_sb_state/base-links"
+is "$(links)" "$base_links" "...leaving the host's links as they were"
 
 # The same name gets the same MAC again; a long name is shortened, kept as an altname.
 "$BOXCTL" run --register=no -n -M netbb "$bb" -- true
@@ -73,6 +76,8 @@ wait "$p"
 p=$!
 wait_for 5 ip link show ve-netbb >/dev/null 2>&1 || true
 is "$(mac_of ve-netbb 2>/dev/null)" "$macs1" "a stable MAC for the same machine name"
+is "$(ip -4 -o addr show dev ve-netbb 2>/dev/null | awk '{print $4}' | cut -d/ -f1)" "$host4" \
+        "...and the same address: the lease was free at once"
 wait "$p"
 
 # A Debian guest (no networkd running) and a port forward to a server in it.

@@ -484,6 +484,23 @@ sandbox_enter() {
 
 # Whatever tests may leave behind, one file per kind, each sorted so that
 # comm(1) can compare them.
+_links() {
+        ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | LC_ALL=C sort
+}
+
+# links_settled BASE: true once the links are those of the file BASE. boxctl
+# retires a machine's host end (down, renamed ve~N) and the kernel removes it
+# with the machine's network namespace, in the background, tens of ms after
+# the machine's last process: wait for that, up to 5 s, and no longer.
+links_settled() {
+        local i
+        for ((i = 0; i < 50; i++)); do
+                [[ -z $(LC_ALL=C comm -13 "$1" <(_links)) ]] && return 0
+                sleep 0.1
+        done
+        return 1
+}
+
 _leaks_snapshot() {
         local d=$1 f root
         mkdir -p "$d"
@@ -499,7 +516,7 @@ _leaks_snapshot() {
                 echo "${f%%/*} $(<"/sys/block/$f")"
         done | LC_ALL=C sort >"$d/loops"
 
-        ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | LC_ALL=C sort >"$d/links"
+        _links >"$d/links"
 
         # Callers run under `set -euo pipefail`: a hierarchy that is hidden
         # (unified layout) or a cgroup that goes away mid-walk must not end
@@ -581,6 +598,7 @@ leaks_find() {
         }
         local now=$_sb_state/now base=$_sb_state/base found=0 l pid
         rm -rf "$now"
+        links_settled "$base/links" || true
         _leaks_snapshot "$now"
 
         while read -r l; do
