@@ -571,13 +571,15 @@ int netlink_link_delete(struct mnl_socket *nl, int ifindex) {
         return netlink_call(nl, link_request(&req, RTM_DELLINK, ifindex), NULL, NULL);
 }
 
-int netlink_link_set_down(struct mnl_socket *nl, int ifindex) {
+int netlink_link_set_down(struct mnl_socket *nl, int ifindex, bool nomaster) {
         NetlinkRequest req;
         struct nlmsghdr *nlh = link_request(&req, RTM_NEWLINK, ifindex);
         struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
 
         ifi->ifi_flags = 0;
         ifi->ifi_change = IFF_UP;
+        if (nomaster)
+                mnl_attr_put_u32(nlh, IFLA_MASTER, 0);
         return netlink_call(nl, nlh, NULL, NULL);
 }
 

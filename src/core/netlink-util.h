@@ -101,7 +101,8 @@ int netlink_dump_routes(struct mnl_socket *nl, int family, NetlinkRoute **ret, s
 /* Small requests on one link. */
 int netlink_link_set_up(struct mnl_socket *nl, int ifindex);
 int netlink_link_delete(struct mnl_socket *nl, int ifindex);
-int netlink_link_set_down(struct mnl_socket *nl, int ifindex);
+/* Sets a link down; with NOMASTER also takes it out of its bridge. */
+int netlink_link_set_down(struct mnl_socket *nl, int ifindex, bool nomaster);
 /* Renames a link that is down, and sets its alias unless ALIAS is NULL. */
 int netlink_link_rename(struct mnl_socket *nl, int ifindex, const char *name, const char *alias);
 int netlink_link_del_altname(struct mnl_socket *nl, int ifindex, const char *altname);

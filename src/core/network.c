@@ -813,7 +813,8 @@ static int host_end_retire(struct mnl_socket *nl, const NetworkLink *l) {
         char name[IFNAMSIZ];
         int r;
 
-        r = netlink_link_set_down(nl, l->host_ifindex);
+        /* Out of a bridge of the user's too: a port that is dying has no place there. */
+        r = netlink_link_set_down(nl, l->host_ifindex, l->mode == NETWORK_BRIDGE);
         if (r < 0)
                 return r;
         if (l->mode == NETWORK_VETH && l->has_ipv4) {
