@@ -18,7 +18,7 @@ packages=(
         # reference implementations compared against, and benchmarks
         systemd-container crun hyperfine nftables
         # shell completions and test helpers
-        bash-completion zsh python3 jq attr
+        bash-completion zsh python3 jq attr acl
         # network tests: ping and a TCP client on the test's own "host" side
         iputils-ping netcat-openbsd
 )

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <endian.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <linux/xattr.h>
 #include <inttypes.h>
 #include <sched.h>
 #include <signal.h>
@@ -45,18 +49,121 @@ typedef struct Walk {
         uint64_t seen, changed;
 } Walk;
 
-static int shift_one(Walk *w, int dirfd, const char *name, const struct stat *st) {
-        uid_t uid = w->base + st->st_uid % UID_RANGE_SIZE;
-        gid_t gid = w->base + st->st_gid % UID_RANGE_SIZE;
+/* The on-disk format of system.posix_acl_*: a version, then entries. */
+#define ACL_EA_VERSION 2
+#define ACL_TAG_USER 0x02
+#define ACL_TAG_GROUP 0x08
 
+typedef struct AclEntry {
+        uint16_t tag, perm;
+        uint32_t id;
+} __attribute__((packed)) AclEntry;
+
+/* A path for the xattr calls, which have no *at() form. */
+static void xattr_path(int dirfd, const char *name, char buf[static PATH_MAX]) {
+        if (dirfd == AT_FDCWD)
+                snprintf(buf, PATH_MAX, "%s", name);
+        else
+                snprintf(buf, PATH_MAX, "/proc/self/fd/%d/%s", dirfd, name);
+}
+
+static uint32_t shifted(uint32_t base, uint32_t id) {
+        return base + id % UID_RANGE_SIZE;
+}
+
+/* POSIX ACLs name users and groups: shift them as the owners are. Idempotent,
+ * like the owners' shift, so a resumed shift may do it again. */
+static int shift_acl(const char *path, const char *xname, uint32_t base) {
+        static uint8_t buf[64 * 1024];
+        bool changed = false;
+        ssize_t n;
+
+        n = lgetxattr(path, xname, buf, sizeof buf);
+        if (n < 0)
+                return errno == ENODATA || errno == EOPNOTSUPP ? 0 : -errno;
+        if (n < 4 || (n - 4) % (ssize_t) sizeof(AclEntry) != 0 || le32toh(*(uint32_t *) buf) != ACL_EA_VERSION)
+                return -EBADMSG;
+        for (AclEntry *e = (AclEntry *) (buf + 4); (uint8_t *) e < buf + n; e++) {
+                uint16_t tag = le16toh(e->tag);
+                uint32_t id = le32toh(e->id);
+
+                if ((tag == ACL_TAG_USER || tag == ACL_TAG_GROUP) && shifted(base, id) != id) {
+                        e->id = htole32(shifted(base, id));
+                        changed = true;
+                }
+        }
+        if (changed && lsetxattr(path, xname, buf, (size_t) n, 0) < 0)
+                return -errno;
+        return 0;
+}
+
+/* chown() takes a file's capabilities away. Written back in their v3 form,
+ * whose root UID is the machine's root, they work in its user namespace. */
+static int caps_restore(const char *path, const uint8_t *old, size_t n, uint32_t base) {
+        struct vfs_ns_cap_data v3 = {};
+        uint32_t magic = le32toh(((const struct vfs_cap_data *) old)->magic_etc);
+        uint32_t rootid = 0;
+        size_t words;
+
+        switch (magic & VFS_CAP_REVISION_MASK) {
+        case VFS_CAP_REVISION_1:
+                words = VFS_CAP_U32_1;
+                break;
+        case VFS_CAP_REVISION_2:
+                words = VFS_CAP_U32_2;
+                break;
+        case VFS_CAP_REVISION_3:
+                words = VFS_CAP_U32_3;
+                rootid = le32toh(((const struct vfs_ns_cap_data *) old)->rootid);
+                break;
+        default:
+                return -EBADMSG;
+        }
+        if (n < sizeof(uint32_t) + words * 2 * sizeof(uint32_t))
+                return -EBADMSG;
+        v3.magic_etc = htole32(VFS_CAP_REVISION_3 | (magic & VFS_CAP_FLAGS_EFFECTIVE));
+        memcpy(v3.data, ((const struct vfs_cap_data *) old)->data, words * 2 * sizeof(uint32_t));
+        v3.rootid = htole32(shifted(base, rootid));
+        if (lsetxattr(path, XATTR_NAME_CAPS, &v3, sizeof v3, 0) < 0)
+                return -errno;
+        return 0;
+}
+
+static int shift_one(Walk *w, int dirfd, const char *name, const struct stat *st) {
+        uid_t uid = shifted(w->base, st->st_uid);
+        gid_t gid = shifted(w->base, st->st_gid);
+        uint8_t caps[sizeof(struct vfs_ns_cap_data)];
+        ssize_t n_caps = -1;
+        char path[PATH_MAX];
+        int r;
+
+        /* Symlinks have neither ACLs nor capabilities. */
+        if (!S_ISLNK(st->st_mode)) {
+                xattr_path(dirfd, name, path);
+                r = shift_acl(path, XATTR_NAME_POSIX_ACL_ACCESS, w->base);
+                if (r >= 0 && S_ISDIR(st->st_mode))
+                        r = shift_acl(path, XATTR_NAME_POSIX_ACL_DEFAULT, w->base);
+                if (r < 0)
+                        return r;
+        }
         if (st->st_uid == uid && st->st_gid == gid)
                 return 0;
+        if (S_ISREG(st->st_mode)) {
+                n_caps = lgetxattr(path, XATTR_NAME_CAPS, caps, sizeof caps);
+                if (n_caps < 0 && errno != ENODATA && errno != EOPNOTSUPP)
+                        return -errno;
+        }
         if (fchownat(dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW | (isempty(name) ? AT_EMPTY_PATH : 0)) < 0)
                 return -errno;
         /* chown() drops set-user-ID and set-group-ID bits: put them back. */
         if (S_ISREG(st->st_mode) && (st->st_mode & (S_ISUID | S_ISGID)) &&
             fchmodat(dirfd, name, st->st_mode & 07777, 0) < 0)
                 return -errno;
+        if (n_caps > 0) {
+                r = caps_restore(path, caps, (size_t) n_caps, w->base);
+                if (r < 0)
+                        return r;
+        }
         w->changed++;
         return 0;
 }

@@ -81,8 +81,19 @@ check "...and root inside cannot write to a :noidmap bind of a host root's file"
 # The chown fallback: idempotent, resumable, undoable.
 cb=$work/chowned
 cp -a "$bb" "$cb"
+# POSIX ACLs name users and groups, and chown() drops file capabilities.
+touch "$cb/root/acl-file" "$cb/root/cap-file"
+mkdir "$cb/root/acl-dir"
+setfacl -m u:1000:r,g:1001:rw "$cb/root/acl-file"
+setfacl -d -m u:1002:rwx "$cb/root/acl-dir"
+setcap cap_net_raw+ep "$cb/root/cap-file"
 brun --private-users=0x30000000 --private-users-ownership=chown "$cb" -- true
 is "$(stat -c %u:%g "$cb/bin/busybox")" "805306368:805306368" "chown shifts the files' owners to BASE"
+is "$(getfacl -n -p "$cb/root/acl-file" | grep -E '^(user|group):[0-9]')" "user:$((0x30000000 + 1000)):r--
+group:$((0x30000000 + 1001)):rw-" "...and the users and groups its POSIX ACLs name"
+ok "...and those of default ACLs" grep -q "^default:user:$((0x30000000 + 1002)):rwx" <<<"$(getfacl -n -p "$cb/root/acl-dir")"
+is "$(getcap -n "$cb/root/cap-file")" "$cb/root/cap-file cap_net_raw=ep [rootid=805306368]" \
+        "...and gives file capabilities back, with the machine's root as theirs"
 is "$(brun --private-users=0x30000000 --private-users-ownership=chown "$cb" -- stat -c %u /bin/busybox)" 0 "...and inside they are root's"
 setfattr -n trusted.boxctl.uidshift -v 805306368 "$cb"
 chown 0:0 "$cb/etc/passwd" "$cb/sbin"
@@ -92,6 +103,9 @@ is "$(stat -c %u "$cb/etc/passwd"):$(stat -c %u "$cb/sbin")" "805306368:80530636
 ok "...and its mark removed" bash -c "! getfattr -n trusted.boxctl.uidshift '$cb' 2>/dev/null | grep -q uidshift"
 brun --private-users=identity --private-users-ownership=chown "$cb" -- true
 is "$(stat -c %u:%g "$cb/bin/busybox")" "0:0" "--private-users=identity with chown shifts it back"
+is "$(getfacl -n -p "$cb/root/acl-file" | grep -E '^(user|group):[0-9]')" "user:1000:r--
+group:1001:rw-" "...its ACLs too"
+is "$(getcap -n "$cb/root/cap-file")" "$cb/root/cap-file cap_net_raw=ep" "...and its file capabilities, host root's again"
 
 # Bad input.
 bad() {
