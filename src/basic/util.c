@@ -445,3 +445,29 @@ uint64_t now_usec(int clock) {
         clock_gettime(clock, &ts);
         return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
 }
+
+static int cmp_int(const void *a, const void *b) {
+        return *(const int *) a - *(const int *) b;
+}
+
+void close_all_fds_except(const int *keep, size_t n) {
+        int sorted[16], next = 3;
+        size_t m = 0;
+
+        for (size_t i = 0; i < n && m < ELEMENTSOF(sorted); i++)
+                if (keep[i] >= 3)
+                        sorted[m++] = keep[i];
+        qsort(sorted, m, sizeof sorted[0], cmp_int);
+        for (size_t i = 0; i < m; i++) {
+                if (sorted[i] > next)
+                        (void) close_range((unsigned) next, (unsigned) sorted[i] - 1, 0);
+                next = sorted[i] + 1;
+        }
+        (void) close_range((unsigned) next, ~0U, 0);
+}
+
+void close_all_fds_but(int a, int b) {
+        int keep[] = { a, b };
+
+        close_all_fds_except(keep, ELEMENTSOF(keep));
+}

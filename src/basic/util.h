@@ -47,6 +47,10 @@ int send_fds_with_data(int sock, const int *fds, size_t n_fds, const void *data,
 ssize_t recv_fds_with_data(int sock, int *fds, size_t *n_fds, void *data, size_t size);
 ssize_t recv_fd_with_data(int sock, int *ret_fd, void *data, size_t size);
 int fd_nonblock(int fd, bool nonblock);
+/* Closes every fd from 3 up but those in KEEP (negative ones are ignored;
+ * at most 16), or but A and B. */
+void close_all_fds_except(const int *keep, size_t n);
+void close_all_fds_but(int a, int b);
 
 /* 128-bit ids (machine ids) */
 typedef struct Id128 {

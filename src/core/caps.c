@@ -121,3 +121,24 @@ int caps_apply_bounding(uint64_t mask) {
                 return -errno;
         return 0;
 }
+
+int caps_limit(uint64_t mask) {
+        _cleanup_(cap_freep) cap_t caps = NULL;
+
+        caps = cap_get_proc();
+        if (!caps)
+                return -errno;
+        for (unsigned c = 0; c <= cap_last() && c < 64; c++) {
+                cap_value_t v = (cap_value_t) c;
+
+                if (mask & (UINT64_C(1) << c))
+                        continue;
+                if (cap_set_flag(caps, CAP_EFFECTIVE, 1, &v, CAP_CLEAR) < 0 ||
+                    cap_set_flag(caps, CAP_PERMITTED, 1, &v, CAP_CLEAR) < 0 ||
+                    cap_set_flag(caps, CAP_INHERITABLE, 1, &v, CAP_CLEAR) < 0)
+                        return -errno;
+        }
+        if (cap_set_proc(caps) < 0)
+                return -errno;
+        return 0;
+}

@@ -17,3 +17,6 @@ char *caps_to_string(uint64_t mask);
 /* In the payload, before exec: drop everything outside MASK from the bounding,
  * inheritable and ambient sets. */
 int caps_apply_bounding(uint64_t mask);
+/* Drops everything outside MASK from the effective, permitted and inheritable
+ * sets, at once: for a process about to be seen by a machine. */
+int caps_limit(uint64_t mask);

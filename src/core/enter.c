@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <poll.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -78,6 +82,26 @@ static size_t split_colons(char *line, char **fields, size_t n) {
         return i;
 }
 
+/* A file of the machine's, which the machine's root controls: resolved in
+ * its root without magic links, opened without blocking (a FIFO would hang
+ * us), and only if it is a regular file. */
+static int read_machine_file(const char *path, char **ret) {
+        struct open_how how = {
+                .flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        };
+        _cleanup_close_ int fd = sys_openat2(AT_FDCWD, path, &how);
+        struct stat st;
+
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        return read_fd(fd, 4 * 1024 * 1024, ret);
+}
+
 /* Only the files: an NSS module of the machine's must not run in boxctl. */
 static int user_lookup(const char *spec, User *ret) {
         _cleanup_free_ char *passwd = NULL;
@@ -85,7 +109,10 @@ static int user_lookup(const char *spec, User *ret) {
         bool by_number = parse_uint(spec, &num) >= 0;
         int r;
 
-        r = read_file_at(AT_FDCWD, "/etc/passwd", 4 * 1024 * 1024, &passwd);
+        /* (uid_t) -1 tells setresuid() "leave it": it would stay root. */
+        if (by_number && num == (unsigned) -1)
+                return -EINVAL;
+        r = read_machine_file("/etc/passwd", &passwd);
         if (r < 0 && !(r == -ENOENT && by_number))
                 return r;
         for (char *l = passwd; l && *l;) {
@@ -95,6 +122,7 @@ static int user_lookup(const char *spec, User *ret) {
 
                 *e = '\0';
                 if (split_colons(l, f, 7) == 7 && parse_uint(f[2], &uid) >= 0 && parse_uint(f[3], &gid) >= 0 &&
+                    uid != (unsigned) -1 && gid != (unsigned) -1 && strlen(f[0]) < sizeof ret->name &&
                     (by_number ? uid == num : streq(f[0], spec))) {
                         *ret = (User) { .uid = uid, .gid = gid };
                         snprintf(ret->name, sizeof ret->name, "%s", f[0]);
@@ -120,7 +148,7 @@ static int user_groups(const User *u, gid_t *groups, size_t max, size_t *ret_n) 
         size_t n = 0;
         int r;
 
-        r = read_file_at(AT_FDCWD, "/etc/group", 4 * 1024 * 1024, &group);
+        r = read_machine_file("/etc/group", &group);
         if (r == -ENOENT) {
                 *ret_n = 0;
                 return 0;
@@ -187,12 +215,22 @@ static void command_take_pty(const EnterRequest *req, int sock) {
         _cleanup_close_ int master = -EBADF, slave = -EBADF;
         char name[64];
 
-        master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+        struct open_how how = {
+                .flags = O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC,
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        };
+        struct stat st;
+
+        master = sys_openat2(AT_FDCWD, "/dev/ptmx", &how);
         if (master < 0)
                 enter_fail(sock, EXIT_FAILURE, errno, "cannot open /dev/ptmx in machine %s: %m", req->machine_name);
-        if (unlockpt(master) < 0 || ptsname_r(master, name, sizeof name) != 0)
+        if (fstat(master, &st) < 0 || !S_ISCHR(st.st_mode))
+                enter_fail(sock, EXIT_FAILURE, ENOTTY, "/dev/ptmx of machine %s is not a terminal multiplexer",
+                           req->machine_name);
+        if (fd_nonblock(master, false) < 0 || unlockpt(master) < 0 || ptsname_r(master, name, sizeof name) != 0)
                 enter_fail(sock, EXIT_FAILURE, errno, "cannot set up a pty in machine %s: %m", req->machine_name);
-        slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        /* The peer from the master itself, not by a name the machine could swap. */
+        slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
         if (slave < 0)
                 enter_fail(sock, EXIT_FAILURE, errno, "cannot open %s in machine %s: %m", name, req->machine_name);
         EnterMessage msg = { .type = ENTER_MASTER };
@@ -224,21 +262,40 @@ static _noreturn_ void command_main(const EnterRequest *req, const User *u, uint
 
         if (req->pty)
                 command_take_pty(req, sock);
+        else {
+                /* Not in boxctl's session: the host's terminal, if one is
+                 * still about, is nobody's controlling terminal here. */
+                (void) setsid();
+                for (int i = 0; i < 3; i++)
+                        if (req->stdio[i] != i && dup2(req->stdio[i], i) < 0)
+                                enter_fail(sock, EXIT_FAILURE, errno, "cannot set up the command's stdio: %m");
+        }
+        close_all_fds_but(sock, -EBADF);
+        umask(0022);
+        if (req->rlimit_nofile_soft > 0) {
+                struct rlimit rl;
+
+                if (getrlimit(RLIMIT_NOFILE, &rl) >= 0 && rl.rlim_cur > req->rlimit_nofile_soft) {
+                        rl.rlim_cur = req->rlimit_nofile_soft;
+                        (void) setrlimit(RLIMIT_NOFILE, &rl);
+                }
+        }
 
         r = caps_apply_bounding(bounding);
         if (r < 0)
-                enter_fail(sock, EXIT_FAILURE, r, "cannot limit the capabilities to those of machine %s",
-                           req->machine_name);
+                enter_fail(sock, EXIT_FAILURE, r, "cannot limit the capabilities to those of machine %s: %s",
+                           req->machine_name, strerror(-r));
         /* While still root: loading a filter takes CAP_SYS_ADMIN, or
          * no_new_privs, which would break the machine's setuid programs. */
         r = seccomp_apply_machine_filter();
         if (r < 0)
-                enter_fail(sock, EXIT_FAILURE, r, "cannot install the system call filter of machine %s",
-                           req->machine_name);
+                enter_fail(sock, EXIT_FAILURE, r, "cannot install the system call filter of machine %s: %s",
+                           req->machine_name, strerror(-r));
         if (u->uid != 0) {
                 r = user_groups(u, groups, ELEMENTSOF(groups), &n_groups);
                 if (r < 0)
-                        enter_fail(sock, EXIT_FAILURE, r, "cannot read /etc/group of machine %s", req->machine_name);
+                        enter_fail(sock, EXIT_FAILURE, r, "cannot read /etc/group of machine %s: %s", req->machine_name,
+                                   r == -EBADFD ? "not a regular file" : strerror(-r));
         }
         if (setgroups(n_groups, groups) < 0 || setresgid(u->gid, u->gid, u->gid) < 0 ||
             setresuid(u->uid, u->uid, u->uid) < 0)
@@ -308,6 +365,12 @@ static _noreturn_ void enter_main(const EnterRequest *req, int pidfd, int sock) 
         (void) signal(SIGQUIT, SIG_IGN);
         (void) signal(SIGTERM, SIG_IGN);
         (void) signal(SIGHUP, SIG_IGN);
+        /* Nothing of boxctl's or boxd's goes in (the bus connection, other
+         * machines' fds) but stdio, the relays and the socket; and no
+         * ptrace or /proc access to us for the machine's processes until
+         * the command runs (execve() resets that). */
+        (void) prctl(PR_SET_DUMPABLE, 0);
+        close_all_fds_except((const int[]) { sock, pidfd, req->stdio[0], req->stdio[1], req->stdio[2] }, 5);
 
         /* Into the leader's cgroup first, from the host: the command is then
          * the machine's to account, limit, and kill with it. */
@@ -322,7 +385,7 @@ static _noreturn_ void enter_main(const EnterRequest *req, int pidfd, int sock) 
                 enter_fail(sock, EXIT_FAILURE, errno, "cannot open the root of machine %s: %m", name);
         r = read_bounding_set(req->leader, &bounding);
         if (r < 0)
-                enter_fail(sock, EXIT_FAILURE, r, "cannot read the capabilities of machine %s", name);
+                enter_fail(sock, EXIT_FAILURE, r, "cannot read the capabilities of machine %s: %s", name, strerror(-r));
         /* All of that was the leader's, not a process that took its PID. */
         if (sys_pidfd_send_signal(pidfd, 0) < 0)
                 enter_fail(sock, EXIT_FAILURE, errno, "machine %s has ended", name);
@@ -332,6 +395,12 @@ static _noreturn_ void enter_main(const EnterRequest *req, int pidfd, int sock) 
                 flags |= CLONE_NEWUSER;
         if (setns(pidfd, flags) < 0)
                 enter_fail(sock, EXIT_FAILURE, errno, "cannot enter the namespaces of machine %s: %m", name);
+        /* From here the machine can see us (its mount namespace, and soon
+         * its PID namespace): hold no capability it lacks. */
+        r = caps_limit(bounding);
+        if (r < 0)
+                enter_fail(sock, EXIT_FAILURE, r, "cannot limit the capabilities to those of machine %s: %s", name,
+                           strerror(-r));
         if (fchdir(root_fd) < 0 || chroot(".") < 0 || chdir("/") < 0)
                 enter_fail(sock, EXIT_FAILURE, errno, "cannot enter the root of machine %s: %m", name);
         /* In the machine's user namespace we are its overflow user until we
@@ -343,15 +412,26 @@ static _noreturn_ void enter_main(const EnterRequest *req, int pidfd, int sock) 
         if (r == -ESRCH)
                 enter_fail(sock, EXIT_FAILURE, r, "machine %s has no user '%s' in its /etc/passwd", name,
                            req->user ?: "root");
+        if (r == -EINVAL)
+                enter_fail(sock, EXIT_FAILURE, r, "'%s' is not a valid user for machine %s", req->user, name);
+        if (r == -EBADFD)
+                enter_fail(sock, EXIT_FAILURE, r, "/etc/passwd of machine %s is not a regular file", name);
         if (r < 0)
                 enter_fail(sock, EXIT_FAILURE, r, "cannot read /etc/passwd of machine %s: %s", name, strerror(-r));
 
         /* A PID namespace takes the children of who joins it, not the joiner. */
         child = fork();
-        if (child < 0)
-                enter_fail(sock, EXIT_FAILURE, errno, "fork: %m");
+        if (child < 0) {
+                r = errno;
+                /* A PID namespace whose init is gone takes no new process. */
+                if (sys_pidfd_send_signal(pidfd, 0) < 0)
+                        enter_fail(sock, EXIT_FAILURE, r, "machine %s has ended", name);
+                enter_fail(sock, EXIT_FAILURE, r, "cannot start a process in machine %s: %s", name, strerror(r));
+        }
         if (child == 0)
                 command_main(req, &u, bounding, sock);
+        root_fd = safe_close(root_fd);
+        safe_close(pidfd);
 
         EnterMessage msg = { .type = ENTER_PID, .pid = child };
         (void) send(sock, &msg, sizeof msg, MSG_NOSIGNAL);
@@ -373,15 +453,39 @@ static int wait_exit_status(pid_t pid) {
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+static void enter_abort(pid_t pid, int child_pidfd) {
+        if (child_pidfd >= 0)
+                (void) sys_pidfd_send_signal(child_pidfd, SIGKILL);
+        (void) kill(pid, SIGKILL);
+}
+
+/* One message, waiting at most until DEADLINE: its size, 0 at EOF, or < 0. */
+static ssize_t recv_message(int sock, uint64_t deadline, int *fd, EnterMessage *msg) {
+        for (;;) {
+                struct pollfd p = { .fd = sock, .events = POLLIN };
+                uint64_t now = now_usec(CLOCK_MONOTONIC);
+                int r;
+
+                if (now >= deadline)
+                        return -ETIMEDOUT;
+                r = poll(&p, 1, (int) ((deadline - now + 999) / 1000));
+                if (r < 0 && errno != EINTR)
+                        return -errno;
+                if (r > 0)
+                        return recv_fd_with_data(sock, fd, msg, sizeof *msg);
+        }
+}
+
 int machine_enter(const EnterRequest *req, EnterProcess *ret, char **ret_error) {
-        _cleanup_close_ int pidfd = -EBADF, master = -EBADF;
+        _cleanup_close_ int pidfd = -EBADF, master = -EBADF, child_pidfd = -EBADF;
+        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + ENTER_TIMEOUT_USEC;
         int pair[2];
         pid_t pid, child = 0;
         EnterMessage msg;
         ssize_t n;
         int r;
 
-        *ret = (EnterProcess) { .master = -EBADF };
+        *ret = (EnterProcess) { .master = -EBADF, .child_pidfd = -EBADF };
         pidfd = (int) syscall(SYS_pidfd_open, req->leader, 0);
         if (pidfd < 0) {
                 r = -errno;
@@ -406,14 +510,27 @@ int machine_enter(const EnterRequest *req, EnterProcess *ret, char **ret_error) 
         for (;;) {
                 int fd = -EBADF;
 
-                n = recv_fd_with_data(pair[0], &fd, &msg, sizeof msg);
-                if (n <= 0 || (size_t) n != sizeof msg) {
-                        safe_close(fd);
+                n = recv_message(pair[0], deadline, &fd, &msg);
+                if (n == 0)
                         break;
+                if (n > 0 && (size_t) n != sizeof msg)
+                        n = -EBADMSG;
+                if (n < 0) {
+                        safe_close(fd);
+                        enter_abort(pid, child_pidfd);
+                        safe_close(pair[0]);
+                        ret->status = wait_exit_status(pid);
+                        if (n == -ETIMEDOUT)
+                                return asprintf(ret_error, "machine %s did not let the command in within %llu s",
+                                                req->machine_name, ENTER_TIMEOUT_USEC / 1000000ULL) < 0 ? -ENOMEM : -ETIMEDOUT;
+                        return asprintf(ret_error, "cannot hear from the process entering machine %s: %s",
+                                        req->machine_name, strerror((int) -n)) < 0 ? -ENOMEM : (int) n;
                 }
-                if (msg.type == ENTER_PID)
+                if (msg.type == ENTER_PID) {
                         child = msg.pid;
-                else if (msg.type == ENTER_MASTER) {
+                        /* Before it can end: the waiter reaps it only after it ran. */
+                        child_pidfd = (int) syscall(SYS_pidfd_open, child, 0);
+                } else if (msg.type == ENTER_MASTER) {
                         safe_close(master);
                         master = fd;
                         memcpy(ret->pty_name, msg.text, sizeof ret->pty_name);
@@ -428,14 +545,15 @@ int machine_enter(const EnterRequest *req, EnterProcess *ret, char **ret_error) 
                 }
         }
         safe_close(pair[0]);
-        if (n < 0 || child <= 0) {
-                r = n < 0 ? (int) n : -ECHILD;
+        if (child <= 0 || (req->pty && master < 0)) {
+                enter_abort(pid, child_pidfd);
                 ret->status = wait_exit_status(pid);
                 return asprintf(ret_error, "the process entering machine %s died before it ran the command",
-                                req->machine_name) < 0 ? -ENOMEM : r;
+                                req->machine_name) < 0 ? -ENOMEM : -ECHILD;
         }
         ret->pid = pid;
         ret->child = child;
+        ret->child_pidfd = TAKE_FD(child_pidfd);
         ret->master = TAKE_FD(master);
         return 0;
 }

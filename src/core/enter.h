@@ -17,18 +17,23 @@ typedef struct EnterRequest {
         char **setenv;            /* VAR=VALUE, over the defaults */
         const char *term;         /* $TERM to pass, or NULL */
         bool pty;                 /* a pty of the machine's own devpts as the command's terminal */
+        int stdio[3];             /* without pty: the fds that become the command's 0, 1 and 2 (set all three) */
+        unsigned rlimit_nofile_soft; /* > 0: at most this soft RLIMIT_NOFILE for the command */
 } EnterRequest;
 
 typedef struct EnterProcess {
         pid_t pid;    /* the process that waits for the command, in the host's PID namespace */
         pid_t child;  /* the command itself (host PID) */
+        int child_pidfd; /* a pidfd of it, to signal it without racing PID reuse; -EBADF if it ended */
         int master;   /* with pty: the pty's master, else -EBADF */
         int status;   /* on failure: the exit status of who failed (127: no such command) */
         char pty_name[64]; /* with pty: the terminal's name in the machine, /dev/pts/N */
 } EnterProcess;
 
-/* Starts the command. On success the command has been executed (or, with
- * pty, is about to be: the master is ready) and *ret says whom to wait for:
- * ret->pid exits with the command's status (128+N for signal N). On failure
- * *ret_error says why in words; nothing is left running. */
+/* Starts the command. On success the command has been executed and *ret
+ * says whom to wait for: ret->pid exits with the command's status (128+N for
+ * signal N). On failure *ret_error says why in words, and nothing is left
+ * running. A machine that keeps the command from starting for ENTER_TIMEOUT_USEC
+ * (a frozen cgroup, a FIFO for /etc/passwd...) fails it with -ETIMEDOUT. */
+#define ENTER_TIMEOUT_USEC (10ULL * 1000ULL * 1000ULL)
 int machine_enter(const EnterRequest *req, EnterProcess *ret, char **ret_error);

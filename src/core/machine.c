@@ -261,6 +261,9 @@ static _noreturn_ void payload_main(const Machine *m, int sock) {
                 payload_fail(sock, ENOMEM, "out of memory");
         umask(0022);
         payload_reset_signals();
+        /* Nothing of the caller's goes in but stdio: an fd it left open
+         * (without O_CLOEXEC) would be a way out of the machine. */
+        close_all_fds_but(sock, -EBADF);
 
         if (s->start_mode == START_RUN)
                 stub_init_run(argv, envp, pty, sock);

@@ -23,19 +23,6 @@ enum {
         GUARD_DONE = 'd',
 };
 
-/* Closes every fd from 3 up but A and B. */
-static void close_all_but(int a, int b) {
-        int lo = MIN(a, b), hi = MAX(a, b);
-
-        if (lo < 0)
-                lo = hi;
-        if (lo > 3)
-                (void) close_range(3, (unsigned) lo - 1, 0);
-        if (hi > lo + 1)
-                (void) close_range((unsigned) lo + 1, (unsigned) hi - 1, 0);
-        (void) close_range((unsigned) MAX(hi + 1, 3), ~0U, 0);
-}
-
 /* After boxctl's death: wait for our port to go, then remove the bridge if
  * no port is left. The order matters: of several machines whose ports vanish
  * one after the other, the guard of the last sees them all gone. */
@@ -147,7 +134,7 @@ int network_guard_start(const NetworkRequest *req, NetworkGuard *ret) {
                         if (null > STDERR_FILENO)
                                 safe_close(null);
                 }
-                close_all_but(pidfd, pair[1]);
+                close_all_fds_but(pidfd, pair[1]);
                 guard_main(zone, pidfd, pair[1]);
         }
         pair[1] = safe_close(pair[1]);

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/wait.h>
 
 #include "cgroup.h"
 #include "enter.h"
@@ -419,6 +420,7 @@ static int method_kill_machine(sd_bus_message *msg, void *userdata, sd_bus_error
 
 static int on_shell_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
         log_debug("A shell in a machine ended (process %d).", (int) si->si_pid);
+        sd_event_source_disable_unref(s);
         return 0;
 }
 
@@ -439,6 +441,7 @@ static int open_shell(sd_bus_message *msg, RegMachine *m, sd_bus_error *error) {
         _cleanup_strv_free_ char **args = NULL, **env = NULL;
         _cleanup_free_ char *cg = NULL, *cgroup_path = NULL, *why = NULL;
         const char *user, *path, *mount;
+        sd_event_source *watch = NULL; /* unref'd by on_shell_exit() */
         EnterProcess proc;
         CgroupLayout layout;
         int r;
@@ -483,14 +486,22 @@ static int open_shell(sd_bus_message *msg, RegMachine *m, sd_bus_error *error) {
                 .setenv = env,
                 .term = "vt220", /* machinectl sends its own TERM in env */
                 .pty = true,
+                .stdio = { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO },
+                .rlimit_nofile_soft = 1024, /* boxd's own is raised */
         };
         r = machine_enter(&req, &proc, &why);
         if (r < 0)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "%s", why ?: strerror(-r));
+        safe_close(proc.child_pidfd);
         /* boxd reaps the process that waits for the shell. */
-        r = sd_event_add_child(m->registry->event, NULL, proc.pid, WEXITED, on_shell_exit, NULL);
-        if (r < 0)
+        r = sd_event_add_child(m->registry->event, &watch, proc.pid, WEXITED, on_shell_exit, NULL);
+        if (r < 0) {
                 log_warning_errno(r, "Cannot watch the shell of machine %s (process %d): %m", m->name, (int) proc.pid);
+                (void) kill(proc.pid, SIGKILL);
+                (void) waitpid(proc.pid, NULL, 0);
+                safe_close(proc.master);
+                return sd_bus_error_set_errnof(error, r, "Cannot watch the shell of machine %s: %m", m->name);
+        }
         r = sd_bus_reply_method_return(msg, "hs", proc.master, proc.pty_name);
         safe_close(proc.master);
         return r;

@@ -27,6 +27,11 @@ ok "a missing command is named on stderr" grep -q "/no/such/command" "$_sb_state
 
 out=$(echo "from stdin" | run -- cat)
 is "$out" "from stdin" "stdin and stdout pass straight through"
+# An fd the caller left open without O_CLOEXEC stays outside (ls's own
+# directory is its fd 3).
+exec 7</dev/null
+is "$(run -- ls /proc/self/fd | tr '\n' ' ')" "0 1 2 3 " "no fd of boxctl's caller but stdio reaches the command"
+exec 7<&-
 out=$(run -- sh -c 'echo to-out; echo to-err >&2' 2>/dev/null)
 is "$out" "to-out" "stdout is not mixed with stderr"
 err=$(run -- sh -c 'echo to-out; echo to-err >&2' 2>&1 >/dev/null)

@@ -63,6 +63,11 @@ is "$(sh_ bb -- cat /proc/self/cgroup | grep ^0::)" "0::/" "...at its cgroup nam
 is "$(sh_ bb -- grep ^CapBnd: /proc/self/status)" "$(grep ^CapBnd: /proc/"$leader"/status)" \
         "under the machine's capability bounding set"
 is "$(sh_ bb -- grep ^Seccomp: /proc/self/status | tr -d '\t ')" "Seccomp:2" "under a system call filter"
+is "$(sh_ bb -- grep ^CapEff: /proc/self/status | cut -f2)" "$(grep ^CapBnd: /proc/"$leader"/status | cut -f2)" \
+        "root's effective capabilities are the machine's set, no more"
+exec 7</dev/null
+is "$(sh_ bb -- ls /proc/self/fd | tr '\n' ' ')" "0 1 2 3 " "nothing but stdio reaches the command (3 is ls's own)"
+exec 7<&-
 ok "...not as its PID 1" bash -c '[[ $1 != 1 ]]' _ "$(sh_ bb -- sh -c 'echo $$')"
 out=$(sh_ bb -- sh -c 'ls -l /proc/1/exe')
 ok "PID 1 it sees is the machine's busybox init: $out" has "/bin/busybox" "$out"
@@ -139,7 +144,32 @@ ok "OpenMachineShell refuses a relative path (exit $rc): $out" has "is not absol
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups busctl --system call org.freedesktop.machine1 \
         /org/freedesktop/machine1 org.freedesktop.machine1.Manager OpenMachineShell sssasas bb "" "" 0 0 2>&1) && rc=0 || rc=$?
 ok "OpenMachineShell refuses a caller who is not root (exit $rc): $out" has "Access denied" "$out"
+# A shell boxd started holds nothing of boxd's: boxd restarts and takes its
+# bus name again while one is open.
+python3 "$BOXCTL_SRCDIR/tests/lib/pty-drive.py" timeout:20 'expect:# ' 'sleep:20' \
+        -- machinectl shell bb >/dev/null 2>&1 &
+drive=$!
+cleanup_push "kill $drive 2>/dev/null || true"
+check "a machinectl shell is open" wait_for 10 bash -c "pgrep -f 'machinectl shell bb' >/dev/null"
+sleep 1
+boxd_stop
+boxd_start
+check "boxd restarts while a shell it started is open (and stays)" bash -c "sleep 0.5; kill -0 $_boxd_pid"
+check "...and still knows the machine" wait_for 5 bash -c "$(declare -f listed); BOXCTL=$BOXCTL; listed bb"
+kill "$drive" 2>/dev/null || true
+wait "$drive" 2>/dev/null || true
+cleanup_pop
 rm -rf /run/systemd
+
+# --pipe on a terminal: the command gets pipes that boxctl copies, never the
+# host's terminal itself, nor a controlling terminal.
+python3 "$BOXCTL_SRCDIR/tests/lib/pty-drive.py" --log "$_sb_state/console-pipe" timeout:20 \
+        'expect:done-7' -- "$BOXCTL" shell --pipe bb -- sh -c 'tty; ls -l /proc/self/fd/0 /proc/self/fd/2; echo done-$((3+4)) >&2' \
+        >/dev/null 2>&1 && rc=0 || rc=$?
+is "$rc" 0 "--pipe on a terminal works"
+ok "...stdin is not a terminal inside" grep -q "not a tty" "$_sb_state/console-pipe"
+ok "...stdin and stderr are pipes" bash -c '[[ $(grep -c "pipe:" "$1") == 2 ]]' _ "$_sb_state/console-pipe"
+ok "...and what it writes reaches the terminal" grep -q "done-7" "$_sb_state/console-pipe"
 
 # Bad input.
 fails_with "an unknown machine" "machine 'nosuch': no such machine" sh_ nosuch -- true
@@ -147,6 +177,7 @@ fails_with "no machine" "no machine given" sh_
 fails_with "an invalid name" "invalid machine name" sh_ 'a/b' -- true
 fails_with "an unknown user" "machine bb has no user 'nosuchuser'" sh_ -u nosuchuser bb -- true
 fails_with "an invalid --uid" "invalid --uid" sh_ -u 'a:b' bb -- true
+fails_with "a UID of -1, which would leave root" "is not a valid user" sh_ -u 4294967295 bb -- true
 fails_with "an invalid --setenv" "invalid --setenv 'NOEQUALS'" sh_ -E NOEQUALS bb -- true
 fails_with "an unknown option" "unknown option '--bogus'; try 'boxctl shell --help'" sh_ --bogus bb
 fails_with "an option without its value" "option '-u' needs a value" sh_ -u
