@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -470,4 +471,14 @@ void close_all_fds_but(int a, int b) {
         int keep[] = { a, b };
 
         close_all_fds_except(keep, ELEMENTSOF(keep));
+}
+
+void signals_reset_all(void) {
+        sigset_t none;
+
+        for (int sig = 1; sig < _NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        (void) signal(sig, SIG_DFL);
+        sigemptyset(&none);
+        (void) sigprocmask(SIG_SETMASK, &none, NULL);
 }

@@ -51,6 +51,8 @@ int fd_nonblock(int fd, bool nonblock);
  * at most 16), or but A and B. */
 void close_all_fds_except(const int *keep, size_t n);
 void close_all_fds_but(int a, int b);
+/* Every signal to its default disposition, none blocked: before execve(). */
+void signals_reset_all(void);
 
 /* 128-bit ids (machine ids) */
 typedef struct Id128 {

@@ -251,15 +251,9 @@ static _noreturn_ void command_main(const EnterRequest *req, const User *u, uint
         char *path_argv[] = { (char *) req->path, NULL };
         char **argv = req->argv && req->argv[0] ? req->argv : req->path ? path_argv : shell_argv;
         const char *program = req->path ?: argv == shell_argv ? u->shell : argv[0];
-        sigset_t none;
         int r;
 
-        for (int sig = 1; sig < _NSIG; sig++)
-                if (sig != SIGKILL && sig != SIGSTOP)
-                        (void) signal(sig, SIG_DFL);
-        sigemptyset(&none);
-        (void) sigprocmask(SIG_SETMASK, &none, NULL);
-
+        signals_reset_all();
         if (req->pty)
                 command_take_pty(req, sock);
         else {

@@ -116,16 +116,6 @@ static char **payload_argv(const Machine *m) {
         return TAKE_PTR(argv);
 }
 
-static void payload_reset_signals(void) {
-        sigset_t none;
-
-        for (int sig = 1; sig < _NSIG; sig++)
-                if (sig != SIGKILL && sig != SIGSTOP)
-                        (void) signal(sig, SIG_DFL);
-        sigemptyset(&none);
-        (void) sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
 /* In a user namespace we start as its overflow user: become its root. */
 static int payload_become_root(void) {
         if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
@@ -260,7 +250,7 @@ static _noreturn_ void payload_main(const Machine *m, int sock) {
         if (!argv || !envp)
                 payload_fail(sock, ENOMEM, "out of memory");
         umask(0022);
-        payload_reset_signals();
+        signals_reset_all();
         /* Nothing of the caller's goes in but stdio: an fd it left open
          * (without O_CLOEXEC) would be a way out of the machine. */
         close_all_fds_but(sock, -EBADF);

@@ -18,36 +18,14 @@ cp -a "$(fixture_busybox)" "$dir/bb"
 cp -a "$(fixture_busybox)" "$dir/r1"
 cp -a "$(fixture_debian)" "$dir/deb"
 
-declare -A pids=()
-kill_machines() {
-        local p
-        for p in "${pids[@]}"; do
-                kill -KILL "$p" 2>/dev/null || true
-        done
-}
-cleanup_push kill_machines
-
-# boot_bg NAME [ARGS...]: boots $dir/NAME as machine NAME in the background.
-boot_bg() {
-        local name=$1
-        shift
-        "$BOXCTL" boot "$dir/$name" -M "$name" --console=read-only "$@" >"$_sb_state/console-$name" 2>&1 &
-        pids[$name]=$!
-}
-# finish NAME: waits for the boxctl of machine NAME; sets $rc.
-finish() {
-        rc=0
-        wait "${pids[$1]}" || rc=$?
-        unset "pids[$1]"
-}
 listed() { "$BOXCTL" list --no-legend | grep -q "^$1 "; }
 not_listed() { ! listed "$1"; }
 leader_shown() { [[ $("$BOXCTL" show "$1" -p Leader --value 2>/dev/null) == "$2" ]]; }
 ready() { grep -q '^ready$' "$_sb_state/$1.out" && listed "$1"; }
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 
-boot_bg bb
-boot_bg deb
+boot_machine bb "$dir/bb"
+boot_machine deb "$dir/deb"
 check "busybox machine booted" wait_for 30 guest_exec bb pidof sleep
 check "Debian machine's systemd is up" wait_for 30 guest_exec deb test -S /run/systemd/private
 is "$(guest_exec deb timeout 60 systemctl is-system-running --wait 2>&1 || true)" "running" "Debian booted to a running system"
@@ -170,10 +148,10 @@ cleanup_pop
 
 # kill: to every process of a machine made by "run".
 "$BOXCTL" run "$dir/r1" -M r1 -- sh -c 'trap "echo got; exit 5" USR1; echo ready; while :; do sleep 0.1; done' >"$_sb_state/r1.out" 2>&1 &
-pids[r1]=$!
+machine_pids[r1]=$!
 check "run machine registered" wait_for 10 ready r1
 check "kill --signal=SIGUSR1 --kill-whom=all" "$BOXCTL" kill --signal=SIGUSR1 --kill-whom=all r1
-finish r1
+finish_machine r1
 is "$rc" 5 "...the command got the signal"
 ok "...and its trap ran" grep -q '^got$' "$_sb_state/r1.out"
 
@@ -184,24 +162,24 @@ rebooted() {
         l=$(machine_leader bb 2>/dev/null) && [[ $l != "$bb_leader" ]] && guest_exec bb pidof sleep >/dev/null
 }
 check "...a new init runs" wait_for 15 rebooted
-check "...boxctl keeps running" kill -0 "${pids[bb]}"
+check "...boxctl keeps running" kill -0 "${machine_pids[bb]}"
 new_leader=$(machine_leader bb)
 check "...registered again with the new leader" wait_for 10 leader_shown bb "$new_leader"
 check "terminate bb" "$BOXCTL" terminate bb
-finish bb
+finish_machine bb
 ok "...ends its boxctl with a failure status ($rc)" test "$rc" -ne 0
 check "...and it is no longer listed" wait_for 10 not_listed bb
 
 # poweroff: systemd takes SIGRTMIN+4; for busybox init boxd sends what it takes.
 check "poweroff deb" "$BOXCTL" poweroff deb
-finish deb
+finish_machine deb
 is "$rc" 0 "...the Debian machine powers off, exit 0"
 ok "...through systemd's shutdown" grep -q "Powering off" "$_sb_state/console-deb"
-boot_bg bb
+boot_machine bb "$dir/bb"
 check "busybox booted again" wait_for 15 listed bb
 check "...its init is up" wait_for 30 guest_exec bb pidof sleep
 check "poweroff bb" "$BOXCTL" poweroff bb
-finish bb
+finish_machine bb
 is "$rc" 0 "...the busybox machine powers off, exit 0"
 ok "...through its shutdown action" grep -q boxctl-busybox-shutdown "$_sb_state/console-bb"
 no_machines() { [[ $("$BOXCTL" list) == "No machines." ]]; }

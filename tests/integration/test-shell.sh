@@ -18,20 +18,6 @@ dir=$(realpath "$(test_tmpdir)")
 cp -a "$(fixture_busybox)" "$dir/bb"
 cp -a "$(fixture_busybox)" "$dir/ubb"
 
-declare -A pids=()
-kill_machines() {
-        local p
-        for p in "${pids[@]}"; do
-                kill -KILL "$p" 2>/dev/null || true
-        done
-}
-cleanup_push kill_machines
-boot_machine() {
-        local name=$1
-        shift
-        "$BOXCTL" boot "$dir/$name" -M "$name" --console=read-only "$@" >"$_sb_state/console-$name" 2>&1 &
-        pids[$name]=$!
-}
 has() { [[ $2 == *"$1"* ]]; } # has NEEDLE HAYSTACK
 listed() { "$BOXCTL" list --no-legend | grep -q "^$1 "; }
 sh_() { "$BOXCTL" shell "$@"; }
@@ -44,8 +30,8 @@ fails_with() {
                 bash -c '(( $1 != 0 )) && [[ $2 == *"$3"* && $2 != *$'"'"'\n'"'"'* ]]' _ "$rc" "$err" "$needle"
 }
 
-boot_machine bb
-boot_machine ubb -U
+boot_machine bb "$dir/bb"
+boot_machine ubb "$dir/ubb" -U
 check "busybox machine booted" wait_for 30 guest_exec bb pidof sleep
 check "busybox machine with -U booted" wait_for 30 guest_exec ubb pidof sleep
 check "both are registered" wait_for 10 bash -c "$(declare -f listed); BOXCTL=$BOXCTL; listed bb && listed ubb"
@@ -189,9 +175,7 @@ fails_with "not root" "only root may enter machines" setpriv --reuid=65534 --reg
 # Done: power both off; nothing of the shells is left.
 "$BOXCTL" poweroff bb ubb
 for m in bb ubb; do
-        rc=0
-        wait "${pids[$m]}" || rc=$?
-        unset "pids[$m]"
+        finish_machine "$m"
         is "$rc" 0 "machine $m powered off cleanly"
 done
 bus_stop

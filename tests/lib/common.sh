@@ -219,6 +219,7 @@ _on_exit() {
         if ((rc != 0 || _tap_failed != 0)) && [[ -n ${_sb_state:-} ]]; then
                 _dump_logs
         fi
+        _kill_machines
         _run_cleanups
         if [[ -n ${_sb_state:-} ]]; then
                 _sandbox_reap
@@ -368,6 +369,33 @@ finish() {
         rc=0
         wait "$pid" || rc=$?
         cleanup_pop
+}
+
+# Machines a test runs in the background, by name; killed at exit if they
+# still run.
+declare -A machine_pids=()
+_kill_machines() {
+        local p
+        for p in "${machine_pids[@]}"; do
+                kill -KILL "$p" 2>/dev/null || true
+        done
+}
+
+# boot_machine NAME TREE [ARGS...]: "boxctl boot TREE -M NAME
+# --console=read-only ARGS..." in the background, its output in
+# $_sb_state/console-NAME.
+boot_machine() {
+        local name=$1 tree=$2
+        shift 2
+        "$BOXCTL" boot "$tree" -M "$name" --console=read-only "$@" >"$_sb_state/console-$name" 2>&1 &
+        machine_pids[$name]=$!
+}
+
+# finish_machine NAME: waits for the boxctl of machine NAME; sets $rc.
+finish_machine() {
+        rc=0
+        wait "${machine_pids[$1]}" || rc=$?
+        unset "machine_pids[$1]"
 }
 
 # guest_exec NAME CMD...: run CMD inside machine NAME, in all its namespaces
