@@ -19,7 +19,7 @@ one_line() { [[ -n $1 && $1 != *$'\n'* ]]; }
 loops() { losetup -a | wc -l; }
 
 # Every kind, read-only, and what is mounted where.
-for k in gpt gpt-generic mbr ext4 btrfs squashfs erofs; do
+for k in gpt gpt-generic mbr ext4 btrfs squashfs erofs xfs; do
         is "$(brun --read-only "$bbimg/$k.raw" -- sh -c '. /etc/os-release; echo $ID')" busybox "a $k image runs"
 done
 out=$(brun --read-only "$bbimg/gpt.raw" -- sh -c 'for d in / /usr /var /srv /home; do echo "$d $(stat -f -c %T $d 2>/dev/null) $(ls /$d | grep -c boxctl-)"; done; test -e /boxctl-usr-partition || ls /usr/boxctl-usr-partition >/dev/null && echo usr-ok')
@@ -33,6 +33,10 @@ ok "GPT: the no-auto /home partition is not mounted" brun --read-only "$bbimg/gp
 cp "$bbimg/ext4.raw" "$work/rw.raw"
 check "a read-write boot of an image writes to it" brun "$work/rw.raw" -- sh -c 'echo kept > /root/written'
 is "$(brun --read-only "$work/rw.raw" -- cat /root/written)" kept "...and the write is there next time"
+cp --sparse=always "$bbimg/xfs.raw" "$work/rw.xfs"
+check "a read-write boot of an XFS image writes to it" brun "$work/rw.xfs" -- sh -c 'echo kept > /root/written'
+is "$(brun --read-only -U "$work/rw.xfs" -- sh -c 'cat /root/written; stat -c %u /root/written' | tr '\n' ' ')" "kept 0 " \
+        "...and -U on it reads the write back, root's (XFS idmaps)"
 sum=$(sha256sum <"$bbimg/squashfs.raw")
 is "$(brun -x "$bbimg/squashfs.raw" -- sh -c 'echo eph > /etc/motd && cat /etc/motd')" eph "--ephemeral on a squashfs image: writable"
 is "$(brun -U "$bbimg/gpt.raw" -- sh -c 'id -u; stat -c %u /bin/busybox' | tr '\n' ' ')" "0 0 " "-U on an image: root inside, its files root's (idmapped)"
