@@ -434,16 +434,63 @@ static bool env_is_valid(char **env) {
         return true;
 }
 
-/* OpenShell: what machinectl shell calls. Where machined asks the machine's
- * own systemd to start the shell, boxd joins the machine from the host, as
- * "boxctl shell" does, so any init will do. Reads (ss as as) after the name. */
-static int open_shell(sd_bus_message *msg, RegMachine *m, sd_bus_error *error) {
-        _cleanup_strv_free_ char **args = NULL, **env = NULL;
+/* Runs ARGV (or PATH, or USER's shell) on a pty of machine M's own and
+ * replies with its master and the pty's name. Where machined asks the
+ * machine's own systemd to start it, boxd joins the machine from the host,
+ * as "boxctl shell" does, so any init will do. */
+static int reply_pty_command(sd_bus_message *msg, RegMachine *m, const char *user, const char *path, char **argv,
+                             char **env, sd_bus_error *error) {
         _cleanup_free_ char *cg = NULL, *cgroup_path = NULL, *why = NULL;
-        const char *user, *path, *mount;
         sd_event_source *watch = NULL; /* unref'd by on_shell_exit() */
+        const char *mount;
         EnterProcess proc;
         CgroupLayout layout;
+        int r;
+
+        r = cgroup_layout_detect(&layout, &mount);
+        if (r >= 0)
+                r = pid_cgroup2_path(m->leader, &cg);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot find the cgroup of machine %s: %m", m->name);
+        cgroup_path = strjoin3(mount, streq(cg, "/") ? "" : cg, "");
+        if (!cgroup_path)
+                return -ENOMEM;
+
+        EnterRequest req = {
+                .machine_name = m->name,
+                .leader = m->leader,
+                .cgroup_path = cgroup_path,
+                .user = isempty(user) ? NULL : user,
+                .path = isempty(path) ? NULL : path,
+                .argv = argv,
+                .setenv = env,
+                .term = "vt220", /* machinectl sends its own TERM in env */
+                .pty = true,
+                .stdio = { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO },
+                .rlimit_nofile_soft = 1024, /* boxd's own is raised */
+        };
+        r = machine_enter(&req, &proc, &why);
+        if (r < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "%s", why ?: strerror(-r));
+        safe_close(proc.child_pidfd);
+        /* boxd reaps the process that waits for the command. */
+        r = sd_event_add_child(m->registry->event, &watch, proc.pid, WEXITED, on_shell_exit, NULL);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot watch the shell of machine %s (process %d): %m", m->name, (int) proc.pid);
+                (void) kill(proc.pid, SIGKILL);
+                (void) waitpid(proc.pid, NULL, 0);
+                safe_close(proc.master);
+                return sd_bus_error_set_errnof(error, r, "Cannot watch the shell of machine %s: %m", m->name);
+        }
+        r = sd_bus_reply_method_return(msg, "hs", proc.master, proc.pty_name);
+        safe_close(proc.master);
+        return r;
+}
+
+/* OpenShell: what machinectl shell calls. Reads (ss as as) after the name. */
+static int open_shell(sd_bus_message *msg, RegMachine *m, sd_bus_error *error) {
+        _cleanup_strv_free_ char **args = NULL, **env = NULL;
+        const char *user, *path;
         int r;
 
         r = sd_bus_message_read(msg, "ss", &user, &path);
@@ -466,45 +513,30 @@ static int open_shell(sd_bus_message *msg, RegMachine *m, sd_bus_error *error) {
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid environment assignment.");
         if (!isempty(user) && (strchr(user, ':') || strchr(user, '\n')))
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid user name %s.", user);
+        return reply_pty_command(msg, m, user, path, args, env, error);
+}
 
-        r = cgroup_layout_detect(&layout, &mount);
-        if (r >= 0)
-                r = pid_cgroup2_path(m->leader, &cg);
-        if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Cannot find the cgroup of machine %s: %m", m->name);
-        cgroup_path = strjoin3(mount, streq(cg, "/") ? "" : cg, "");
-        if (!cgroup_path)
-                return -ENOMEM;
+/* OpenLogin: what machinectl login calls. machined starts a getty through
+ * the machine's systemd; boxd runs the machine's login(1) on the pty. */
+static int open_login(sd_bus_message *msg, RegMachine *m, sd_bus_error *error) {
+        char *argv[] = { (char *) "login", NULL };
+        int r;
 
-        EnterRequest req = {
-                .machine_name = m->name,
-                .leader = m->leader,
-                .cgroup_path = cgroup_path,
-                .user = isempty(user) ? NULL : user,
-                .path = isempty(path) ? NULL : path,
-                .argv = args,
-                .setenv = env,
-                .term = "vt220", /* machinectl sends its own TERM in env */
-                .pty = true,
-                .stdio = { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO },
-                .rlimit_nofile_soft = 1024, /* boxd's own is raised */
-        };
-        r = machine_enter(&req, &proc, &why);
-        if (r < 0)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "%s", why ?: strerror(-r));
-        safe_close(proc.child_pidfd);
-        /* boxd reaps the process that waits for the shell. */
-        r = sd_event_add_child(m->registry->event, &watch, proc.pid, WEXITED, on_shell_exit, NULL);
-        if (r < 0) {
-                log_warning_errno(r, "Cannot watch the shell of machine %s (process %d): %m", m->name, (int) proc.pid);
-                (void) kill(proc.pid, SIGKILL);
-                (void) waitpid(proc.pid, NULL, 0);
-                safe_close(proc.master);
-                return sd_bus_error_set_errnof(error, r, "Cannot watch the shell of machine %s: %m", m->name);
-        }
-        r = sd_bus_reply_method_return(msg, "hs", proc.master, proc.pty_name);
-        safe_close(proc.master);
-        return r;
+        r = check_root(msg, error);
+        if (r != 0)
+                return r;
+        return reply_pty_command(msg, m, NULL, NULL, argv, NULL, error);
+}
+
+static int method_open_machine_login(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        RegMachine *m;
+
+        BY_NAME(msg, userdata, m, error);
+        return open_login(msg, m, error);
+}
+
+static int mmethod_open_login(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return open_login(msg, userdata, error);
 }
 
 static int method_open_machine_shell(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -582,6 +614,8 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("GetMachineAddresses", SD_BUS_ARGS("s", name), SD_BUS_RESULT("a(iay)", addresses), method_get_machine_addresses, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetMachineOSRelease", SD_BUS_ARGS("s", name), SD_BUS_RESULT("a{ss}", fields), method_get_machine_os_release, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetMachineUIDShift", SD_BUS_ARGS("s", name), SD_BUS_RESULT("u", shift), method_get_machine_uid_shift, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("OpenMachineLogin", SD_BUS_ARGS("s", name), SD_BUS_RESULT("h", pty, "s", pty_path),
+                                method_open_machine_login, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("OpenMachineShell",
                                 SD_BUS_ARGS("s", name, "s", user, "s", path, "as", args, "as", environment),
                                 SD_BUS_RESULT("h", pty, "s", pty_path), method_open_machine_shell, SD_BUS_VTABLE_UNPRIVILEGED),
@@ -700,6 +734,8 @@ static const sd_bus_vtable machine_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("GetAddresses", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(iay)", addresses), mmethod_get_addresses, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetOSRelease", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{ss}", fields), mmethod_get_os_release, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetUIDShift", SD_BUS_NO_ARGS, SD_BUS_RESULT("u", shift), mmethod_get_uid_shift, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("OpenLogin", SD_BUS_NO_ARGS, SD_BUS_RESULT("h", pty, "s", pty_path),
+                                mmethod_open_login, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("OpenShell", SD_BUS_ARGS("s", user, "s", path, "as", args, "as", environment),
                                 SD_BUS_RESULT("h", pty, "s", pty_path), mmethod_open_shell, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,

@@ -130,6 +130,15 @@ ok "OpenMachineShell refuses a relative path (exit $rc): $out" has "is not absol
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups busctl --system call org.freedesktop.machine1 \
         /org/freedesktop/machine1 org.freedesktop.machine1.Manager OpenMachineShell sssasas bb "" "" 0 0 2>&1) && rc=0 || rc=$?
 ok "OpenMachineShell refuses a caller who is not root (exit $rc): $out" has "Access denied" "$out"
+# machinectl login: OpenMachineLogin runs the machine's login(1) on a pty of
+# its own. Three Ctrl-] leave machinectl; login then goes with the pty.
+python3 "$BOXCTL_SRCDIR/tests/lib/pty-drive.py" --log "$_sb_state/console-login" timeout:20 \
+        'expect:login: ' 'send:root\r' 'expect:Password: ' 'send:\x1d\x1d\x1d' \
+        -- machinectl login bb >/dev/null 2>&1 && rc=0 || rc=$?
+is "$rc" 0 "machinectl login: the machine's login prompt, and its password prompt"
+no_login() { ! guest_exec bb pidof login >/dev/null; }
+check "...and login is gone once machinectl left" wait_for 10 no_login
+
 # A shell boxd started holds nothing of boxd's: boxd restarts and takes its
 # bus name again while one is open.
 python3 "$BOXCTL_SRCDIR/tests/lib/pty-drive.py" timeout:20 'expect:# ' 'sleep:20' \
