@@ -51,6 +51,9 @@ int fd_nonblock(int fd, bool nonblock);
  * at most 16), or but A and B. */
 void close_all_fds_except(const int *keep, size_t n);
 void close_all_fds_but(int a, int b);
+/* Replaces *RET_ERROR (when RET_ERROR is not NULL) with the formatted
+ * message, and returns R: for functions that say why they failed in words. */
+int error_set(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
 /* Every signal to its default disposition, none blocked: before execve(). */
 void signals_reset_all(void);
 

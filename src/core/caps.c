@@ -99,7 +99,10 @@ char *caps_to_string(uint64_t mask) {
         return s;
 }
 
-int caps_apply_bounding(uint64_t mask) {
+/* Drops every capability outside MASK from our inheritable set, from the
+ * effective and permitted sets too with ALL_SETS, and from the bounding set
+ * with BOUNDING. */
+static int caps_drop_outside(uint64_t mask, bool all_sets, bool bounding) {
         _cleanup_(cap_freep) cap_t caps = NULL;
 
         caps = cap_get_proc();
@@ -110,35 +113,29 @@ int caps_apply_bounding(uint64_t mask) {
 
                 if (mask & (UINT64_C(1) << c))
                         continue;
-                if (CAP_IS_SUPPORTED(v) && cap_drop_bound(v) < 0)
+                if (bounding && CAP_IS_SUPPORTED(v) && cap_drop_bound(v) < 0)
                         return -errno;
                 if (cap_set_flag(caps, CAP_INHERITABLE, 1, &v, CAP_CLEAR) < 0)
+                        return -errno;
+                if (all_sets && (cap_set_flag(caps, CAP_EFFECTIVE, 1, &v, CAP_CLEAR) < 0 ||
+                                 cap_set_flag(caps, CAP_PERMITTED, 1, &v, CAP_CLEAR) < 0))
                         return -errno;
         }
         if (cap_set_proc(caps) < 0)
                 return -errno;
+        return 0;
+}
+
+int caps_apply_bounding(uint64_t mask) {
+        int r = caps_drop_outside(mask, false, true);
+
+        if (r < 0)
+                return r;
         if (cap_reset_ambient() < 0 && errno != EINVAL)
                 return -errno;
         return 0;
 }
 
 int caps_limit(uint64_t mask) {
-        _cleanup_(cap_freep) cap_t caps = NULL;
-
-        caps = cap_get_proc();
-        if (!caps)
-                return -errno;
-        for (unsigned c = 0; c <= cap_last() && c < 64; c++) {
-                cap_value_t v = (cap_value_t) c;
-
-                if (mask & (UINT64_C(1) << c))
-                        continue;
-                if (cap_set_flag(caps, CAP_EFFECTIVE, 1, &v, CAP_CLEAR) < 0 ||
-                    cap_set_flag(caps, CAP_PERMITTED, 1, &v, CAP_CLEAR) < 0 ||
-                    cap_set_flag(caps, CAP_INHERITABLE, 1, &v, CAP_CLEAR) < 0)
-                        return -errno;
-        }
-        if (cap_set_proc(caps) < 0)
-                return -errno;
-        return 0;
+        return caps_drop_outside(mask, true, false);
 }

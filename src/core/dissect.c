@@ -39,23 +39,6 @@ bool dissect_fstype_read_only(const char *fstype) {
         return fstype && (streq(fstype, "squashfs") || streq(fstype, "erofs"));
 }
 
-/* Sets *ret_error (if wanted) and returns R. */
-_printf_(3, 4) static int fail(char **ret_error, int r, const char *fmt, ...) {
-        va_list ap;
-
-        if (ret_error) {
-                char *m = NULL;
-
-                va_start(ap, fmt);
-                if (vasprintf(&m, fmt, ap) < 0)
-                        m = NULL;
-                va_end(ap);
-                free(*ret_error);
-                *ret_error = m;
-        }
-        return r;
-}
-
 static void partition_done(DissectedPartition *p) {
         free(p->fstype);
         free(p->fs_uuid);
@@ -137,7 +120,7 @@ static int probe_fs(int fd, uint64_t offset, uint64_t size, bool want_vfat, FsPr
         errno = 0;
         r = blkid_do_safeprobe(pr);
         if (r == -2)
-                return fail(ret_error, -EMEDIUMTYPE,
+                return error_set(ret_error, -EMEDIUMTYPE,
                             "holds several file system signatures at once (damaged or half overwritten)");
         if (r < 0)
                 return errno > 0 ? -errno : -EIO;
@@ -145,19 +128,19 @@ static int probe_fs(int fd, uint64_t offset, uint64_t size, bool want_vfat, FsPr
                 /* Maybe a known file system whose superblock checksum is wrong. */
                 blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_BADCSUM);
                 if (blkid_do_safeprobe(pr) == 0 && (type = probe_value(pr, "TYPE")))
-                        return fail(ret_error, -EMEDIUMTYPE,
+                        return error_set(ret_error, -EMEDIUMTYPE,
                                     "holds a damaged %s file system (superblock checksum mismatch)", type);
-                return fail(ret_error, -EMEDIUMTYPE,
+                return error_set(ret_error, -EMEDIUMTYPE,
                             "holds no file system blkid recognises (expected " SUPPORTED_FS_TEXT ")");
         }
 
         type = probe_value(pr, "TYPE");
         usage = probe_value(pr, "USAGE");
         if (usage && streq(usage, "crypto"))
-                return fail(ret_error, -EMEDIUMTYPE,
+                return error_set(ret_error, -EMEDIUMTYPE,
                             "is encrypted (%s); encrypted partitions are not supported", strempty(type));
         if (!type || !(dissect_fstype_supported(type) || (want_vfat && streq(type, "vfat"))))
-                return fail(ret_error, -EMEDIUMTYPE, "holds %s%s, not " SUPPORTED_FS_TEXT,
+                return error_set(ret_error, -EMEDIUMTYPE, "holds %s%s, not " SUPPORTED_FS_TEXT,
                             type ? "a file system of type " : "something of usage ",
                             type ?: strempty(usage));
 
@@ -221,8 +204,8 @@ static int use_candidate(DissectedImage *m, int fd, const Candidate *c, Partitio
         }
         if (r == -EMEDIUMTYPE) {
                 if (c->partno == 0)
-                        return fail(ret_error, r, "the image %s", strempty(why));
-                return fail(ret_error, r, "partition %d (%s) %s", c->partno,
+                        return error_set(ret_error, r, "the image %s", strempty(why));
+                return error_set(ret_error, r, "partition %d (%s) %s", c->partno,
                             partition_designator_to_string(d), strempty(why));
         }
         if (r < 0)
@@ -310,15 +293,15 @@ static int explain_no_root(const Candidate *cands, size_t n, Architecture arch,
         }
 
         if (noauto)
-                return fail(ret_error, -ENXIO,
+                return error_set(ret_error, -ENXIO,
                             "GPT: the root partition for %s is marked no-auto (attribute bit 63), so it is not used", a);
         if (roots)
-                return fail(ret_error, -ENXIO,
+                return error_set(ret_error, -ENXIO,
                             "GPT: the image has a root partition for %s, none for %s", roots, a);
         if (usr)
-                return fail(ret_error, -ENXIO,
+                return error_set(ret_error, -ENXIO,
                             "GPT: the image has a /usr partition for %s but no root partition; /usr-only images are not supported", a);
-        return fail(ret_error, -ENXIO,
+        return error_set(ret_error, -ENXIO,
                     "GPT: expected a root partition for %s (type %s) or a single generic Linux partition, found %s",
                     a, gpt_root_type(arch), all ?: "no partitions");
 }
@@ -348,7 +331,7 @@ static int read_candidates(blkid_partlist pl, uint64_t image_size, bool gpt, Can
                         .flags = gpt ? blkid_partition_get_flags(par) : 0,
                 };
                 if (c->offset > image_size || c->size > image_size - c->offset)
-                        return fail(ret_error, -EUCLEAN,
+                        return error_set(ret_error, -EUCLEAN,
                                     "partition %d ends at byte %llu, past the end of the image (%llu bytes): truncated?",
                                     c->partno, (unsigned long long) (c->offset + c->size),
                                     (unsigned long long) image_size);
@@ -382,7 +365,7 @@ static int dissect_gpt(DissectedImage *m, int fd, blkid_partlist pl, Architectur
                         n_generic++;
                 }
         if (!root && n_generic > 1)
-                return fail(ret_error, -ENOTUNIQ,
+                return error_set(ret_error, -ENOTUNIQ,
                             "GPT: no root partition for %s and %zu generic Linux partitions: cannot tell which one is the root",
                             architecture_to_string(arch), n_generic);
         if (!root && n_generic == 1)
@@ -429,11 +412,11 @@ static int dissect_mbr(DissectedImage *m, int fd, blkid_partlist pl, char **ret_
                 }
         }
         if (n_linux > 1)
-                return fail(ret_error, -ENOTUNIQ,
+                return error_set(ret_error, -ENOTUNIQ,
                             "MBR: %zu Linux (0x83) partitions: cannot tell which one is the root (found %s)",
                             n_linux, found);
         if (!root)
-                return fail(ret_error, -ENXIO,
+                return error_set(ret_error, -ENXIO,
                             "MBR: expected a Linux (0x83) partition for the root, found %s",
                             found ?: "no partitions");
         return use_candidate(m, fd, root, PARTITION_ROOT, "0x83", ret_error);
@@ -445,7 +428,7 @@ static int explain_pmbr(int fd, uint64_t size, char **ret_error) {
         uint64_t alternate, last_usable;
 
         if (pread(fd, h, sizeof h, 512) != (ssize_t) sizeof h || memcmp(h, "EFI PART", 8) != 0)
-                return fail(ret_error, -EUCLEAN,
+                return error_set(ret_error, -EUCLEAN,
                             "damaged partition table: expected a GPT header at byte 512 after the protective MBR, found %s (zeroed or overwritten?)",
                             h[0] == 0 && memcmp(h, h + 1, sizeof h - 1) == 0 ? "only zeros" : "other data");
         memcpy(&alternate, h + 32, 8);
@@ -453,11 +436,11 @@ static int explain_pmbr(int fd, uint64_t size, char **ret_error) {
         alternate = le64toh(alternate);
         last_usable = le64toh(last_usable);
         if (alternate >= size / 512 || last_usable >= size / 512)
-                return fail(ret_error, -EUCLEAN,
+                return error_set(ret_error, -EUCLEAN,
                             "damaged partition table: the GPT header expects a disk of at least %llu bytes, the image has %llu (truncated?)",
                             (unsigned long long) ((MAX(alternate, last_usable) + 1) * 512),
                             (unsigned long long) size);
-        return fail(ret_error, -EUCLEAN,
+        return error_set(ret_error, -EUCLEAN,
                     "damaged partition table: the GPT header at byte 512 fails its checks (bad checksum or partition array), and so does the backup at the end");
 }
 
@@ -510,12 +493,12 @@ static int whole_probe(int fd, char **ret_error, blkid_probe *ret) {
         errno = 0;
         r = blkid_do_safeprobe(pr);
         if (r == -2)
-                return fail(ret_error, -EUCLEAN,
+                return error_set(ret_error, -EUCLEAN,
                             "conflicting signatures: the image looks like several file systems or partition tables at once");
         if (r < 0)
                 return errno > 0 ? -errno : -EIO;
         if (r == 1)
-                return fail(ret_error, -EBADMSG,
+                return error_set(ret_error, -EBADMSG,
                             "not a disk image: expected a GPT or MBR partition table or an " SUPPORTED_FS_TEXT " file system, found %s",
                             sniff(fd));
         *ret = TAKE_PTR(pr);
@@ -558,11 +541,11 @@ static int image_size(int fd, uint64_t *ret, char **ret_error) {
                 if (ioctl(fd, BLKGETSIZE64, ret) < 0)
                         return -errno;
         } else
-                return fail(ret_error, -EBADMSG,
+                return error_set(ret_error, -EBADMSG,
                             "not a disk image: expected a regular file or a block device, found a %s",
                             S_ISDIR(st.st_mode) ? "directory" : "special file");
         if (*ret == 0)
-                return fail(ret_error, -EBADMSG, "not a disk image: the file is empty");
+                return error_set(ret_error, -EBADMSG, "not a disk image: the file is empty");
         return 0;
 }
 
@@ -572,7 +555,7 @@ static int dissect_whole(DissectedImage *m, int fd, Architecture arch, char **re
         int r;
 
         if (arch < 0)
-                return fail(ret_error, -EAFNOSUPPORT,
+                return error_set(ret_error, -EAFNOSUPPORT,
                             "the Discoverable Partitions Specification has no types for this CPU architecture");
         r = image_size(fd, &m->size, ret_error);
         if (r < 0)
@@ -598,7 +581,7 @@ static int dissect_whole(DissectedImage *m, int fd, Architecture arch, char **re
                 r = m->size % 4096 == 0 ? table_dissect(m, fd, 4096, arch, ret_error) : -ENOENT;
                 return r == -ENOENT ? explain_pmbr(fd, m->size, ret_error) : r;
         }
-        return fail(ret_error, -EBADMSG,
+        return error_set(ret_error, -EBADMSG,
                     "not a disk image: expected a GPT or MBR partition table, found a partition table of type '%s'",
                     strempty(pttype));
 }

@@ -14,22 +14,6 @@
 #include "tree.h"
 #include "util.h"
 
-_printf_(3, 4) static int fail(char **ret_error, int r, const char *fmt, ...) {
-        va_list ap;
-
-        if (ret_error) {
-                char *m = NULL;
-
-                va_start(ap, fmt);
-                if (vasprintf(&m, fmt, ap) < 0)
-                        m = NULL;
-                va_end(ap);
-                free(*ret_error);
-                *ret_error = m;
-        }
-        return r;
-}
-
 Image *image_free(Image *img) {
         if (!img)
                 return NULL;
@@ -130,7 +114,7 @@ static int image_mount_partition(Image *img, int backing_fd, PartitionDesignator
                                img->dissected->kind == IMAGE_FILESYSTEM ? 0 : p->size,
                                read_only ? LOOP_READ_ONLY : 0, loop);
         if (r < 0)
-                return fail(ret_error, r, "image %s: cannot attach a loop device for its %s: %s",
+                return error_set(ret_error, r, "image %s: cannot attach a loop device for its %s: %s",
                             img->path, what, strerror(-r));
         r = mount_block_device(p->fstype, loop->path, read_only, ret_mntfd, &kmsg);
         if (r >= 0) {
@@ -140,16 +124,16 @@ static int image_mount_partition(Image *img, int backing_fd, PartitionDesignator
         /* Nothing else holds the device: closing it detaches it (autoclear). */
         loop_device_done(loop);
         if (r == -ENODEV)
-                return fail(ret_error, -EMEDIUMTYPE,
+                return error_set(ret_error, -EMEDIUMTYPE,
                             "image %s: cannot mount its %s: the kernel does not support %s",
                             img->path, what, p->fstype);
         if (r != -ENOMEM && r != -EPERM && r != -EBUSY)
                 /* EINVAL, EUCLEAN (corrupted), EBADMSG (bad checksum), EIO... */
-                return fail(ret_error, -EMEDIUMTYPE,
+                return error_set(ret_error, -EMEDIUMTYPE,
                             "image %s: the kernel refused its %s: %s%s%s; is it damaged?", img->path,
                             what, r == -EBADMSG ? "bad checksum" : r == -EUCLEAN ? "corrupted" : strerror(-r),
                             kmsg ? ": " : "", strempty(kmsg));
-        return fail(ret_error, r, "image %s: cannot mount its %s: %s", img->path, what,
+        return error_set(ret_error, r, "image %s: cannot mount its %s: %s", img->path, what,
                     strerror(-r));
 }
 
@@ -159,14 +143,14 @@ static int image_check_writable(const char *path, int fd, const struct stat *st,
         int ro = 0;
 
         if (S_ISBLK(st->st_mode) && ioctl(fd, BLKROGET, &ro) >= 0 && ro)
-                return fail(ret_error, -EROFS,
+                return error_set(ret_error, -EROFS,
                             "image %s is read-only (a read-only block device); boot it with --read-only", path);
         /* root passes every permission check: look at the bits ourselves. */
         if (S_ISREG(st->st_mode) && (st->st_mode & 0222) == 0)
-                return fail(ret_error, -EROFS,
+                return error_set(ret_error, -EROFS,
                             "image %s is read-only (no write permission); boot it with --read-only", path);
         if (fstatvfs(fd, &sv) >= 0 && (sv.f_flag & ST_RDONLY))
-                return fail(ret_error, -EROFS,
+                return error_set(ret_error, -EROFS,
                             "image %s is read-only (on a read-only file system); boot it with --read-only", path);
         return 0;
 }
@@ -181,15 +165,15 @@ static int image_reopen_rw(Image *img, const struct stat *st, int *ret_fd, char 
                 return r;
         fd = open(img->path, O_RDWR | O_CLOEXEC | O_NOCTTY);
         if (fd < 0 && (errno == EROFS || errno == EACCES || errno == EPERM || errno == ETXTBSY))
-                return fail(ret_error, -EROFS, "image %s is read-only (%s); boot it with --read-only",
+                return error_set(ret_error, -EROFS, "image %s is read-only (%s); boot it with --read-only",
                             img->path, strerror(errno));
         if (fd < 0)
-                return fail(ret_error, -errno, "image %s: cannot open it for writing: %s", img->path,
+                return error_set(ret_error, -errno, "image %s: cannot open it for writing: %s", img->path,
                             strerror(errno));
         if (fstat(fd, &st2) < 0)
                 return -errno;
         if (st2.st_dev != st->st_dev || st2.st_ino != st->st_ino || st2.st_rdev != st->st_rdev)
-                return fail(ret_error, -ESTALE, "image %s was replaced while we opened it", img->path);
+                return error_set(ret_error, -ESTALE, "image %s was replaced while we opened it", img->path);
         *ret_fd = TAKE_FD(fd);
         return 0;
 }
@@ -269,7 +253,7 @@ int image_open(const char *path, bool read_only, Image **ret, char **ret_error) 
 
         img->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (img->fd < 0)
-                return fail(ret_error, -errno, "image %s: %s", path, strerror(errno));
+                return error_set(ret_error, -errno, "image %s: %s", path, strerror(errno));
         if (fstat(img->fd, &st) < 0)
                 return -errno;
         img->dev = S_ISBLK(st.st_mode) ? st.st_rdev : st.st_dev;
@@ -277,7 +261,7 @@ int image_open(const char *path, bool read_only, Image **ret, char **ret_error) 
 
         r = dissect_image_fd(img->fd, _ARCHITECTURE_INVALID, &img->dissected, &err);
         if (r < 0)
-                return fail(ret_error, r, "image %s: %s", path, err ?: strerror(-r));
+                return error_set(ret_error, r, "image %s: %s", path, err ?: strerror(-r));
 
         if (image_needs_write(img, read_only)) {
                 r = image_reopen_rw(img, &st, &rw_fd, ret_error);

@@ -42,20 +42,6 @@ static const char *const network_mode_table[_NETWORK_MODE_MAX] = {
 
 DEFINE_STRING_TABLE(network_mode, NetworkMode, network_mode_table, _NETWORK_MODE_MAX)
 
-_printf_(3, 4) static int set_error(char **ret_error, int r, const char *format, ...) {
-        va_list ap;
-
-        if (!ret_error)
-                return r;
-        free(*ret_error);
-        *ret_error = NULL;
-        va_start(ap, format);
-        if (vasprintf(ret_error, format, ap) < 0)
-                *ret_error = NULL;
-        va_end(ap);
-        return r;
-}
-
 /* FNV-1a with MurmurHash3's finalizer: stable across versions and
  * architectures (names and MACs must not change under a machine), and mixed
  * well enough that a few bits of it are worth taking. */
@@ -307,7 +293,7 @@ static int pool_check(const NetworkPool *pool, const HostView *v, char **ret_err
                 if (!prefixes_overlap(base, pool->prefixlen, ntohl(rt->dst.in.s_addr), rt->dst_len))
                         continue;
                 inet_ntop(AF_INET, &rt->dst.in, a, sizeof a);
-                return set_error(ret_error, -EADDRINUSE,
+                return error_set(ret_error, -EADDRINUSE,
                                  "the address pool %s overlaps the host's route %s%s/%u%s%s%s",
                                  p, rt->type == RTN_UNICAST ? "" : rt->type == RTN_LOCAL ? "local " : "unroutable ",
                                  a, rt->dst_len, l ? " dev " : "", l ? l->name : "",
@@ -322,7 +308,7 @@ static int pool_check(const NetworkPool *pool, const HostView *v, char **ret_err
                 if (!prefixes_overlap(base, pool->prefixlen, ntohl(ad->address.in.s_addr), ad->prefixlen))
                         continue;
                 inet_ntop(AF_INET, &ad->address.in, a, sizeof a);
-                return set_error(ret_error, -EADDRINUSE,
+                return error_set(ret_error, -EADDRINUSE,
                                  "the address pool %s overlaps the host's address %s/%u on %s",
                                  p, a, ad->prefixlen, l ? l->name : "an unknown link");
         }
@@ -363,7 +349,7 @@ static int pool_pick(const NetworkPool *pool, const HostView *v, unsigned len, c
                         return 0;
                 }
         }
-        return set_error(ret_error, -ENOSPC, "the address pool %s is exhausted: its %" PRIu64 " subnet(s) of /%u are all in use",
+        return error_set(ret_error, -ENOSPC, "the address pool %s is exhausted: its %" PRIu64 " subnet(s) of /%u are all in use",
                          network_pool_format(pool, p), n_slots, len);
 }
 
@@ -413,7 +399,7 @@ static int zone_pick_guest(const HostView *v, NetworkLink *l, char **ret_error) 
                         return 0;
                 }
         }
-        return set_error(ret_error, -ENOSPC, "zone %s is full: no free address left in %s/%u", l->zone,
+        return error_set(ret_error, -ENOSPC, "zone %s is full: no free address left in %s/%u", l->zone,
                          ipv4_format(net, a), l->prefixlen);
 }
 
@@ -447,14 +433,14 @@ static int veth_create(struct mnl_socket *nl, NetworkLink *l, int netns_fd, char
 
         r = netlink_call(nl, nlh, NULL, NULL);
         if (r == -EEXIST)
-                return set_error(ret_error, r, "cannot create interface %s for machine %s: the name is taken "
+                return error_set(ret_error, r, "cannot create interface %s for machine %s: the name is taken "
                                  "(is a machine of that name running?)", l->host_ifname, l->machine_name);
         if (r < 0)
-                return set_error(ret_error, r, "cannot create the veth %s for machine %s", l->host_ifname,
+                return error_set(ret_error, r, "cannot create the veth %s for machine %s", l->host_ifname,
                                  l->machine_name);
         r = netlink_get_link(nl, 0, l->host_ifname, &created);
         if (r < 0)
-                return set_error(ret_error, r, "cannot find the veth %s just created", l->host_ifname);
+                return error_set(ret_error, r, "cannot find the veth %s just created", l->host_ifname);
         l->host_ifindex = created.ifindex;
         return 0;
 }
@@ -480,25 +466,25 @@ static int host_end_configure(struct mnl_socket *nl, const NetworkLink *l, char 
                 snprintf(alias, sizeof alias, ALIAS_PREFIX "machine=%s", l->machine_name);
         r = netlink_link_set_alias(nl, l->host_ifindex, alias);
         if (r < 0)
-                return set_error(ret_error, r, "cannot set the alias of %s", l->host_ifname);
+                return error_set(ret_error, r, "cannot set the alias of %s", l->host_ifname);
         if (!isempty(l->host_altname)) {
                 r = netlink_link_add_altname(nl, l->host_ifindex, l->host_altname);
                 if (r < 0)
-                        return set_error(ret_error, r, "cannot give %s the alternative name %s", l->host_ifname,
+                        return error_set(ret_error, r, "cannot give %s the alternative name %s", l->host_ifname,
                                          l->host_altname);
         }
         if (l->mode == NETWORK_VETH) {
                 r = link_enable_ipv6ll(nl, l->host_ifindex);
                 if (r < 0)
-                        return set_error(ret_error, r, "cannot enable IPv6 link-local addressing on %s", l->host_ifname);
+                        return error_set(ret_error, r, "cannot enable IPv6 link-local addressing on %s", l->host_ifname);
                 r = netlink_address_add_ipv4(nl, l->host_ifindex, l->host_ipv4, l->prefixlen);
                 if (r < 0)
-                        return set_error(ret_error, r, "cannot add address %s/%u to %s",
+                        return error_set(ret_error, r, "cannot add address %s/%u to %s",
                                          inet_ntop(AF_INET, &l->host_ipv4, a, sizeof a), l->prefixlen, l->host_ifname);
         }
         r = netlink_link_set_up(nl, l->host_ifindex);
         if (r < 0)
-                return set_error(ret_error, r, "cannot bring %s up", l->host_ifname);
+                return error_set(ret_error, r, "cannot bring %s up", l->host_ifname);
         return 0;
 }
 
@@ -508,11 +494,11 @@ static int bridge_find(struct mnl_socket *nl, const char *name, NetworkLink *l, 
 
         r = netlink_get_link(nl, 0, name, &b);
         if (r == -ENODEV || r == -EINVAL || r == -ERANGE)
-                return set_error(ret_error, -ENODEV, "bridge %s does not exist", name);
+                return error_set(ret_error, -ENODEV, "bridge %s does not exist", name);
         if (r < 0)
-                return set_error(ret_error, r, "cannot look up bridge %s", name);
+                return error_set(ret_error, r, "cannot look up bridge %s", name);
         if (!streq(b.kind, "bridge"))
-                return set_error(ret_error, -EMEDIUMTYPE, "%s is not a bridge (it is %s%s link)", name,
+                return error_set(ret_error, -EMEDIUMTYPE, "%s is not a bridge (it is %s%s link)", name,
                                  isempty(b.kind) ? "a plain" : "a ", isempty(b.kind) ? "" : b.kind);
         l->bridge_ifindex = b.ifindex;
         snprintf(l->bridge_ifname, sizeof l->bridge_ifname, "%s", b.name);
@@ -545,10 +531,10 @@ static int zone_bridge_create(struct mnl_socket *nl, NetworkLink *l, char **ret_
         mnl_attr_nest_end(nlh, info);
         r = netlink_call(nl, nlh, NULL, NULL);
         if (r < 0)
-                return set_error(ret_error, r, "cannot create bridge %s for zone %s", l->bridge_ifname, l->zone);
+                return error_set(ret_error, r, "cannot create bridge %s for zone %s", l->bridge_ifname, l->zone);
         r = netlink_get_link(nl, 0, l->bridge_ifname, &b);
         if (r < 0)
-                return set_error(ret_error, r, "cannot find bridge %s just created", l->bridge_ifname);
+                return error_set(ret_error, r, "cannot find bridge %s just created", l->bridge_ifname);
         l->bridge_ifindex = b.ifindex;
 
         snprintf(alias, sizeof alias, ALIAS_ZONE_PREFIX "%s", l->zone);
@@ -558,7 +544,7 @@ static int zone_bridge_create(struct mnl_socket *nl, NetworkLink *l, char **ret_
         if (r >= 0)
                 r = netlink_link_set_up(nl, b.ifindex);
         if (r < 0)
-                return set_error(ret_error, r, "cannot set up bridge %s for zone %s", l->bridge_ifname, l->zone);
+                return error_set(ret_error, r, "cannot set up bridge %s for zone %s", l->bridge_ifname, l->zone);
         return 0;
 }
 
@@ -578,9 +564,9 @@ static int zone_bridge_get(struct mnl_socket *nl, NetworkLink *l, bool *created,
                 return r;
         }
         if (r < 0)
-                return set_error(ret_error, r, "cannot look up bridge %s of zone %s", l->bridge_ifname, l->zone);
+                return error_set(ret_error, r, "cannot look up bridge %s of zone %s", l->bridge_ifname, l->zone);
         if (!streq(b.kind, "bridge"))
-                return set_error(ret_error, -EMEDIUMTYPE, "%s exists and is not a bridge: zone %s cannot use it",
+                return error_set(ret_error, -EMEDIUMTYPE, "%s exists and is not a bridge: zone %s cannot use it",
                                  l->bridge_ifname, l->zone);
         l->bridge_ifindex = b.ifindex;
         return 0;
@@ -611,7 +597,7 @@ static int zone_subnet_get(struct mnl_socket *nl, const NetworkPool *pool, HostV
         l->prefixlen = MAX(ZONE_PREFIXLEN, pool->prefixlen);
         r = netlink_address_add_ipv4(nl, l->bridge_ifindex, l->host_ipv4, l->prefixlen);
         if (r < 0)
-                return set_error(ret_error, r, "cannot add address %s/%u to bridge %s",
+                return error_set(ret_error, r, "cannot add address %s/%u to bridge %s",
                                  inet_ntop(AF_INET, &l->host_ipv4, a, sizeof a), l->prefixlen, l->bridge_ifname);
         /* The view must see it, so the guest does not pick the bridge's address. */
         return host_view_load(nl, v);
@@ -623,20 +609,20 @@ static int link_prepare(const NetworkRequest *req, NetworkLink *l, NetworkPool *
         int r;
 
         if (req->mode <= NETWORK_NONE || req->mode >= _NETWORK_MODE_MAX)
-                return set_error(ret_error, -EINVAL, "unknown network mode");
+                return error_set(ret_error, -EINVAL, "unknown network mode");
         if (!req->machine_name || !machine_name_is_valid(req->machine_name))
-                return set_error(ret_error, -EINVAL, "invalid machine name: %s", strempty(req->machine_name));
+                return error_set(ret_error, -EINVAL, "invalid machine name: %s", strempty(req->machine_name));
         if (req->mode == NETWORK_BRIDGE && isempty(req->bridge))
-                return set_error(ret_error, -EINVAL, "no bridge given");
+                return error_set(ret_error, -EINVAL, "no bridge given");
         if (req->mode == NETWORK_ZONE && !network_zone_name_is_valid(req->zone))
-                return set_error(ret_error, -EINVAL, "invalid zone name \"%s\": at most %d characters of [a-zA-Z0-9_-]",
+                return error_set(ret_error, -EINVAL, "invalid zone name \"%s\": at most %d characters of [a-zA-Z0-9_-]",
                                  strempty(req->zone), NETWORK_ZONE_NAME_MAX);
 
         *l = (NetworkLink) { .mode = req->mode };
         snprintf(l->machine_name, sizeof l->machine_name, "%s", req->machine_name);
         r = network_ifname(prefix, req->machine_name, l->host_ifname);
         if (r < 0)
-                return set_error(ret_error, r, "machine name %s makes no interface name", req->machine_name);
+                return error_set(ret_error, r, "machine name %s makes no interface name", req->machine_name);
         if (r > 0) {
                 snprintf(full, sizeof full, "%s%s", prefix, req->machine_name);
                 memcpy(l->host_altname, full, sizeof full);
@@ -647,7 +633,7 @@ static int link_prepare(const NetworkRequest *req, NetworkLink *l, NetworkPool *
                 snprintf(l->zone, sizeof l->zone, "%s", req->zone);
                 r = network_ifname("vz-", req->zone, l->bridge_ifname);
                 if (r < 0)
-                        return set_error(ret_error, r, "zone name %s makes no interface name", req->zone);
+                        return error_set(ret_error, r, "zone name %s makes no interface name", req->zone);
         }
 
         if (req->pool.prefixlen == 0)
@@ -655,7 +641,7 @@ static int link_prepare(const NetworkRequest *req, NetworkLink *l, NetworkPool *
         *pool = req->pool;
         if (pool->prefixlen < 8 || pool->prefixlen > MACHINE_PREFIXLEN ||
             (ntohl(pool->base.s_addr) & ~prefix_mask(pool->prefixlen)))
-                return set_error(ret_error, -EINVAL, "invalid address pool");
+                return error_set(ret_error, -EINVAL, "invalid address pool");
         return 0;
 }
 
@@ -679,7 +665,7 @@ static int setup_host_locked(struct mnl_socket *nl, const NetworkRequest *req, c
         if (l->mode == NETWORK_VETH || l->mode == NETWORK_ZONE) {
                 r = host_view_load(nl, &v);
                 if (r < 0)
-                        return set_error(ret_error, r, "cannot read the host's addresses and routes");
+                        return error_set(ret_error, r, "cannot read the host's addresses and routes");
         }
         if (l->mode == NETWORK_VETH) {
                 r = pool_check(pool, &v, ret_error);
@@ -728,14 +714,14 @@ int network_setup_host(const NetworkRequest *req, pid_t pid, NetworkLink *ret, c
         snprintf(path, sizeof path, "/proc/%d/ns/net", (int) pid);
         netns_fd = open(path, O_RDONLY | O_CLOEXEC);
         if (netns_fd < 0)
-                return set_error(ret_error, errno == ENOENT ? -ESRCH : -errno,
+                return error_set(ret_error, errno == ENOENT ? -ESRCH : -errno,
                                  "cannot open the network namespace of PID %d", (int) pid);
         r = netlink_open(&nl);
         if (r < 0)
-                return set_error(ret_error, r, "cannot open an rtnetlink socket");
+                return error_set(ret_error, r, "cannot open an rtnetlink socket");
         r = network_lock(&lock_fd);
         if (r < 0)
-                return set_error(ret_error, r, "cannot lock the runtime directory for the address pool");
+                return error_set(ret_error, r, "cannot lock the runtime directory for the address pool");
 
         r = setup_host_locked(nl, req, &pool, netns_fd, &l, &zone_created, ret_error);
         if (r < 0) {
@@ -760,38 +746,38 @@ int network_setup_guest(pid_t pid, const NetworkLink *l, char **ret_error) {
 
         r = netlink_open_in_netns(pid, &nl);
         if (r < 0)
-                return set_error(ret_error, r, "cannot open an rtnetlink socket in the network namespace of PID %d",
+                return error_set(ret_error, r, "cannot open an rtnetlink socket in the network namespace of PID %d",
                                  (int) pid);
         r = netlink_get_link(nl, 0, "lo", &lo);
         if (r >= 0)
                 r = netlink_link_set_up(nl, lo.ifindex);
         if (r < 0)
-                return set_error(ret_error, r, "cannot bring up lo in machine %s", strempty(l->machine_name));
+                return error_set(ret_error, r, "cannot bring up lo in machine %s", strempty(l->machine_name));
         if (l->mode == NETWORK_NONE)
                 return 0;
 
         r = netlink_get_link(nl, 0, NETWORK_GUEST_IFNAME, &g);
         if (r < 0)
-                return set_error(ret_error, r, "no %s in machine %s", NETWORK_GUEST_IFNAME, l->machine_name);
+                return error_set(ret_error, r, "no %s in machine %s", NETWORK_GUEST_IFNAME, l->machine_name);
         r = link_enable_ipv6ll(nl, g.ifindex);
         if (r < 0)
-                return set_error(ret_error, r, "cannot enable IPv6 link-local addressing on %s in machine %s",
+                return error_set(ret_error, r, "cannot enable IPv6 link-local addressing on %s in machine %s",
                                  NETWORK_GUEST_IFNAME, l->machine_name);
         if (l->has_ipv4) {
                 r = netlink_address_add_ipv4(nl, g.ifindex, l->guest_ipv4, l->prefixlen);
                 if (r < 0)
-                        return set_error(ret_error, r, "cannot add address %s/%u to %s in machine %s",
+                        return error_set(ret_error, r, "cannot add address %s/%u to %s in machine %s",
                                          inet_ntop(AF_INET, &l->guest_ipv4, a, sizeof a), l->prefixlen,
                                          NETWORK_GUEST_IFNAME, l->machine_name);
         }
         r = netlink_link_set_up(nl, g.ifindex);
         if (r < 0)
-                return set_error(ret_error, r, "cannot bring %s up in machine %s", NETWORK_GUEST_IFNAME, l->machine_name);
+                return error_set(ret_error, r, "cannot bring %s up in machine %s", NETWORK_GUEST_IFNAME, l->machine_name);
         if (l->has_ipv4) {
                 /* After "up": the kernel refuses a gateway on a link that is down. */
                 r = netlink_route_add_ipv4_default(nl, g.ifindex, l->host_ipv4);
                 if (r < 0)
-                        return set_error(ret_error, r, "cannot add the default route via %s in machine %s",
+                        return error_set(ret_error, r, "cannot add the default route via %s in machine %s",
                                          inet_ntop(AF_INET, &l->host_ipv4, a, sizeof a), l->machine_name);
         }
         return 0;

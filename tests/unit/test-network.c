@@ -257,6 +257,14 @@ static bool link_exists(pid_t netns_of, const char *name) {
         return link_get(netns_of, name, &l) >= 0;
 }
 
+/* Waits up to MS milliseconds for link NAME (in the namespace of NETNS_OF, or
+ * ours) to be gone; whether it is. */
+static bool link_gone_within(pid_t netns_of, const char *name, unsigned ms) {
+        for (unsigned i = 0; i < ms / 50 && link_exists(netns_of, name); i++)
+                usleep_ms(50);
+        return !link_exists(netns_of, name);
+}
+
 /* An IPv6 link-local address of IFINDEX that passed duplicate detection. */
 static bool ipv6ll_ready(pid_t netns_of, int ifindex, struct in6_addr *ret) {
         _cleanup_mnl_socket_ struct mnl_socket *nl = NULL;
@@ -644,9 +652,7 @@ static void test_veth(void) {
         out = mfree_and_null(out);
         CHECK(network_teardown(&l) == 0);
         machine_kill(m);
-        for (unsigned i = 0; i < 100 && link_exists(0, retired); i++)
-                usleep_ms(50);
-        CHECK(!link_exists(0, retired));
+        CHECK(link_gone_within(0, retired, 5000));
         test_veth_again(&l);
         test_veth_long_name();
 
@@ -778,9 +784,7 @@ static void test_pool(void) {
          * with nobody tearing anything down. */
         machine_kill(ma);
         ma = 0;
-        for (unsigned i = 0; i < 100 && link_exists(0, "ve-one"); i++)
-                usleep_ms(50);
-        CHECK(!link_exists(0, "ve-one"));
+        CHECK(link_gone_within(0, "ve-one", 5000));
         CHECK(network_setup_host(&req, mb, &b, &err) == 0);
         CHECK(network_teardown(&b) == 0);
         machine_kill(mb);
@@ -935,7 +939,6 @@ static void test_guard(void) {
         _cleanup_free_ char *err = NULL;
         uint64_t t;
         pid_t m, f1, f2;
-        bool gone;
 
         test_begin("guard");
         /* Only zones need one. */
@@ -961,13 +964,7 @@ static void test_guard(void) {
         CHECK(link_exists(0, "vz-gz") && link_exists(0, "vb-g1"));
         kill(f1, SIGKILL);
         waitpid(f1, NULL, 0);
-        gone = false;
-        for (unsigned i = 0; i < 200 && !gone; i++) {
-                gone = !link_exists(0, "vz-gz");
-                if (!gone)
-                        usleep_ms(50);
-        }
-        CHECK(gone);
+        CHECK(link_gone_within(0, "vz-gz", 10000));
         CHECK(!link_exists(0, "vb-g1"));
         /* The machine (killed by its parent's death) and the guard, both given
          * to us as orphans: all gone. */
@@ -984,13 +981,7 @@ static void test_guard(void) {
         CHECK(link_exists(0, "vz-gz") && link_exists(0, "vb-g2"));
         kill(f2, SIGKILL);
         waitpid(f2, NULL, 0);
-        gone = false;
-        for (unsigned i = 0; i < 200 && !gone; i++) {
-                gone = !link_exists(0, "vz-gz");
-                if (!gone)
-                        usleep_ms(50);
-        }
-        CHECK(gone);
+        CHECK(link_gone_within(0, "vz-gz", 10000));
         CHECK(reap_all(5000));
         test_end();
 }
