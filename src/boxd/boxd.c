@@ -19,7 +19,7 @@ static void help(void) {
         printf("Usage: boxd [--help] [--version]\n\n"
                "The boxctl machine registry: serves org.freedesktop.machine1 on the system bus\n"
                "(or the bus DBUS_SYSTEM_BUS_ADDRESS names). Its state lives in %s/machines,\n"
-               "so a restarted boxd knows the machines that still run.\n", BOXCTL_RUNTIME_DIR);
+               "so a restarted boxd knows the machines that still run.\n", runtime_dir());
 }
 
 static int parse_argv(int argc, char *argv[]) {

@@ -9,7 +9,7 @@
 #include "log.h"
 #include "util.h"
 
-static const char *runtime_dir(void) {
+const char *runtime_dir(void) {
         /* Tests point this at a directory of their sandbox. */
         const char *e = getenv("BOXCTL_RUNTIME_DIR");
 

@@ -19,4 +19,8 @@ int tree_lock_acquire(dev_t dev, ino_t ino, bool exclusive, const char *machine_
                       TreeLock *ret, char **ret_holder);
 void tree_lock_release(TreeLock *l);
 
+/* BOXCTL_RUNTIME_DIR from the environment (tests point it at their sandbox),
+ * else the configured default. The one place that decides it. */
+const char *runtime_dir(void);
+/* Makes RUNTIME_DIR/SUBDIR (and the runtime directory) when missing. */
 int runtime_dir_make(const char *subdir, char **ret);

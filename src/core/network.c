@@ -9,6 +9,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include "lock.h"
 #include "log.h"
 #include "netlink-util.h"
 #include "network.h"
@@ -199,11 +200,9 @@ static const char *ipv4_format(uint32_t host_order, char buf[static INET_ADDRSTR
 /* Allocations are serialized by an flock on the runtime directory itself: no
  * lock file to create or clean up, and the lock goes with its holder. */
 static int network_lock(int *ret_fd) {
-        const char *dir = getenv("BOXCTL_RUNTIME_DIR"); /* as lock.c: tests point it elsewhere */
+        const char *dir = runtime_dir();
         _cleanup_close_ int fd = -EBADF;
 
-        if (isempty(dir))
-                dir = BOXCTL_RUNTIME_DIR;
         if (mkdir(dir, 0755) < 0 && errno != EEXIST)
                 return -errno;
         fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
