@@ -16,7 +16,7 @@
 
 #include "cgroup.h"
 #include "log.h"
-#include "registry-bus.h"
+#include "machine1-names.h"
 #include "registry-client.h"
 #include "registry.h"
 #include "verbs.h"

@@ -11,6 +11,7 @@
 
 #include "lock.h"
 #include "log.h"
+#include "machine1-names.h"
 #include "registry-bus.h"
 #include "registry.h"
 

@@ -7,6 +7,7 @@
 #include "cgroup.h"
 #include "enter.h"
 #include "log.h"
+#include "machine1-names.h"
 #include "netns-addresses.h"
 #include "registry-bus.h"
 #include "tree.h"

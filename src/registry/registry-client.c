@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdarg.h>
 
-#include "registry-bus.h"
+#include "machine1-names.h"
 #include "registry-client.h"
 
 bool registry_error_is_absent(const sd_bus_error *error) {

@@ -12,6 +12,7 @@
 #include "cgroup.h"
 #include "init-kind.h"
 #include "log.h"
+#include "machine1-names.h"
 #include "missing-syscall.h"
 #include "registry.h"
 #include "settings.h"
@@ -152,7 +153,7 @@ static int params_check(const RegMachineParams *p, const char **ret_what) {
 }
 
 static int machine_path(const char *name, char **ret) {
-        return sd_bus_path_encode("/org/freedesktop/machine1/machine", name, ret);
+        return sd_bus_path_encode(MACHINE1_MACHINE_PREFIX, name, ret);
 }
 
 static int cmp_machine(const void *a, const void *b) {
