@@ -60,14 +60,6 @@ static _printf_(4, 5) void enter_report(int sock, int error, int fd, const char 
 
 /* ---- the machine's users, from its own /etc/passwd and /etc/group ---- */
 
-typedef struct User {
-        uid_t uid;
-        gid_t gid;
-        char name[64];
-        char home[PATH_MAX];
-        char shell[PATH_MAX];
-} User;
-
 /* Splits a colon-separated line into at most N fields, in place. */
 static size_t split_colons(char *line, char **fields, size_t n) {
         size_t i = 0;
@@ -102,19 +94,13 @@ static int read_machine_file(const char *path, char **ret) {
         return read_fd(fd, 4 * 1024 * 1024, ret);
 }
 
-/* Only the files: an NSS module of the machine's must not run in boxctl. */
-static int user_lookup(const char *spec, User *ret) {
-        _cleanup_free_ char *passwd = NULL;
+int enter_parse_passwd(char *passwd, const char *spec, EnterUser *ret) {
         unsigned num;
         bool by_number = parse_uint(spec, &num) >= 0;
-        int r;
 
         /* (uid_t) -1 tells setresuid() "leave it": it would stay root. */
         if (by_number && num == (unsigned) -1)
                 return -EINVAL;
-        r = read_machine_file("/etc/passwd", &passwd);
-        if (r < 0 && !(r == -ENOENT && by_number))
-                return r;
         for (char *l = passwd; l && *l;) {
                 char *e = strchrnul(l, '\n'), *f[7];
                 bool more = *e != '\0';
@@ -124,7 +110,7 @@ static int user_lookup(const char *spec, User *ret) {
                 if (split_colons(l, f, 7) == 7 && parse_uint(f[2], &uid) >= 0 && parse_uint(f[3], &gid) >= 0 &&
                     uid != (unsigned) -1 && gid != (unsigned) -1 && strlen(f[0]) < sizeof ret->name &&
                     (by_number ? uid == num : streq(f[0], spec))) {
-                        *ret = (User) { .uid = uid, .gid = gid };
+                        *ret = (EnterUser) { .uid = uid, .gid = gid };
                         snprintf(ret->name, sizeof ret->name, "%s", f[0]);
                         snprintf(ret->home, sizeof ret->home, "%s", isempty(f[5]) ? "/" : f[5]);
                         snprintf(ret->shell, sizeof ret->shell, "%s", isempty(f[6]) ? "/bin/sh" : f[6]);
@@ -135,26 +121,29 @@ static int user_lookup(const char *spec, User *ret) {
         if (!by_number)
                 return -ESRCH;
         /* A number nobody has: it may still run things, as nspawn's --user allows. */
-        *ret = (User) { .uid = num, .gid = num };
+        *ret = (EnterUser) { .uid = num, .gid = num };
         snprintf(ret->name, sizeof ret->name, "%u", num);
         snprintf(ret->home, sizeof ret->home, "/");
         snprintf(ret->shell, sizeof ret->shell, "/bin/sh");
         return 0;
 }
 
-/* The user's supplementary groups: those of /etc/group that list them. */
-static int user_groups(const User *u, gid_t *groups, size_t max, size_t *ret_n) {
-        _cleanup_free_ char *group = NULL;
-        size_t n = 0;
+/* Only the files: an NSS module of the machine's must not run in boxctl. */
+static int user_lookup(const char *spec, EnterUser *ret) {
+        _cleanup_free_ char *passwd = NULL;
+        unsigned num;
         int r;
 
-        r = read_machine_file("/etc/group", &group);
-        if (r == -ENOENT) {
-                *ret_n = 0;
-                return 0;
-        }
-        if (r < 0)
+        r = read_machine_file("/etc/passwd", &passwd);
+        /* Without the file only a number names a user. */
+        if (r < 0 && !(r == -ENOENT && parse_uint(spec, &num) >= 0))
                 return r;
+        return enter_parse_passwd(passwd, spec, ret);
+}
+
+size_t enter_parse_group(char *group, const EnterUser *u, gid_t *groups, size_t max) {
+        size_t n = 0;
+
         for (char *l = group; l && *l && n < max;) {
                 char *e = strchrnul(l, '\n'), *f[4], *save = NULL;
                 bool more = *e != '\0';
@@ -169,13 +158,28 @@ static int user_groups(const User *u, gid_t *groups, size_t max, size_t *ret_n) 
                                 }
                 l = more ? e + 1 : NULL;
         }
-        *ret_n = n;
+        return n;
+}
+
+/* The user's supplementary groups: those of /etc/group that list them. */
+static int user_groups(const EnterUser *u, gid_t *groups, size_t max, size_t *ret_n) {
+        _cleanup_free_ char *group = NULL;
+        int r;
+
+        r = read_machine_file("/etc/group", &group);
+        if (r == -ENOENT) {
+                *ret_n = 0;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        *ret_n = enter_parse_group(group, u, groups, max);
         return 0;
 }
 
 /* ---- the command's process ---- */
 
-static char **enter_environment(const EnterRequest *req, const User *u) {
+static char **enter_environment(const EnterRequest *req, const EnterUser *u) {
         _cleanup_strv_free_ char **env = NULL;
         char buf[PATH_MAX + 16];
 
@@ -243,7 +247,7 @@ static void command_take_pty(const EnterRequest *req, int sock) {
                 enter_fail(sock, EXIT_FAILURE, errno, "cannot attach to %s: %m", name);
 }
 
-static _noreturn_ void command_main(const EnterRequest *req, const User *u, uint64_t bounding, int sock) {
+static _noreturn_ void command_main(const EnterRequest *req, const EnterUser *u, uint64_t bounding, int sock) {
         gid_t groups[64];
         size_t n_groups = 0;
         char **env, login[PATH_MAX + 1];
@@ -349,7 +353,7 @@ static _noreturn_ void enter_main(const EnterRequest *req, int pidfd, int sock) 
         uint64_t bounding;
         bool userns;
         int flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWCGROUP;
-        User u;
+        EnterUser u;
         pid_t child;
         int r, status;
 

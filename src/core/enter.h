@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 /* Runs a command inside a running machine: in its namespaces, its root, its
@@ -37,3 +39,20 @@ typedef struct EnterProcess {
  * (a frozen cgroup, a FIFO for /etc/passwd...) fails it with -ETIMEDOUT. */
 #define ENTER_TIMEOUT_USEC (10ULL * 1000ULL * 1000ULL)
 int machine_enter(const EnterRequest *req, EnterProcess *ret, char **ret_error);
+
+/* A user of the machine, from its own /etc/passwd. */
+typedef struct EnterUser {
+        uid_t uid;
+        gid_t gid;
+        char name[64];
+        char home[PATH_MAX];
+        char shell[PATH_MAX];
+} EnterUser;
+
+/* The parsers of the machine's /etc/passwd and /etc/group, whose contents the
+ * machine's root controls; both modify the text in place. SPEC is a name or a
+ * number; PASSWD may be NULL (no file), which only a number survives. -ESRCH:
+ * no such name; -EINVAL: the number (uid_t) -1. */
+int enter_parse_passwd(char *passwd, const char *spec, EnterUser *ret);
+/* The GIDs of the groups that list U by name, other than its own, at most MAX. */
+size_t enter_parse_group(char *group, const EnterUser *u, gid_t *groups, size_t max);

@@ -379,8 +379,7 @@ static int run_event_loop(Run *run, int master) {
         return sd_event_loop(run->event);
 }
 
-/* Reads the payload's report; returns 1 when it got as far as executing init. */
-static int wait_for_payload(int sock, int *ret_master, char **ret_error) {
+int machine_wait_for_payload(int sock, int *ret_master, char **ret_error) {
         SyncMessage msg;
         int fd = -EBADF;
         bool ready = false;
@@ -637,7 +636,7 @@ int machine_run_once(Machine *m, MachineResult *ret, char **ret_error) {
         }
         r = host_prepare(m, run.leader, pair[0], ret_error);
         if (r >= 0)
-                r = wait_for_payload(pair[0], &master, ret_error);
+                r = machine_wait_for_payload(pair[0], &master, ret_error);
         if (r >= 0)
                 r = run_event_loop(&run, master);
         run.forward = pty_forward_free(run.forward);

@@ -57,4 +57,11 @@ struct Machine {
  * back as -errno with *ret_error naming what failed. */
 int machine_run_once(Machine *m, MachineResult *ret, char **ret_error);
 
+/* The host's side of the sync socket: reads the payload's reports until EOF.
+ * 1 when it got as far as executing init (*ret_master: the console's pty
+ * master it sent, or left alone); < 0 with *ret_error saying why when it
+ * failed. Exposed for the fuzzer: the payload is on the far side of a
+ * process boundary. */
+int machine_wait_for_payload(int sock, int *ret_master, char **ret_error);
+
 const char *machine_end_to_string(MachineEnd e) _pure_;
