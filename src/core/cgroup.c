@@ -68,26 +68,34 @@ int cgroup_is_populated(const char *path) {
         return strstr(s, "populated 1") != NULL;
 }
 
-static int cgroup_kill_procs_fallback(const char *path) {
-        /* Kernels before 5.14 have no cgroup.kill: signal what cgroup.procs lists. */
-        _cleanup_free_ char *p = strjoin3(path, "/", "cgroup.procs"), *s = NULL;
-        int r;
+/* Every process listed in the cgroup and its children, at the time of reading. */
+static int kill_procs_tree(const char *path, int sig) {
+        _cleanup_free_ char *procs = strjoin3(path, "/", "cgroup.procs"), *s = NULL;
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        int r, n = 0;
 
-        if (!p)
+        if (!procs)
                 return -ENOMEM;
-        r = read_file_at(AT_FDCWD, p, 1024 * 1024, &s);
+        r = read_file_at(AT_FDCWD, procs, 1024 * 1024, &s);
         if (r < 0)
                 return r;
-        for (char *l = s; l && *l;) {
-                char *e = strchrnul(l, '\n');
-                bool more = *e != '\0';
+        for (char *w = strtok(s, "\n"); w; w = strtok(NULL, "\n"))
+                if (kill((pid_t) atoi(w), sig) >= 0)
+                        n++;
+        d = opendir(path);
+        if (!d)
+                return n;
+        while ((de = readdir(d))) {
+                _cleanup_free_ char *sub = NULL;
 
-                *e = '\0';
-                if (*l)
-                        (void) kill((pid_t) atoi(l), SIGKILL);
-                l = more ? e + 1 : NULL;
+                if (de->d_type != DT_DIR || de->d_name[0] == '.')
+                        continue;
+                sub = strjoin3(path, "/", de->d_name);
+                if (sub && (r = kill_procs_tree(sub, sig)) > 0)
+                        n += r;
         }
-        return 0;
+        return n;
 }
 
 static int wait_unpopulated(const char *path, uint64_t timeout_usec) {
@@ -125,8 +133,9 @@ int cgroup_kill_and_wait(const char *path, uint64_t timeout_usec) {
         r = cgroup_is_populated(path);
         if (r <= 0)
                 return r;
+        /* Kernels before 5.14 have no cgroup.kill: signal what the cgroups list. */
         if (write_string_file(k, "1") < 0) {
-                r = cgroup_kill_procs_fallback(path);
+                r = kill_procs_tree(path, SIGKILL);
                 if (r < 0)
                         return r;
         }
@@ -225,13 +234,27 @@ static int cgroupfs_create(Cgroup *cg) {
         return 0;
 }
 
-static int cgroupfs_destroy(Cgroup *cg) {
+static int cgroupfs_kill(Cgroup *cg, int sig) {
+        /* SIGKILL to a whole subtree is what cgroup.kill (Linux 5.14) does in one
+         * step, processes forked meanwhile included. */
+        if (sig == SIGKILL) {
+                _cleanup_free_ char *k = strjoin3(cg->path, "/", "cgroup.kill");
+
+                if (!k)
+                        return -ENOMEM;
+                if (write_string_file(k, "1") >= 0)
+                        return 0;
+        }
+        return kill_procs_tree(cg->path, sig);
+}
+
+static int cgroupfs_destroy(Cgroup *cg, uint64_t timeout_usec) {
         _cleanup_free_ char *slice = NULL;
         int r;
 
         if (!cg->path)
                 return 0;
-        r = cgroup_kill_and_wait(cg->path, 10 * 1000000ULL);
+        r = cgroup_kill_and_wait(cg->path, timeout_usec);
         if (r < 0 && r != -ENOENT)
                 log_debug_errno(r, "Could not empty %s: %m", cg->path);
         r = cgroup_remove_tree(cg->path);
@@ -245,42 +268,86 @@ static int cgroupfs_destroy(Cgroup *cg) {
 const CgroupOps cgroup_ops_cgroupfs = {
         .name = "cgroupfs",
         .create = cgroupfs_create,
+        .kill = cgroupfs_kill,
         .destroy = cgroupfs_destroy,
 };
 
-int cgroup_machine_new(const char *machine_name, Cgroup **ret) {
-        _cleanup_(cgroup_machine_freep) Cgroup *cg = NULL;
+static int cgroup_alloc(Cgroup **ret) {
+        Cgroup *cg = calloc(1, sizeof(Cgroup));
         int r;
 
-        cg = calloc(1, sizeof(Cgroup));
         if (!cg)
                 return -ENOMEM;
         cg->fd = -EBADF;
         cg->ops = &cgroup_ops_cgroupfs;
         r = cgroup_layout_detect(&cg->layout, &cg->mount);
+        if (r < 0) {
+                free(cg);
+                return r;
+        }
+        *ret = cg;
+        return 0;
+}
+
+int cgroup_machine_new(const char *machine_name, Cgroup **ret) {
+        _cleanup_(cgroup_machine_freep) Cgroup *cg = NULL;
+        int r;
+
+        r = cgroup_alloc(&cg);
         if (r < 0)
                 return r;
         cg->unit = cgroup_unit_name(machine_name);
         if (!cg->unit)
                 return -ENOMEM;
+        /* Not owned until made: on failure, the destructor must not touch a
+         * cgroup that belongs to another machine. */
         r = cg->ops->create(cg);
-        if (r < 0) {
-                /* Nothing of ours to remove: do not let the destructor touch a
-                 * cgroup that belongs to another machine. */
-                free(cg->path);
-                cg->path = NULL;
+        if (r < 0)
                 return r;
-        }
+        cg->owned = true;
         *ret = TAKE_PTR(cg);
         return 0;
+}
+
+int cgroup_machine_open(const char *cgroup, Cgroup **ret) {
+        _cleanup_(cgroup_machine_freep) Cgroup *cg = NULL;
+        const char *b;
+        size_t n;
+        int r;
+
+        if (!cgroup || cgroup[0] != '/')
+                return -EINVAL;
+        r = cgroup_alloc(&cg);
+        if (r < 0)
+                return r;
+        cg->path = strjoin3(cg->mount, "", cgroup);
+        b = path_basename_ref(cgroup, &n);
+        cg->unit = strndup(b, n);
+        if (!cg->path || !cg->unit)
+                return -ENOMEM;
+        *ret = TAKE_PTR(cg);
+        return 0;
+}
+
+void cgroup_machine_disown(Cgroup *cg) {
+        cg->owned = false;
+}
+
+int cgroup_machine_kill(Cgroup *cg, int sig) {
+        return cg->ops->kill(cg, sig);
+}
+
+int cgroup_machine_destroy(Cgroup *cg, uint64_t timeout_usec) {
+        cg->owned = false;
+        return cg->ops->destroy(cg, timeout_usec);
 }
 
 Cgroup *cgroup_machine_free(Cgroup *cg) {
         if (!cg)
                 return NULL;
         safe_close(cg->fd);
-        if (cg->ops)
-                (void) cg->ops->destroy(cg);
+        if (cg->owned)
+                (void) cg->ops->destroy(cg, 10 * 1000000ULL);
         free(cg->path);
         free(cg->unit);
         free(cg);

@@ -22,13 +22,19 @@ int cgroup_layout_detect(CgroupLayout *ret_layout, const char **ret_mount);
 
 typedef struct Cgroup Cgroup;
 
-/* A backend places a machine's cgroup somewhere in the host's cgroup2 tree and
- * takes it away again. Today: plain cgroupfs; a systemd scope (through the
- * registry's CreateMachine) comes with the registry. */
+/* A backend places a machine's cgroup somewhere in the host's cgroup2 tree,
+ * signals what runs in it and takes it away again. Today: plain cgroupfs; a
+ * systemd scope (through systemd-machined's CreateMachine) can be added beside
+ * it. boxctl and the registry both go through these. */
 typedef struct CgroupOps {
         const char *name;
         int (*create)(Cgroup *cg);
-        int (*destroy)(Cgroup *cg);
+        /* SIG to every process in the cgroup and below it: >= 0 when sent,
+         * -errno when the cgroup cannot be read. */
+        int (*kill)(Cgroup *cg, int sig);
+        /* Kills what is left, waits up to TIMEOUT for it to empty, removes it,
+         * and the shared slice when this was its last machine. */
+        int (*destroy)(Cgroup *cg, uint64_t timeout_usec);
 } CgroupOps;
 
 struct Cgroup {
@@ -37,14 +43,23 @@ struct Cgroup {
         const char *mount; /* the cgroup2 mount point */
         char *path;        /* the machine's cgroup, absolute */
         char *unit;        /* machine-NAME.scope */
-        int fd;            /* O_DIRECTORY of path, for CLONE_INTO_CGROUP */
+        int fd;            /* O_DIRECTORY of path, for CLONE_INTO_CGROUP; -EBADF from cgroup_machine_open() */
+        bool owned;        /* removed when freed: made by cgroup_machine_new() and not disowned */
 };
 
 extern const CgroupOps cgroup_ops_cgroupfs;
 
 /* Creates the machine's cgroup: -EBUSY when a live machine of that name has one. */
 int cgroup_machine_new(const char *machine_name, Cgroup **ret);
-/* Kills whatever is left in it, waits until it is empty and removes it. */
+/* The cgroup of a machine made earlier, CGROUP relative to the cgroup2 root (as
+ * /proc/PID/cgroup has it). Freeing it leaves the cgroup alone. */
+int cgroup_machine_open(const char *cgroup, Cgroup **ret);
+/* From now on someone else removes the cgroup: freeing CG leaves it alone. */
+void cgroup_machine_disown(Cgroup *cg);
+int cgroup_machine_kill(Cgroup *cg, int sig);
+/* Empties and removes the cgroup now, whoever made it. */
+int cgroup_machine_destroy(Cgroup *cg, uint64_t timeout_usec);
+/* Removes the cgroup if it is owned (see cgroup_machine_destroy(), 10 s), then frees CG. */
 Cgroup *cgroup_machine_free(Cgroup *cg);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Cgroup *, cgroup_machine_free)
 

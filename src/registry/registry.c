@@ -32,60 +32,6 @@ DEFINE_STRING_TABLE(kill_whom, KillWhom, kill_whom_table, _KILL_WHOM_MAX)
 
 DEFINE_STRING_TABLE(machine_class, MachineClass, machine_class_table, _MACHINE_CLASS_MAX)
 
-int pid_starttime(pid_t pid, uint64_t *ret) {
-        _cleanup_free_ char *s = NULL;
-        char path[64], *p;
-        unsigned long long v;
-        int r;
-
-        snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
-        r = read_file_at(AT_FDCWD, path, 4096, &s);
-        if (r < 0)
-                return r == -ENOENT ? -ESRCH : r;
-        /* The command name may hold anything, parentheses too: skip past the last ')'. */
-        p = strrchr(s, ')');
-        if (!p)
-                return -EIO;
-        /* Field 3 (state) follows; starttime is field 22. */
-        p++;
-        for (int field = 3; field < 22; field++) {
-                p = strchr(p + 1, ' ');
-                if (!p)
-                        return -EIO;
-        }
-        if (sscanf(p, " %llu", &v) != 1)
-                return -EIO;
-        *ret = v;
-        return 0;
-}
-
-int pid_cgroup2_path(pid_t pid, char **ret) {
-        _cleanup_free_ char *s = NULL;
-        char path[64];
-        int r;
-
-        snprintf(path, sizeof path, "/proc/%d/cgroup", (int) pid);
-        r = read_file_at(AT_FDCWD, path, 64 * 1024, &s);
-        if (r < 0)
-                return r == -ENOENT ? -ESRCH : r;
-        for (char *l = s; l && *l;) {
-                char *e = strchrnul(l, '\n');
-                bool more = *e != '\0';
-
-                *e = '\0';
-                if (startswith(l, "0::")) {
-                        char *c = strdup(l + 3);
-
-                        if (!c)
-                                return -ENOMEM;
-                        *ret = c;
-                        return 0;
-                }
-                l = more ? e + 1 : NULL;
-        }
-        return -ENODATA;
-}
-
 /* ---- machines ---- */
 
 static RegMachine *reg_machine_free(RegMachine *m) {
@@ -252,34 +198,18 @@ static void machine_unlink(RegMachine *m) {
 
 /* ---- the registry ---- */
 
-static char *machine_cgroup_abs(const RegMachine *m) {
-        CgroupLayout layout;
-        const char *mount;
-
-        if (cgroup_layout_detect(&layout, &mount) < 0)
-                return NULL;
-        return strjoin3(mount, "", m->cgroup);
+/* The machine's cgroup, whoever made it: freeing it leaves the cgroup alone. */
+static int machine_cgroup(const RegMachine *m, Cgroup **ret) {
+        return cgroup_machine_open(m->cgroup, ret);
 }
 
 /* The cgroup CreateMachine made: emptied and removed, as systemd removes a scope. */
 static void machine_release_cgroup(RegMachine *m) {
-        _cleanup_free_ char *p = NULL, *slice = NULL;
+        _cleanup_(cgroup_machine_freep) Cgroup *cg = NULL;
 
-        if (!m->owns_cgroup)
+        if (!m->owns_cgroup || machine_cgroup(m, &cg) < 0)
                 return;
-        p = machine_cgroup_abs(m);
-        if (!p)
-                return;
-        (void) cgroup_kill_and_wait(p, 5 * 1000000ULL);
-        (void) cgroup_remove_tree(p);
-        slice = strdup(p);
-        if (slice) {
-                char *ls = strrchr(slice, '/');
-                if (ls && strstr(slice, "/" BOXCTL_CGROUP_SLICE)) {
-                        *ls = '\0';
-                        (void) rmdir(slice); /* the last machine out removes the slice */
-                }
-        }
+        (void) cgroup_machine_destroy(cg, 5 * 1000000ULL);
 }
 
 static int machine_create_cgroup(RegMachine *m) {
@@ -305,50 +235,20 @@ static int machine_create_cgroup(RegMachine *m) {
         if (!m->cgroup || !m->unit)
                 return -ENOMEM;
         m->owns_cgroup = true;
-        /* From now on the machine owns the cgroup: do not let the destructor remove it. */
-        free(cg->path);
-        cg->path = NULL;
+        /* From now on the machine owns the cgroup: machine_release_cgroup() removes it. */
+        cgroup_machine_disown(cg);
         return 0;
 }
 
 int reg_machine_terminate(RegMachine *m) {
-        _cleanup_free_ char *p = machine_cgroup_abs(m);
+        _cleanup_(cgroup_machine_freep) Cgroup *cg = NULL;
 
         if (sys_pidfd_send_signal(m->leader_pidfd, SIGKILL) < 0 && errno != ESRCH)
                 return -errno;
         /* Whatever is in its cgroup without being in its PID namespace goes too. */
-        if (p)
-                (void) cgroup_kill_and_wait(p, 0);
+        if (machine_cgroup(m, &cg) >= 0)
+                (void) cgroup_machine_kill(cg, SIGKILL);
         return 0;
-}
-
-static int kill_cgroup_tree(const char *path, int sig) {
-        _cleanup_free_ char *procs = strjoin3(path, "/", "cgroup.procs"), *s = NULL;
-        _cleanup_closedir_ DIR *d = NULL;
-        struct dirent *de;
-        int r, n = 0;
-
-        if (!procs)
-                return -ENOMEM;
-        r = read_file_at(AT_FDCWD, procs, 1024 * 1024, &s);
-        if (r < 0)
-                return r;
-        for (char *w = strtok(s, "\n"); w; w = strtok(NULL, "\n"))
-                if (kill((pid_t) atoi(w), sig) >= 0)
-                        n++;
-        d = opendir(path);
-        if (!d)
-                return n;
-        while ((de = readdir(d))) {
-                _cleanup_free_ char *sub = NULL;
-
-                if (de->d_type != DT_DIR || de->d_name[0] == '.')
-                        continue;
-                sub = strjoin3(path, "/", de->d_name);
-                if (sub && (r = kill_cgroup_tree(sub, sig)) > 0)
-                        n += r;
-        }
-        return n;
 }
 
 static InitKind leader_init_kind(const RegMachine *m) {
@@ -374,11 +274,11 @@ int reg_machine_kill(RegMachine *m, KillWhom whom, int sig) {
                         return -errno;
                 return 0;
         } else {
-                _cleanup_free_ char *p = machine_cgroup_abs(m);
+                _cleanup_(cgroup_machine_freep) Cgroup *cg = NULL;
 
-                if (!p)
+                if (machine_cgroup(m, &cg) < 0)
                         return -ENOMEDIUM;
-                return kill_cgroup_tree(p, sig) < 0 ? -ESRCH : 0;
+                return cgroup_machine_kill(cg, sig) < 0 ? -ESRCH : 0;
         }
 }
 

@@ -7,6 +7,7 @@
 #include <systemd/sd-event.h>
 
 #include "macro.h"
+#include "process-util.h" /* pid_starttime(), pid_cgroup2_path(): callers of the registry use them too */
 #include "util.h"
 
 /* The registry's model: the machines boxd knows of, kept in memory, each also
@@ -99,7 +100,3 @@ const char *kill_whom_to_string(KillWhom k) _pure_;
 KillWhom kill_whom_from_string(const char *s) _pure_;
 const char *machine_class_to_string(MachineClass c) _pure_;
 MachineClass machine_class_from_string(const char *s) _pure_;
-
-/* Process facts, shared with the client side. */
-int pid_starttime(pid_t pid, uint64_t *ret);
-int pid_cgroup2_path(pid_t pid, char **ret);
