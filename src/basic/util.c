@@ -106,7 +106,9 @@ int parse_seconds(const char *s, uint64_t *ret_usec) {
                 return -EINVAL;
         errno = 0;
         v = strtod(s, &end);
-        if (errno > 0 || end == s || v < 0)
+        /* Not "v < 0": strtod() takes "nan", and NaN compares false
+         * (converting it to an integer below would be undefined). */
+        if (errno > 0 || end == s || !(v >= 0))
                 return -EINVAL;
         for (size_t i = 0; i < ELEMENTSOF(units); i++)
                 if (streq(end, units[i].suffix)) {
