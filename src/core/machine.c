@@ -380,12 +380,15 @@ static int run_event_loop(Run *run, int master) {
 }
 
 int machine_wait_for_payload(int sock, int *ret_master, char **ret_error) {
-        SyncMessage msg;
-        int fd = -EBADF;
         bool ready = false;
-        ssize_t n;
 
         for (;;) {
+                /* Any message may carry an fd, even an empty or malformed
+                 * one: closed on every way out but READY's. */
+                _cleanup_close_ int fd = -EBADF;
+                SyncMessage msg;
+                ssize_t n;
+
                 n = recv_fd_with_data(sock, &fd, &msg, sizeof msg);
                 if (n < 0)
                         return (int) n;
@@ -400,13 +403,14 @@ int machine_wait_for_payload(int sock, int *ret_master, char **ret_error) {
                 if (msg.type == SYNC_READY) {
                         ready = true;
                         safe_close(*ret_master);
-                        *ret_master = fd;
+                        *ret_master = TAKE_FD(fd);
                         continue;
                 }
-                safe_close(fd);
                 msg.text[sizeof msg.text - 1] = '\0';
                 *ret_error = strdup(msg.text);
-                return -(msg.error ?: EIO);
+                /* An errno, else EIO: never 0 or more, which would read as
+                 * success, nor -INT_MIN. */
+                return msg.error > 0 && msg.error < 4096 ? -msg.error : -EIO;
         }
 }
 
