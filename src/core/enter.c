@@ -247,7 +247,8 @@ static void command_take_pty(const EnterRequest *req, int sock) {
                 enter_fail(sock, EXIT_FAILURE, errno, "cannot attach to %s: %m", name);
 }
 
-static _noreturn_ void command_main(const EnterRequest *req, const EnterUser *u, uint64_t bounding, int sock) {
+static _noreturn_ void command_main(const EnterRequest *req, const EnterUser *u, uint64_t bounding,
+                                   const SeccompProgram *filter, int sock) {
         gid_t groups[64];
         size_t n_groups = 0;
         char **env, login[PATH_MAX + 1];
@@ -285,7 +286,7 @@ static _noreturn_ void command_main(const EnterRequest *req, const EnterUser *u,
                            req->machine_name, strerror(-r));
         /* While still root: loading a filter takes CAP_SYS_ADMIN, or
          * no_new_privs, which would break the machine's setuid programs. */
-        r = seccomp_apply_machine_filter();
+        r = seccomp_program_install(filter);
         if (r < 0)
                 enter_fail(sock, EXIT_FAILURE, r, "cannot install the system call filter of machine %s: %s",
                            req->machine_name, strerror(-r));
@@ -351,6 +352,8 @@ static _noreturn_ void enter_main(const EnterRequest *req, int pidfd, int sock) 
         const char *name = req->machine_name;
         char path[PATH_MAX];
         uint64_t bounding;
+        _cleanup_strv_free_ char **filter_items = NULL;
+        _cleanup_(seccomp_program_freep) SeccompProgram *filter = NULL;
         bool userns;
         int flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWCGROUP;
         EnterUser u;
@@ -384,6 +387,13 @@ static _noreturn_ void enter_main(const EnterRequest *req, int pidfd, int sock) 
         r = read_bounding_set(req->leader, &bounding);
         if (r < 0)
                 enter_fail(sock, EXIT_FAILURE, r, "cannot read the capabilities of machine %s: %s", name, strerror(-r));
+        /* The machine's own filter: its capabilities and its --system-call-filter=. */
+        r = seccomp_machine_record_load(name, &filter_items);
+        if (r >= 0)
+                r = seccomp_program_get(NULL, bounding, filter_items, &filter);
+        if (r < 0)
+                enter_fail(sock, EXIT_FAILURE, r, "cannot build the system call filter of machine %s: %s", name,
+                           strerror(-r));
         /* All of that was the leader's, not a process that took its PID. */
         if (sys_pidfd_send_signal(pidfd, 0) < 0)
                 enter_fail(sock, EXIT_FAILURE, errno, "machine %s has ended", name);
@@ -427,7 +437,7 @@ static _noreturn_ void enter_main(const EnterRequest *req, int pidfd, int sock) 
                 enter_fail(sock, EXIT_FAILURE, r, "cannot start a process in machine %s: %s", name, strerror(r));
         }
         if (child == 0)
-                command_main(req, &u, bounding, sock);
+                command_main(req, &u, bounding, filter, sock);
         root_fd = safe_close(root_fd);
         safe_close(pidfd);
 

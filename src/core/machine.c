@@ -165,7 +165,7 @@ static int payload_build_root(const Machine *m, int sock, int tree_fd, const int
 
 /* A session of our own, the console as stdio (and, for boot, as the
  * controlling terminal), then the capability and system call limits. */
-static void payload_console_and_limits(const Machine *m, int sock, bool pty) {
+static void payload_console_and_limits(const Machine *m, const SeccompProgram *filter, int sock, bool pty) {
         const Settings *s = m->settings;
         int r;
 
@@ -187,12 +187,12 @@ static void payload_console_and_limits(const Machine *m, int sock, bool pty) {
         r = caps_apply_bounding(s->capabilities);
         if (r < 0)
                 payload_fail(sock, r, "cannot limit the capabilities of machine %s", s->machine_name);
-        r = seccomp_apply_machine_filter();
+        r = seccomp_program_install(filter);
         if (r < 0)
                 payload_fail(sock, r, "cannot install the system call filter of machine %s", s->machine_name);
 }
 
-static _noreturn_ void payload_main(const Machine *m, int sock) {
+static _noreturn_ void payload_main(const Machine *m, const SeccompProgram *filter, int sock) {
         const Settings *s = m->settings;
         _cleanup_close_ int root_fd = -EBADF, master = -EBADF, tree_fd = -EBADF;
         int mntfds[1 + 63];
@@ -243,7 +243,7 @@ static _noreturn_ void payload_main(const Machine *m, int sock) {
         if (sethostname(hostname, strlen(hostname)) < 0)
                 payload_fail(sock, errno, "cannot set hostname %s", hostname);
 
-        payload_console_and_limits(m, sock, pty);
+        payload_console_and_limits(m, filter, sock, pty);
 
         argv = payload_argv(m);
         envp = payload_environment(m);
@@ -589,8 +589,16 @@ int machine_run_once(Machine *m, MachineResult *ret, char **ret_error) {
         _cleanup_close_pair_ int pair[2] = { -EBADF, -EBADF };
         _cleanup_close_ int pidfd = -EBADF, master = -EBADF;
         Run run = { .machine = m, .pidfd = -EBADF, .link = NETWORK_LINK_NULL, .guard = NETWORK_GUARD_NULL };
+        _cleanup_(seccomp_program_freep) SeccompProgram *filter = NULL;
+        const Settings *s = m->settings;
         sigset_t mask;
         int r;
+
+        /* Compiled (or read from the cache) here, installed by the payload. */
+        r = seccomp_program_get(NULL, s->capabilities, s->syscall_filter, &filter);
+        if (r < 0)
+                return error_set(ret_error, r, "cannot build the system call filter of machine %s: %s",
+                                 s->machine_name, strerror(-r));
 
         /* sd-event takes signals through a signalfd and the child through its
          * pidfd: both need the signals blocked, before the fork so none is lost. */
@@ -606,6 +614,13 @@ int machine_run_once(Machine *m, MachineResult *ret, char **ret_error) {
         r = sd_event_new(&run.event);
         if (r < 0)
                 return r;
+        /* For "boxctl shell", which enters with the same filter. */
+        r = seccomp_machine_record_save(s->machine_name, s->syscall_filter);
+        if (r < 0) {
+                sd_event_unref(run.event);
+                return error_set(ret_error, r, "cannot record the system call filter of machine %s: %s",
+                                 s->machine_name, strerror(-r));
+        }
 
         struct clone_args args = {
                 /* With CLONE_NEWUSER the user namespace comes first, and owns the others. */
@@ -620,11 +635,12 @@ int machine_run_once(Machine *m, MachineResult *ret, char **ret_error) {
         if (run.leader < 0) {
                 r = -errno;
                 sd_event_unref(run.event);
+                seccomp_machine_record_remove(s->machine_name);
                 return r;
         }
         if (run.leader == 0) {
                 pair[0] = safe_close(pair[0]);
-                payload_main(m, pair[1]);
+                payload_main(m, filter, pair[1]);
         }
         pair[1] = safe_close(pair[1]);
         run.pidfd = pidfd;
@@ -636,6 +652,7 @@ int machine_run_once(Machine *m, MachineResult *ret, char **ret_error) {
                 payload_reap(pidfd);
                 host_teardown_network(&run);
                 sd_event_unref(run.event);
+                seccomp_machine_record_remove(s->machine_name);
                 return r;
         }
         r = host_prepare(m, run.leader, pair[0], ret_error);
@@ -651,6 +668,7 @@ int machine_run_once(Machine *m, MachineResult *ret, char **ret_error) {
         sd_event_unref(run.event);
         if (m->on_end)
                 m->on_end(m);
+        seccomp_machine_record_remove(s->machine_name);
         if (r < 0)
                 return r;
         *ret = run.result;

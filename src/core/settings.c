@@ -39,6 +39,7 @@ void settings_done(Settings *s) {
         }
         free(s->binds);
         strv_freep(&s->tmpfs);
+        strv_freep(&s->syscall_filter);
         free(s->network_bridge);
         free(s->network_zone);
         free(s->ports);

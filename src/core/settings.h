@@ -72,6 +72,7 @@ typedef struct Settings {
         BindMount *binds;
         size_t n_binds;
         char **tmpfs;       /* destinations */
+        char **syscall_filter; /* --system-call-filter= items: "[~]NAME|@GROUP" */
 } Settings;
 
 void settings_done(Settings *s);
