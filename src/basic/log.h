@@ -6,8 +6,23 @@
 
 #include "macro.h"
 
-/* Logging: library code logs at debug level at most; the caller that decides
- * prints one line. Messages go to stderr prefixed with the program name. */
+/* How errors travel (STYLE.md, habits 2, 3 and 13):
+ *
+ * - Within one process a function returns -errno (an errno we make up too:
+ *   -EINVAL, -EBUSY, ...) and its caller logs once, with log_error_errno(r,
+ *   "what failed, on which object: %m"), and goes on or returns r. Nobody
+ *   logs the same failure twice on its way up.
+ * - Library code (libbasic, libcore, libregistry) does not print above debug
+ *   level, and never to stdout or stderr directly: the caller that decides
+ *   prints. A helper that knows more than errno can say (the verifier's log,
+ *   which partition) hands the words out with a ret_error parameter filled by
+ *   error_set() (util.h); the caller prints them in its one line.
+ * - Where error text must cross a process boundary (the payload to the
+ *   supervisor over the sync socket, boxd to a client over the bus) it
+ *   travels as errno plus text: error_set() on the sending side, a
+ *   sd_bus_error on the bus; the receiving side logs it once.
+ *
+ * Messages go to stderr prefixed with the program name. */
 
 void log_set_max_level(int level);
 int log_get_max_level(void);

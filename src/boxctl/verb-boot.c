@@ -633,6 +633,13 @@ static int boot_loop(Machine *m, const Settings *s) {
         }
 }
 
+static void shift_progress(uint64_t n_files, bool done, void *userdata) {
+        if (done)
+                fputc('\n', stderr);
+        else
+                fprintf(stderr, "\rShifting file owners: %" PRIu64 " files", n_files);
+}
+
 /* Decides how the tree's files get their owners inside the user namespace,
  * and does the chown when that is the way. */
 static int prepare_ownership(const Settings *s, const UidRange *range, bool *ret_idmap) {
@@ -674,7 +681,8 @@ static int prepare_ownership(const Settings *s, const UidRange *range, bool *ret
                 else if (!s->quiet)
                         log_info("Shifting the owners of the files in %s to %u..%u (chown).", s->root, range->base,
                                  range->base + UID_RANGE_SIZE - 1);
-                r = ownership_shift(s->root, range->base, isatty(STDERR_FILENO), &changed);
+                r = ownership_shift(s->root, range->base, isatty(STDERR_FILENO) ? shift_progress : NULL, NULL,
+                                    &changed);
         }
         if (r == -EROFS && s->ownership == OWNERSHIP_CHOWN)
                 return log_error_errno(r, "%s: cannot chown its files: read-only file system; try --private-users-ownership=idmap", s->root);
@@ -836,6 +844,7 @@ static int start_userns(const Settings *s, Machine *m, bool is_image, UidRange *
 
 /* The machine's cgroup, with its device policy. */
 static int start_cgroup(const Settings *s, Cgroup **ret) {
+        _cleanup_free_ char *why = NULL;
         int r;
 
         r = cgroup_machine_new(s->machine_name, ret);
@@ -845,10 +854,10 @@ static int start_cgroup(const Settings *s, Cgroup **ret) {
                 return log_error_errno(r, "this host has no cgroup2 hierarchy (looked at /sys/fs/cgroup and /sys/fs/cgroup/unified)");
         if (r < 0)
                 return log_error_errno(r, "machine %s: cannot create its cgroup: %m", s->machine_name);
-        r = device_filter_attach((*ret)->fd);
+        r = device_filter_attach((*ret)->fd, &why);
         if (r < 0)
-                return log_error_errno(r, "machine %s: cannot attach its device policy (a cgroup BPF program) to %s: %m",
-                                       s->machine_name, (*ret)->path);
+                return log_error_errno(r, "machine %s: cannot attach its device policy (a cgroup BPF program) to %s: %m%s%s",
+                                       s->machine_name, (*ret)->path, why ? "; " : "", strempty(why));
         return 0;
 }
 

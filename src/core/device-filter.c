@@ -10,6 +10,7 @@
 
 #include "device-filter.h"
 #include "macro.h"
+#include "util.h"
 
 /* Character devices a machine may use; minor -1 is any. */
 static const struct {
@@ -33,7 +34,7 @@ static int bpf(int cmd, union bpf_attr *attr) {
         return (int) syscall(SYS_bpf, cmd, attr, sizeof(*attr));
 }
 
-int device_filter_attach(int cgroup_fd) {
+int device_filter_attach(int cgroup_fd, char **ret_error) {
         struct bpf_insn prog[5 + ELEMENTSOF(allowed) * 2 + 5];
         size_t n = 0;
         union bpf_attr attr;
@@ -84,8 +85,8 @@ int device_filter_attach(int cgroup_fd) {
         prog_fd = bpf(BPF_PROG_LOAD, &attr);
         if (prog_fd < 0) {
                 r = -errno;
-                if (getenv("BOXCTL_DEBUG_BPF"))
-                        fprintf(stderr, "BPF load: %s\n", log);
+                if (getenv("BOXCTL_DEBUG_BPF") && log[0])
+                        return error_set(ret_error, r, "the BPF verifier said:\n%s", log);
                 return r;
         }
 

@@ -7,4 +7,7 @@
  * nothing else: no disk, no loop device, not /dev/mem. cgroup2's replacement
  * for the v1 devices controller; it applies on the hybrid layout too, since
  * every process is also in the cgroup2 hierarchy. */
-int device_filter_attach(int cgroup_fd);
+/* With BOXCTL_DEBUG_BPF set in the environment, a program the kernel refuses
+ * comes back with the verifier's log in *RET_ERROR (may be NULL); otherwise
+ * *RET_ERROR is left alone. */
+int device_filter_attach(int cgroup_fd, char **ret_error);

@@ -42,10 +42,13 @@ int ownership_is_shifted(const char *root, uint32_t base) {
         return st.st_uid == base && st.st_gid == base;
 }
 
+#define PROGRESS_EVERY 4096 /* files */
+
 typedef struct Walk {
         uint32_t base;
         dev_t dev;
-        bool progress;
+        OwnershipProgress progress;
+        void *userdata;
         uint64_t seen, changed;
 } Walk;
 
@@ -189,8 +192,8 @@ static int walk_dir(Walk *w, int dfd) {
                 r = shift_one(w, dirfd(d), de->d_name, &st);
                 if (r < 0)
                         return r;
-                if (w->progress && ++w->seen % 4096 == 0)
-                        fprintf(stderr, "\rShifting file owners: %" PRIu64 " files", w->seen);
+                if (w->progress && ++w->seen % PROGRESS_EVERY == 0)
+                        w->progress(w->seen, false, w->userdata);
                 if (S_ISDIR(st.st_mode)) {
                         int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
@@ -204,8 +207,9 @@ static int walk_dir(Walk *w, int dfd) {
         return 0;
 }
 
-int ownership_shift(const char *root, uint32_t base, bool progress, uint64_t *ret_changed) {
-        Walk w = { .base = base, .progress = progress };
+int ownership_shift(const char *root, uint32_t base, OwnershipProgress progress, void *userdata,
+                    uint64_t *ret_changed) {
+        Walk w = { .base = base, .progress = progress, .userdata = userdata };
         char buf[32];
         struct stat st;
         int fd, r;
@@ -228,8 +232,8 @@ int ownership_shift(const char *root, uint32_t base, bool progress, uint64_t *re
                 return r;
         }
         r = walk_dir(&w, fd); /* takes fd */
-        if (progress && w.seen >= 4096)
-                fputc('\n', stderr);
+        if (progress && w.seen >= PROGRESS_EVERY)
+                progress(w.seen, true, userdata);
         if (r < 0)
                 return r;
         /* The top last: its owner is what says "shifted". */
