@@ -13,15 +13,17 @@ typedef struct Verb {
 int verb_boot(int argc, char *argv[]);
 int verb_run(int argc, char *argv[]);
 
-/* verb-machines.c: machines the registry knows, over org.freedesktop.machine1 */
-int verb_list(int argc, char *argv[]);
-int verb_status(int argc, char *argv[]);
-int verb_show(int argc, char *argv[]);
-int verb_poweroff(int argc, char *argv[]);
+/* Machines the registry knows, over org.freedesktop.machine1; what these
+ * share is in verb-machines.c. */
+int verb_list(int argc, char *argv[]);      /* verb-list.c */
+int verb_status(int argc, char *argv[]);    /* verb-status.c */
+int verb_show(int argc, char *argv[]);      /* verb-show.c */
+int verb_poweroff(int argc, char *argv[]);  /* verb-control.c, like the three below */
 int verb_reboot(int argc, char *argv[]);
 int verb_terminate(int argc, char *argv[]);
 int verb_kill(int argc, char *argv[]);
-/* The leader's PID of machine NAME, from the registry; logs a line for VERB on failure. */
+/* verb-machines.c: the leader's PID of machine NAME, from the registry; logs a
+ * line for VERB on failure. */
 int machines_get_leader(const char *verb, const char *name, pid_t *ret);
 
 /* verb-shell.c: a command inside a running machine, without D-Bus in it */
