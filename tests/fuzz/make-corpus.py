@@ -180,6 +180,10 @@ def text_seeds():
             'ID="unterminated\nNAME\nVERSION_ID==\n',
             'IDX=no\nID=yes',
         ],
+        'fuzz-syscall-filter': ['@system-service', '~@mount', 'read write\topenat', 'ptrace\0~ptrace',
+                                '@clock\0~clock_settime\0@obsolete', '', '~', ' \t', 'not_a_syscall',
+                                '@no-such-group', '~~read', 'READ', '@basic-io @file-system',
+                                '@system-service\0\0read', 'kexec_load\0~@reboot'],
         'fuzz-passwd': [
             'root\0root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/sh\n\0'
             'root:x:0:\nwheel:x:10:alice,root\nusers:x:100:alice\n',
@@ -195,6 +199,11 @@ def text_seeds():
     for target, inputs in seeds.items():
         for i, s in enumerate(inputs):
             write(target, 'seed-%02d' % i, s)
+    # fuzz-syscall-filter expands the groups only for inputs whose size is
+    # a multiple of 8: the same values padded with blanks, which the parser
+    # skips.
+    for i, s in enumerate(seeds['fuzz-syscall-filter']):
+        write('fuzz-syscall-filter', 'allowed-%02d' % i, s + ' ' * (-len(s) % 8 or 8))
     # Found by fuzz-options: converting NaN to an integer (parse_seconds()).
     write('fuzz-options', 'regress-nan', 'nan')
 
