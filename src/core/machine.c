@@ -138,6 +138,23 @@ static int payload_loopback_up(void) {
         return 0;
 }
 
+/* With --console=pipe the payload gets boxctl's stdio as it is. A file or a
+ * pipe of the host is what the caller meant to hand over; a directory would
+ * be a directory of the host inside the machine, a way out of its root
+ * (fchdir(), openat(): CVE-2024-21626). */
+static void payload_check_stdio(const Machine *m, int sock) {
+        if (m->settings->console_mode != CONSOLE_PIPE)
+                return;
+        for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+                static const char *const names[] = { "stdin", "stdout", "stderr" };
+                struct stat st;
+
+                if (fstat(fd, &st) >= 0 && S_ISDIR(st.st_mode))
+                        payload_fail(sock, EISDIR, "the %s boxctl was given is a directory, which --console=pipe would hand to machine %s",
+                                     names[fd], m->settings->machine_name);
+        }
+}
+
 /* The machine's file system, from the mounts the host side sent. */
 static int payload_build_root(const Machine *m, int sock, int tree_fd, const int *mntfds) {
         const Settings *s = m->settings;
@@ -145,6 +162,7 @@ static int payload_build_root(const Machine *m, int sock, int tree_fd, const int
         char mid[33];
         int root_fd = -EBADF, r;
 
+        payload_check_stdio(m, sock);
         umask(0);
         id128_to_hex(&m->id, mid);
         MountContext mc = {
@@ -158,6 +176,9 @@ static int payload_build_root(const Machine *m, int sock, int tree_fd, const int
                 .make_mount_points = s->ephemeral || m->image_root_fd >= 0,
         };
         r = mount_setup(&mc, &root_fd, &step);
+        if (r == -ELOOP || r == -ENOTDIR)
+                payload_fail(sock, r, "%s: %s in the tree is %s; it must be a directory", s->root, step,
+                             r == -ELOOP ? "a symlink" : "not a directory");
         if (r < 0)
                 payload_fail(sock, r, "cannot mount %s in machine %s", step, s->machine_name);
         return root_fd;

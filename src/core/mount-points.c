@@ -4,9 +4,8 @@
 
 #include "log.h"
 #include "mount-points.h"
+#include "mount-setup.h"
 #include "tree.h"
-
-static const char *const standard_dirs[] = { "/proc", "/sys", "/dev", "/run", "/tmp" };
 
 /* Creates PATH inside the tree, each missing component a directory except the
  * last when !last_is_dir. */
@@ -68,10 +67,16 @@ int mount_points_prepare(int tree_fd, const Settings *s, MountPoints *mp,
                          char **ret_failed) {
         int r;
 
-        for (size_t i = 0; i < ELEMENTSOF(standard_dirs); i++) {
-                r = make_path(tree_fd, standard_dirs[i], true, mp);
+        for (size_t i = 0; i < mount_api_dirs_n; i++) {
+                struct stat st;
+
+                /* Something else in its place (a symlink, a file) is left for
+                 * mount_setup() to refuse, with the reason. */
+                if (fstatat(tree_fd, mount_api_dirs[i] + 1, &st, AT_SYMLINK_NOFOLLOW) >= 0 && !S_ISDIR(st.st_mode))
+                        continue;
+                r = make_path(tree_fd, mount_api_dirs[i], true, mp);
                 if (r < 0) {
-                        *ret_failed = strdup(standard_dirs[i]);
+                        *ret_failed = strdup(mount_api_dirs[i]);
                         return r;
                 }
         }

@@ -15,6 +15,9 @@
 
 #define MS_SAFE (MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)
 
+const char *const mount_api_dirs[] = { "/proc", "/sys", "/dev", "/run", "/tmp" };
+const size_t mount_api_dirs_n = ELEMENTSOF(mount_api_dirs);
+
 /* Files in /proc that tell about, or act on, the host as a whole. They are
  * hidden behind an empty read-only file, as systemd-nspawn and crun do. */
 static const char *const proc_masked[] = {
@@ -189,6 +192,29 @@ static int mount_machine_id(int root_fd) {
         return mount_attach(mfd, root_fd, "/etc/machine-id");
 }
 
+/* The tree's own /proc, /sys, /dev, /run and /tmp are only places to mount
+ * on. As a symlink, one would take its mount elsewhere: to another of them,
+ * hiding what was mounted there (/proc -> /dev leaves no proc, /dev -> /proc
+ * covers it), or, followed outside the root, to the host (CVE-2019-19921).
+ * So each must be a directory, or absent when nothing mounts there. */
+static int check_api_dirs(int root_fd, const char **ret_path) {
+        for (size_t i = 0; i < ELEMENTSOF(mount_api_dirs); i++) {
+                struct stat st;
+
+                if (fstatat(root_fd, mount_api_dirs[i] + 1, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        if (errno == ENOENT)
+                                continue; /* refused at its mount, by name */
+                        *ret_path = mount_api_dirs[i];
+                        return -errno;
+                }
+                if (S_ISDIR(st.st_mode))
+                        continue;
+                *ret_path = mount_api_dirs[i];
+                return S_ISLNK(st.st_mode) ? -ELOOP : -ENOTDIR;
+        }
+        return 0;
+}
+
 int mount_setup(const MountContext *c, int *ret_root_fd, const char **ret_step) {
         _cleanup_close_ int root_fd = -EBADF;
         int r;
@@ -215,6 +241,9 @@ int mount_setup(const MountContext *c, int *ret_root_fd, const char **ret_step) 
                         return r;
                 }
         }
+        r = check_api_dirs(root_fd, ret_step);
+        if (r < 0)
+                return r;
         STEP("/run", mount_fs_new_at(root_fd, "/run", "tmpfs", "mode=0755,size=20%",
                                   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV));
         STEP("/run/host", populate_run_host(c, root_fd));

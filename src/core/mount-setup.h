@@ -16,6 +16,11 @@ typedef struct MountContext {
         bool make_mount_points;      /* the host side did not make them in the tree */
 } MountContext;
 
+/* Where the machine's API file systems go: each must be a directory in the
+ * tree (or missing, where mount points are made). */
+extern const char *const mount_api_dirs[];
+extern const size_t mount_api_dirs_n;
+
 /* On failure *ret_step names what could not be mounted, for the one error line. */
 int mount_setup(const MountContext *c, int *ret_root_fd, const char **ret_step);
 int mount_switch_root(int root_fd);
