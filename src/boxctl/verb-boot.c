@@ -21,7 +21,9 @@
 #include "ownership.h"
 #include "pty-forward.h"
 #include "registry-client.h"
+#include "seccomp-filter.h"
 #include "settings.h"
+#include "syscall-groups.h"
 #include "tree.h"
 #include "verbs.h"
 
@@ -134,6 +136,9 @@ static void help(StartMode mode) {
                "     --private-users-ownership=MODE\n"
                "                           How the tree's files get owners inside: auto, idmap,\n"
                "                           chown or off (auto: idmap where the file system can)\n"
+               "     --system-call-filter=[~]@GROUP|NAME...\n"
+               "                           Allow these system calls too, or with ~ refuse them\n"
+               "                           (--system-call-filter=help lists the groups)\n"
                "  -q --quiet               Say nothing but errors\n"
                "  -h --help                Show this help\n\n"
                "SIGTERM or SIGINT asks the machine to power off; a second one kills it.\n"
@@ -159,12 +164,20 @@ enum {
         ARG_NETWORK_ZONE,
         ARG_NETWORK_POOL,
         ARG_PRIVATE_USERS_OWNERSHIP,
+        ARG_SYSTEM_CALL_FILTER,
 };
+
+typedef enum HelpKind {
+        HELP_NONE,
+        HELP_OPTIONS,        /* --help */
+        HELP_SYSCALL_GROUPS, /* --system-call-filter=help */
+} HelpKind;
 
 /* What parse_argv() needs to remember between options. */
 typedef struct ParseState {
         uint64_t keep, drop; /* --capability, --drop-capability */
         bool console_set, ownership_set;
+        bool filter_help; /* --system-call-filter=help */
 } ParseState;
 
 /* Options about name, identity, console, environment, registration, lifecycle: 1 handled, 0 not ours, < 0 error (logged). */
@@ -360,6 +373,28 @@ static int parse_option_security(int c, const char *arg, Settings *s, ParseState
                 if (r < 0)
                         return log_error_errno(r, "invalid --private-users '%s': use pick, identity, no, or BASE[:SIZE]", arg);
                 return 1;
+        case ARG_SYSTEM_CALL_FILTER: {
+                _cleanup_free_ char *bad = NULL, *groups = NULL;
+
+                if (streq(arg, "help")) {
+                        st->filter_help = true;
+                        return 1;
+                }
+                r = syscall_filter_parse(arg, &s->syscall_filter, &bad);
+                if (r == -EINVAL && bad && bad[0] == '@' && (groups = syscall_filter_group_list()))
+                        return log_error_errno(r, "unknown system call group '%s' in --system-call-filter; the groups are: %s",
+                                               bad, groups);
+                if (r == -EINVAL && bad && !isempty(bad) && !streq(bad, arg))
+                        return log_error_errno(r, "unknown system call '%s' in --system-call-filter (a group is written @NAME; "
+                                               "--system-call-filter=help lists them)", bad);
+                if (r == -EINVAL)
+                        return log_error_errno(r, "invalid --system-call-filter '%s': use [~]@GROUP|NAME...", arg);
+                if (r == -E2BIG)
+                        return log_error_errno(r, "too many items in --system-call-filter");
+                if (r < 0)
+                        return log_error_errno(r, "cannot parse --system-call-filter '%s': %m", arg);
+                return 1;
+        }
         case ARG_PRIVATE_USERS_OWNERSHIP:
                 s->ownership = ownership_mode_from_string(arg);
                 if (s->ownership < 0)
@@ -420,7 +455,7 @@ static int parse_finish(int argc, char *argv[], Settings *s, const ParseState *s
         return 0;
 }
 
-static int parse_argv(int argc, char *argv[], Settings *s, bool *ret_help) {
+static int parse_argv(int argc, char *argv[], Settings *s, HelpKind *ret_help) {
         static const struct option options[] = {
                 { "machine", required_argument, NULL, 'M' },
                 { "name", required_argument, NULL, 'M' },
@@ -447,6 +482,7 @@ static int parse_argv(int argc, char *argv[], Settings *s, bool *ret_help) {
                 { "register", required_argument, NULL, ARG_REGISTER },
                 { "private-users", required_argument, NULL, ARG_PRIVATE_USERS },
                 { "private-users-ownership", required_argument, NULL, ARG_PRIVATE_USERS_OWNERSHIP },
+                { "system-call-filter", required_argument, NULL, ARG_SYSTEM_CALL_FILTER },
                 { "quiet", no_argument, NULL, 'q' },
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -456,13 +492,13 @@ static int parse_argv(int argc, char *argv[], Settings *s, bool *ret_help) {
 
         s->capabilities = caps_default();
         s->kill_timeout_usec = DEFAULT_KILL_TIMEOUT_USEC;
-        *ret_help = false;
+        *ret_help = HELP_NONE;
         opterr = 0;
         optind = 0;
 
         while ((c = getopt_long(argc, argv, "M:E:qhUxnp:i:", options, NULL)) >= 0) {
                 if (c == 'h') {
-                        *ret_help = true;
+                        *ret_help = HELP_OPTIONS;
                         return 0;
                 }
                 if (c == '?') {
@@ -481,6 +517,10 @@ static int parse_argv(int argc, char *argv[], Settings *s, bool *ret_help) {
                         r = parse_option_security(c, optarg, s, &st);
                 if (r <= 0)
                         return r < 0 ? r : -EINVAL;
+                if (st.filter_help) {
+                        *ret_help = HELP_SYSCALL_GROUPS;
+                        return 0;
+                }
         }
         return parse_finish(argc, argv, s, &st);
 
@@ -912,16 +952,33 @@ finish:
         return r;
 }
 
+static void help_syscall_groups(void) {
+        size_t n;
+        const SyscallGroup *g = syscall_group_table(&n);
+
+        for (size_t i = 0; i < n; i++) {
+                printf("%-16s %s\n", g[i].name, g[i].help);
+                printf("   ");
+                NULSTR_FOREACH(m, g[i].members)
+                        printf(" %s", m);
+                printf("\n");
+        }
+}
+
 static int verb_start(StartMode mode, int argc, char *argv[]) {
         _cleanup_(settings_done) Settings s = { .start_mode = mode };
-        bool want_help;
+        HelpKind want_help;
         int r;
 
         r = parse_argv(argc, argv, &s, &want_help);
         if (r < 0)
                 return 1;
-        if (want_help) {
+        if (want_help == HELP_OPTIONS) {
                 help(mode);
+                return 0;
+        }
+        if (want_help == HELP_SYSCALL_GROUPS) {
+                help_syscall_groups();
                 return 0;
         }
         if (geteuid() != 0) {
