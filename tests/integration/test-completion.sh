@@ -23,6 +23,14 @@ is "$(complete_words boxctl boot --console "")" "interactive passive pipe read-o
 ok "capabilities" grep -q "CAP_SYS_ADMIN" <<<"$(complete_words boxctl run --capability CAP_SYS_A)"
 is "$(complete_words boxctl boot --console = p)" "passive pipe " "a value after '='"
 is "$(complete_words boxctl boot --register "")" "auto no yes " "register modes"
+# The groups come from "boxctl run --system-call-filter=help": stand in for it.
+boxctl() {
+        [[ $* == "run --system-call-filter=help" ]] || return 1
+        printf '%s\n' "@clock           setting the system clock" "    adjtimex clock_adjtime" "@mount           mounting" "    mount"
+}
+is "$(complete_words boxctl run --system-call-filter "")" "@clock @mount " "system call groups"
+is "$(complete_words boxctl run --system-call-filter "~@m")" "~@mount " "system call groups to refuse"
+unset -f boxctl
 
 # The verbs about running machines.
 is "$(complete_words boxctl list --)" "--help --no-legend --output " "list: options"
