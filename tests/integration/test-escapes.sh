@@ -71,7 +71,7 @@ rootdev=$(mountpoint -d /)
 for U in "" -U; do
         mode=$(mode_of "$U")
         out=$(brun $U "$bb" -- /probe kernel "$rootdev" 2>&1) || true
-        refused "$out" "$mode" sysrq-trigger-write kcore-read kmsg-read kmsg-write \
+        refused "$out" "$mode" sysrq-trigger-write kcore-read kallsyms-read keys-read timer_list-read kmsg-read kmsg-write \
                 kmsg mem host-disk loop0 \
                 init_module finit_module delete_module kexec_load kexec_file_load \
                 syslog-read-all open_by_handle_at
@@ -156,8 +156,13 @@ for U in "" -U; do
                                 "$_sb_state/victim.before" "$victim"
                 done
         done
+        # Where the link resolves inside the tree, the bind goes there.
+        mkdir -p "$bb$victim/sub"
+        out=$(brun $U --bind="$src:/mnt/abs/sub" "$bb" -- cat /mnt/abs/sub/marker 2>&1) || true
+        is "$out" "bind source" "a bind under a symlink that resolves inside the tree is mounted there, $mode"
+        host_untouched "...and the host path of the same name is left alone, $mode" "$_sb_state/victim.before" "$victim"
         rm -f "$bb/mnt/abs" "$bb/mnt/rel"
-        rm -rf "${bb:?}/${victim#/}" # what a bind made inside the tree, where the link resolves
+        rm -rf "${bb:?}/${victim#/}"
 
         # The same swapped in while boxctl starts: /mnt/race, a directory,
         # and a symlink to the host path trade places again and again
@@ -194,7 +199,7 @@ ok "no mount of the host path was left on the host" bash -c '! grep -q " ${1} " 
 hostfile=$work/host-file
 echo "host file" >"$hostfile"
 hostfile_sum=$(sha256sum <"$hostfile")
-# api_ok MODE: in the machine, the file systems are the right ones and the masks hold.
+# api_check OUTPUT: in the machine, the file systems are the right ones and the masks hold.
 api_check() {
         local out=$1
         [[ $out == *"proc sysfs 1,3"* && $out == *"sysrq-trigger-write ok"* && $out == *"kcore-read ok"* &&
@@ -334,6 +339,15 @@ for U in "" -U; do
         out=$("$BOXCTL" shell "$name" -- /probe exe all 2>&1) || true
         ok "boot: no visible process's binary is writable from an entered command, $mode" \
                 bash -c '[[ $1 != *LEAK* && $1 == *"exe-write pid 1 ok"* ]]' _ "$out" || diag "$out"
+
+        # CVE-2017-5226 for an entered command: on a pty of the machine's
+        # own, or on pipes boxctl relays (--pipe).
+        for how in "" --pipe; do
+                out=$(tiocsti_run "$BOXCTL" shell $how "$name" -- /probe tiocsti 2>&1) || true
+                ok "boot: TIOCSTI from an entered command${how:+ ($how)} does not reach boxctl's terminal, $mode ($(grep -o 'tiocsti-fd0 [^|]*' <<<"$out"))" \
+                        bash -c '[[ $1 == *"queued: b'"''"'"* && $1 != *boxctl-tiocsti-marker* ]]' _ "$(grep '^queued' <<<"$out")" ||
+                        diag "$out"
+        done
 
         "$BOXCTL" poweroff "$name"
         finish_machine "$name"
