@@ -150,7 +150,8 @@ static void payload_check_stdio(const Machine *m, int sock) {
                 struct stat st;
 
                 if (fstat(fd, &st) >= 0 && S_ISDIR(st.st_mode))
-                        payload_fail(sock, EISDIR, "the %s boxctl was given is a directory, which --console=pipe would hand to machine %s",
+                        payload_fail(sock, EISDIR,
+                                     "the %s boxctl was given is a directory, which --console=pipe would hand to machine %s",
                                      names[fd], m->settings->machine_name);
         }
 }
