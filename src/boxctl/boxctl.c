@@ -11,6 +11,9 @@ static int verb_version(int argc, char *argv[]);
 static const Verb verbs[] = {
         { "boot", verb_boot, "Boot an OS tree with its own init as PID 1" },
         { "run", verb_run, "Run one command in a machine made from an OS tree" },
+        { "start", verb_start, "Boot an OS tree in the background" },
+        { "stop", verb_stop, "Power a machine off and wait for its end" },
+        { "console", verb_console, "Attach to the console of a background machine" },
         { "list", verb_list, "List the running machines the registry knows" },
         { "status", verb_status, "Show the state of machines and their processes" },
         { "show", verb_show, "Show the registry's properties of machines" },
@@ -33,6 +36,9 @@ static int verb_help(int argc, char *argv[]) {
                "Examples:\n"
                "  boxctl boot ./debian-root\n"
                "  boxctl run ./debian-root -- cat /etc/os-release\n"
+               "  boxctl start debian-root --wait=ready\n"
+               "  boxctl console debian-root\n"
+               "  boxctl stop debian-root\n"
                "  boxctl list\n"
                "  boxctl status debian-root\n"
                "  boxctl shell debian-root\n"

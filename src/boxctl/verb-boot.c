@@ -28,9 +28,20 @@
 #include "verbs.h"
 
 #define DEFAULT_KILL_TIMEOUT_USEC (30ULL * 1000000ULL)
+#define DEFAULT_WAIT_TIMEOUT_USEC (90ULL * 1000000ULL)
 
-static void help(StartMode mode) {
-        if (mode == START_BOOT)
+static void help(StartMode mode, bool background) {
+        if (background)
+                printf("Usage: boxctl start PATH|NAME [OPTIONS...] [-- INIT-ARGS...]\n\n"
+                       "Boot the OS tree at PATH (or NAME in /var/lib/machines, $BOXCTL_POOL when set)\n"
+                       "in the background, and return once it runs. Its console is kept for\n"
+                       "'boxctl console NAME'; 'boxctl stop NAME' powers it off.\n\n"
+                       "     --wait=registered|ready\n"
+                       "                           Return once init runs (and the machine is registered),\n"
+                       "                           or once it is ready: systemd said READY=1; another\n"
+                       "                           init's first process (its sysinit) has ended\n"
+                       "     --wait-timeout=SECS   Power it off and fail if not there by then (90s)\n");
+        else if (mode == START_BOOT)
                 printf("Usage: boxctl boot PATH [OPTIONS...] [-- INIT-ARGS...]\n\n"
                        "Boot the OS tree at PATH with its own init as PID 1, in the foreground.\n\n");
         else
@@ -42,6 +53,7 @@ static void help(StartMode mode) {
                "     --hostname=NAME       Hostname inside (default: the machine name)\n"
                "     --machine-id=ID       Machine id (32 hex digits), shown over the tree's own\n"
                "     --console=MODE        interactive, read-only, passive or pipe\n"
+               "     --notify-ready        Pass the guest's READY=1 on to our $NOTIFY_SOCKET (boot)\n"
                "     --bind=SRC[:DST[:ro]] Bind-mount a host path into the machine\n"
                "     --bind-ro=SRC[:DST]   The same, read-only\n"
                "     --tmpfs=DST           Mount an empty tmpfs at DST\n"
@@ -73,8 +85,9 @@ static void help(StartMode mode) {
                "                           (--system-call-filter=help lists the groups)\n"
                "  -q --quiet               Say nothing but errors\n"
                "  -h --help                Show this help\n\n"
-               "SIGTERM or SIGINT asks the machine to power off; a second one kills it.\n"
-               "On an interactive console, press Ctrl-] three times within 1s to kill it.\n");
+               "SIGTERM or SIGINT asks the machine to power off; a second one kills it.\n");
+        if (!background)
+                printf("On an interactive console, press Ctrl-] three times within 1s to kill it.\n");
 }
 
 enum {
@@ -97,6 +110,9 @@ enum {
         ARG_NETWORK_POOL,
         ARG_PRIVATE_USERS_OWNERSHIP,
         ARG_SYSTEM_CALL_FILTER,
+        ARG_NOTIFY_READY,
+        ARG_WAIT,
+        ARG_WAIT_TIMEOUT,
 };
 
 typedef enum HelpKind {
@@ -110,6 +126,8 @@ typedef struct ParseState {
         uint64_t keep, drop; /* --capability, --drop-capability */
         bool console_set, ownership_set;
         bool filter_help; /* --system-call-filter=help */
+        bool background;  /* "start" */
+        const char *verb;
 } ParseState;
 
 /* Options about name, identity, console, environment, registration, lifecycle: 1 handled, 0 not ours, < 0 error (logged). */
@@ -165,6 +183,42 @@ static int parse_option_machine(int c, const char *arg, Settings *s, ParseState 
         default:
                 return 0;
         }
+}
+
+/* Options about waiting for the guest: 1 handled, 0 not ours, < 0 error (logged). */
+static int parse_option_wait(int c, const char *arg, Settings *s, ParseState *st) {
+        switch (c) {
+        case ARG_NOTIFY_READY:
+                if (st->background || s->start_mode != START_BOOT)
+                        return log_error_errno(EINVAL, "--notify-ready is for 'boxctl boot'; 'boxctl %s' has --wait=ready", st->verb);
+                s->notify_ready = true;
+                return 1;
+        case ARG_WAIT:
+                if (!st->background)
+                        return log_error_errno(EINVAL, "--wait is for 'boxctl start'");
+                s->start_wait = start_wait_from_string(arg);
+                if (s->start_wait < 0)
+                        return log_error_errno(EINVAL, "invalid --wait '%s': use registered or ready", arg);
+                return 1;
+        case ARG_WAIT_TIMEOUT:
+                if (!st->background)
+                        return log_error_errno(EINVAL, "--wait-timeout is for 'boxctl start'");
+                if (parse_seconds(arg, &s->wait_timeout_usec) < 0 || s->wait_timeout_usec == 0)
+                        return log_error_errno(EINVAL, "invalid --wait-timeout '%s': expected seconds, like 90 or 1.5s", arg);
+                return 1;
+        default:
+                return 0;
+        }
+}
+
+/* start's PATH|NAME: a NAME (no '/', and no such file here) is one of the pool's. */
+static char *start_root_path(const char *arg) {
+        const char *pool = getenv("BOXCTL_POOL");
+        struct stat st;
+
+        if (strchr(arg, '/') || lstat(arg, &st) >= 0 || !machine_name_is_valid(arg))
+                return realpath(arg, NULL);
+        return strjoin3(isempty(pool) ? "/var/lib/machines" : pool, "/", arg);
 }
 
 /* Options about the tree or image and what is mounted in it: 1 handled, 0 not ours, < 0 error (logged). */
@@ -366,9 +420,18 @@ static int parse_finish(int argc, char *argv[], Settings *s, const ParseState *s
         if (!s->image) {
                 if (optind >= argc)
                         return log_error_errno(EINVAL, "no OS tree given; usage: boxctl %s PATH [OPTIONS...]%s",
-                                               start_mode_to_string(s->start_mode),
+                                               st->verb,
                                                s->start_mode == START_RUN ? " -- COMMAND [ARGS...]" : "");
-                s->root = realpath(argv[optind], NULL);
+                if (st->background) {
+                        _cleanup_free_ char *p = start_root_path(argv[optind]);
+
+                        if (!p)
+                                return log_error_errno(errno, "%s: %m", argv[optind]);
+                        s->root = realpath(p, NULL);
+                        if (!s->root && errno == ENOENT && !strchr(argv[optind], '/'))
+                                return log_error_errno(ENOENT, "%s: no such machine in %s, and no such path here", argv[optind], p);
+                } else
+                        s->root = realpath(argv[optind], NULL);
                 if (!s->root)
                         return log_error_errno(errno, "%s: %m", argv[optind]);
                 optind++;
@@ -377,6 +440,16 @@ static int parse_finish(int argc, char *argv[], Settings *s, const ParseState *s
         if (!s->argv)
                 return log_oom();
 
+        if (st->background) {
+                if (s->console_mode == CONSOLE_INTERACTIVE && st->console_set)
+                        return log_error_errno(EINVAL, "a background machine has no terminal; use 'boxctl console NAME'");
+                if (!st->console_set)
+                        s->console_mode = CONSOLE_BACKGROUND;
+                s->notify_ready = true; /* how the supervisor tells us it runs */
+                return 0;
+        }
+        if (s->console_mode == CONSOLE_BACKGROUND)
+                return log_error_errno(EINVAL, "--console=background is for 'boxctl start'");
         if (!st->console_set) {
                 bool tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 
@@ -387,7 +460,7 @@ static int parse_finish(int argc, char *argv[], Settings *s, const ParseState *s
         return 0;
 }
 
-static int parse_argv(int argc, char *argv[], Settings *s, HelpKind *ret_help) {
+static int parse_argv(int argc, char *argv[], Settings *s, bool background, HelpKind *ret_help) {
         static const struct option options[] = {
                 { "machine", required_argument, NULL, 'M' },
                 { "name", required_argument, NULL, 'M' },
@@ -417,13 +490,17 @@ static int parse_argv(int argc, char *argv[], Settings *s, HelpKind *ret_help) {
                 { "system-call-filter", required_argument, NULL, ARG_SYSTEM_CALL_FILTER },
                 { "quiet", no_argument, NULL, 'q' },
                 { "help", no_argument, NULL, 'h' },
+                { "notify-ready", no_argument, NULL, ARG_NOTIFY_READY },
+                { "wait", required_argument, NULL, ARG_WAIT },
+                { "wait-timeout", required_argument, NULL, ARG_WAIT_TIMEOUT },
                 {},
         };
-        ParseState st = {};
+        ParseState st = { .background = background, .verb = background ? "start" : start_mode_to_string(s->start_mode) };
         int c, r;
 
         s->capabilities = caps_default();
         s->kill_timeout_usec = DEFAULT_KILL_TIMEOUT_USEC;
+        s->wait_timeout_usec = DEFAULT_WAIT_TIMEOUT_USEC;
         *ret_help = HELP_NONE;
         opterr = 0;
         optind = 0;
@@ -438,9 +515,11 @@ static int parse_argv(int argc, char *argv[], Settings *s, HelpKind *ret_help) {
                         if (optopt >= ARG_HOSTNAME || (optopt != 0 && strchr("MEpi", optopt)))
                                 return log_error_errno(EINVAL, "option '%s' needs a value", argv[optind - 1]);
                         return log_error_errno(EINVAL, "unknown option '%s'; try 'boxctl %s --help'",
-                                               argv[optind - 1], start_mode_to_string(s->start_mode));
+                                               argv[optind - 1], st.verb);
                 }
                 r = parse_option_machine(c, optarg, s, &st);
+                if (r == 0)
+                        r = parse_option_wait(c, optarg, s, &st);
                 if (r == 0)
                         r = parse_option_mounts(c, optarg, s, &st);
                 if (r == 0)
@@ -538,27 +617,34 @@ static void help_syscall_groups(void) {
         }
 }
 
-static int verb_start(StartMode mode, int argc, char *argv[]) {
-        _cleanup_(settings_done) Settings s = { .start_mode = mode };
-        _cleanup_free_ char *error = NULL;
+int boot_parse_settings(StartMode mode, bool background, int argc, char *argv[], Settings *s) {
         HelpKind want_help;
         int r;
 
-        r = parse_argv(argc, argv, &s, &want_help);
+        r = parse_argv(argc, argv, s, background, &want_help);
         if (r < 0)
-                return 1;
+                return r;
         if (want_help == HELP_OPTIONS) {
-                help(mode);
+                help(mode, background);
                 return 0;
         }
         if (want_help == HELP_SYSCALL_GROUPS) {
                 help_syscall_groups();
                 return 0;
         }
-        if (geteuid() != 0) {
-                log_error("boxctl %s needs root", start_mode_to_string(mode));
-                return 1;
-        }
+        if (geteuid() != 0)
+                return log_error_errno(EPERM, "boxctl %s needs root", background ? "start" : start_mode_to_string(mode));
+        return 1;
+}
+
+static int verb_boot_or_run(StartMode mode, int argc, char *argv[]) {
+        _cleanup_(settings_done) Settings s = { .start_mode = mode };
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        r = boot_parse_settings(mode, false, argc, argv, &s);
+        if (r <= 0)
+                return r < 0 ? 1 : 0;
         if (s.quiet)
                 log_set_max_level(LOG_WARNING);
         r = settings_verify(&s, &error);
@@ -571,9 +657,9 @@ static int verb_start(StartMode mode, int argc, char *argv[]) {
 }
 
 int verb_boot(int argc, char *argv[]) {
-        return verb_start(START_BOOT, argc, argv);
+        return verb_boot_or_run(START_BOOT, argc, argv);
 }
 
 int verb_run(int argc, char *argv[]) {
-        return verb_start(START_RUN, argc, argv);
+        return verb_boot_or_run(START_RUN, argc, argv);
 }

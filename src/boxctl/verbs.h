@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <sys/types.h>
+
+#include "settings.h"
 
 /* Each verb parses its own options from argv (argv[0] is the verb). */
 typedef struct Verb {
@@ -12,6 +15,14 @@ typedef struct Verb {
 
 int verb_boot(int argc, char *argv[]);
 int verb_run(int argc, char *argv[]);
+/* verb-boot.c: the options of boot, run and (BACKGROUND) start, into S.
+ * 1: go on; 0: help was shown; < 0: an error, logged. */
+int boot_parse_settings(StartMode mode, bool background, int argc, char *argv[], Settings *s);
+
+/* A machine in the background: verb-start.c, verb-console.c; stop is in verb-control.c. */
+int verb_start(int argc, char *argv[]);
+int verb_console(int argc, char *argv[]);
+int verb_stop(int argc, char *argv[]);
 
 /* Machines the registry knows, over org.freedesktop.machine1; what these
  * share is in verb-machines.c. */

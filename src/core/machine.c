@@ -5,16 +5,22 @@
 #include <stdio.h>
 #include <grp.h>
 #include <net/if.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
 #include "caps.h"
+#include "console-server.h"
 #include "dev-setup.h"
 #include "ephemeral.h"
+#include "init-watch.h"
+#include "lock.h"
 #include "log.h"
 #include "machine.h"
 #include "missing-syscall.h"
@@ -26,6 +32,10 @@
 #include "pty-forward.h"
 #include "seccomp-filter.h"
 #include "stub-init.h"
+#include "tree.h"
+
+/* Where a booted machine's init finds $NOTIFY_SOCKET (as systemd-nspawn puts it). */
+#define GUEST_NOTIFY_SOCKET "/run/host/notify"
 
 static const char *const machine_end_table[_MACHINE_END_MAX] = {
         [MACHINE_POWEROFF] = "poweroff",
@@ -77,6 +87,9 @@ static char **payload_environment(const Machine *m) {
         snprintf(buf, sizeof buf, "TERM=%s",
                  s->console_mode == CONSOLE_INTERACTIVE && !isempty(term) && strlen(term) < 64 ? term : "vt220");
         if (strv_push_dup(&env, buf) < 0)
+                return NULL;
+        if (s->notify_ready && s->start_mode == START_BOOT &&
+            strv_push_dup(&env, "NOTIFY_SOCKET=" GUEST_NOTIFY_SOCKET) < 0)
                 return NULL;
         if (s->start_mode == START_RUN &&
             (strv_push_dup(&env, "HOME=/root") < 0 || strv_push_dup(&env, "USER=root") < 0 ||
@@ -214,7 +227,25 @@ static void payload_console_and_limits(const Machine *m, const SeccompProgram *f
                 payload_fail(sock, r, "cannot install the system call filter of machine %s", s->machine_name);
 }
 
-static _noreturn_ void payload_main(const Machine *m, const SeccompProgram *filter, int sock) {
+/* The supervisor's notify socket, bound over a file made in the machine's
+ * own /run/host (a tmpfs), before the root is switched. */
+static int payload_bind_notify(int root_fd, const char *host_path) {
+        _cleanup_close_ int mfd = -EBADF, host = -EBADF, f = -EBADF;
+        int r;
+
+        r = mount_clone(AT_FDCWD, host_path, false, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, &mfd);
+        if (r < 0)
+                return r;
+        r = tree_resolve(root_fd, "/run/host", O_PATH | O_DIRECTORY, &host);
+        if (r < 0)
+                return r;
+        f = openat(host, "notify", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (f < 0)
+                return -errno;
+        return mount_attach(mfd, root_fd, GUEST_NOTIFY_SOCKET);
+}
+
+static _noreturn_ void payload_main(const Machine *m, const SeccompProgram *filter, int sock, const char *notify_path) {
         const Settings *s = m->settings;
         _cleanup_close_ int root_fd = -EBADF, master = -EBADF, tree_fd = -EBADF;
         int mntfds[1 + 63];
@@ -247,6 +278,12 @@ static _noreturn_ void payload_main(const Machine *m, const SeccompProgram *filt
                 payload_fail(sock, errno, "cannot bring up lo in machine %s", s->machine_name);
 
         root_fd = payload_build_root(m, sock, tree_fd, mntfds);
+        if (notify_path) {
+                r = payload_bind_notify(root_fd, notify_path);
+                if (r < 0)
+                        payload_fail(sock, r, "cannot bind the notify socket into machine %s at %s", s->machine_name,
+                                     GUEST_NOTIFY_SOCKET);
+        }
 
         if (pty) {
                 r = dev_setup_console(root_fd, &master);
@@ -291,6 +328,12 @@ typedef struct Run {
         pid_t leader;
         int pidfd;
         PtyForward *forward;
+        ConsoleServer *console;      /* CONSOLE_BACKGROUND: served to "boxctl console" */
+        int notify_fd;               /* the guest's $NOTIFY_SOCKET, or -EBADF */
+        char *notify_path;
+        sd_event_source *notify_src;
+        InitWatch *init_watch;       /* an init that says nothing: its first child's end */
+        bool ready_reported;
         sd_event_source *kill_timer;
         bool poweroff_requested, killed_by_timeout, killed_by_escape;
         MachineResult result;
@@ -299,6 +342,107 @@ typedef struct Run {
         PortForward *forwards[64];
         size_t n_forwards;
 } Run;
+
+/* ---- what the supervisor tells its own manager on $NOTIFY_SOCKET: the
+ * parent of a background start, or systemd (boot --notify-ready) ---- */
+
+static void run_report_running(Run *run) {
+        const Settings *s = run->machine->settings;
+
+        if (s->notify_ready)
+                (void) sd_notifyf(false, "STATUS=Machine %s is running.\nX_BOXCTL_STATE=running", s->machine_name);
+}
+
+static void run_report_ready(Run *run) {
+        const Settings *s = run->machine->settings;
+
+        if (!s->notify_ready || run->ready_reported)
+                return;
+        run->ready_reported = true;
+        (void) sd_notifyf(false, "READY=1\nSTATUS=Machine %s is ready.\nX_BOXCTL_STATE=ready", s->machine_name);
+}
+
+static void on_init_done(InitWatch *w, void *userdata) {
+        Run *run = userdata;
+
+        run->init_watch = init_watch_free(run->init_watch);
+        run_report_ready(run);
+}
+
+/* The guest's datagrams: READY=1 is all we listen for. Any fds they bring
+ * are closed. */
+static int on_guest_notify(sd_event_source *src, int fd, uint32_t revents, void *userdata) {
+        Run *run = userdata;
+
+        for (;;) {
+                char buf[4096], control[CMSG_SPACE(sizeof(int) * 16)];
+                struct iovec iov = { .iov_base = buf, .iov_len = sizeof buf - 1 };
+                struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
+                ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return 0;
+                for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+                        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+                                for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++)
+                                        safe_close(((int *) CMSG_DATA(c))[i]);
+                buf[n] = '\0';
+                for (char *line = buf, *next; line && *line; line = next) {
+                        next = strchr(line, '\n');
+                        if (next)
+                                *next++ = '\0';
+                        if (streq(line, "READY=1"))
+                                run_report_ready(run);
+                }
+        }
+}
+
+/* RUNTIME_DIR/notify/NAME: a datagram socket the payload binds into the
+ * machine at GUEST_NOTIFY_SOCKET. Writable by all: the machine's root may be
+ * an unprivileged user of the host (-U). */
+static int guest_notify_open(Run *run) {
+        const Settings *s = run->machine->settings;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_free_ char *dir = NULL, *path = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        r = runtime_dir_make("notify", &dir);
+        if (r < 0)
+                return r;
+        path = strjoin3(dir, "/", s->machine_name);
+        if (!path)
+                return -ENOMEM;
+        if (strlen(path) >= sizeof sa.sun_path)
+                return -ENAMETOOLONG;
+        strcpy(sa.sun_path, path);
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        (void) unlink(path);
+        if (bind(fd, (struct sockaddr *) &sa, sizeof sa) < 0)
+                return -errno;
+        if (chmod(path, 0666) < 0) {
+                r = -errno;
+                (void) unlink(path);
+                return r;
+        }
+        run->notify_fd = TAKE_FD(fd);
+        run->notify_path = TAKE_PTR(path);
+        return 0;
+}
+
+static void guest_notify_close(Run *run) {
+        run->notify_src = sd_event_source_disable_unref(run->notify_src);
+        run->notify_fd = safe_close(run->notify_fd);
+        if (run->notify_path)
+                (void) unlink(run->notify_path);
+        free(run->notify_path);
+        run->notify_path = NULL;
+        run->init_watch = init_watch_free(run->init_watch);
+}
 
 static void run_kill(Run *run) {
         if (sys_pidfd_send_signal(run->pidfd, SIGKILL) < 0 && errno != ESRCH)
@@ -392,12 +536,26 @@ static int run_event_loop(Run *run, int master) {
         r = sd_event_add_child_pidfd(run->event, NULL, run->pidfd, WEXITED, on_leader_exit, run);
         if (r < 0)
                 return r;
-        if (master >= 0) {
+        if (master >= 0 && m->settings->console_mode == CONSOLE_BACKGROUND) {
+                r = console_server_new(run->event, master, m->settings->machine_name, &run->console);
+                if (r < 0)
+                        return r;
+        } else if (master >= 0) {
                 r = pty_forward_new(run->event, master, m->settings->console_mode, on_escape, run,
                                     &run->forward);
                 if (r < 0)
                         return r;
         }
+        if (run->notify_fd >= 0) {
+                r = sd_event_add_io(run->event, &run->notify_src, run->notify_fd, EPOLLIN, on_guest_notify, run);
+                if (r < 0)
+                        return r;
+        }
+        /* Init runs, and its console can be attached to. */
+        run_report_running(run);
+        /* An init that says nothing, and no watch of it: running is all we can know. */
+        if (m->init_kind != INIT_SYSTEMD && !run->init_watch)
+                run_report_ready(run);
         return sd_event_loop(run->event);
 }
 
@@ -610,9 +768,10 @@ static void payload_reap(int pidfd) {
 int machine_run_once(Machine *m, MachineResult *ret, char **ret_error) {
         _cleanup_close_pair_ int pair[2] = { -EBADF, -EBADF };
         _cleanup_close_ int pidfd = -EBADF, master = -EBADF;
-        Run run = { .machine = m, .pidfd = -EBADF, .link = NETWORK_LINK_NULL, .guard = NETWORK_GUARD_NULL };
+        Run run = { .machine = m, .pidfd = -EBADF, .notify_fd = -EBADF, .link = NETWORK_LINK_NULL, .guard = NETWORK_GUARD_NULL };
         _cleanup_(seccomp_program_freep) SeccompProgram *filter = NULL;
         const Settings *s = m->settings;
+        bool want_notify = s->notify_ready && s->start_mode == START_BOOT;
         sigset_t mask;
         int r;
 
@@ -644,6 +803,16 @@ int machine_run_once(Machine *m, MachineResult *ret, char **ret_error) {
                                  s->machine_name, strerror(-r));
         }
 
+        if (want_notify) {
+                r = guest_notify_open(&run);
+                if (r < 0) {
+                        sd_event_unref(run.event);
+                        seccomp_machine_record_remove(s->machine_name);
+                        return error_set(ret_error, r, "cannot make the notify socket of machine %s: %s",
+                                         s->machine_name, strerror(-r));
+                }
+        }
+
         struct clone_args args = {
                 /* With CLONE_NEWUSER the user namespace comes first, and owns the others. */
                 .flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP |
@@ -656,16 +825,24 @@ int machine_run_once(Machine *m, MachineResult *ret, char **ret_error) {
         run.leader = (pid_t) sys_clone3(&args);
         if (run.leader < 0) {
                 r = -errno;
+                guest_notify_close(&run);
                 sd_event_unref(run.event);
                 seccomp_machine_record_remove(s->machine_name);
                 return r;
         }
         if (run.leader == 0) {
                 pair[0] = safe_close(pair[0]);
-                payload_main(m, filter, pair[1]);
+                payload_main(m, filter, pair[1], run.notify_path);
         }
         pair[1] = safe_close(pair[1]);
         run.pidfd = pidfd;
+        /* Before init executes, so that its first fork is not missed. */
+        if (want_notify && m->init_kind != INIT_SYSTEMD) {
+                r = init_watch_new(run.event, run.leader, on_init_done, &run, &run.init_watch);
+                if (r < 0)
+                        log_debug_errno(r, "Cannot watch the init of machine %s (%m); it is ready once it runs.",
+                                        s->machine_name);
+        }
 
         r = host_prepare_namespaces(&run, ret_error);
         if (r >= 0 && m->on_leader)
@@ -673,6 +850,7 @@ int machine_run_once(Machine *m, MachineResult *ret, char **ret_error) {
         if (r < 0) {
                 payload_reap(pidfd);
                 host_teardown_network(&run);
+                guest_notify_close(&run);
                 sd_event_unref(run.event);
                 seccomp_machine_record_remove(s->machine_name);
                 return r;
@@ -683,10 +861,12 @@ int machine_run_once(Machine *m, MachineResult *ret, char **ret_error) {
         if (r >= 0)
                 r = run_event_loop(&run, master);
         run.forward = pty_forward_free(run.forward);
+        run.console = console_server_free(run.console);
         sd_event_source_disable_unref(run.kill_timer);
         if (r < 0)
                 payload_reap(pidfd);
         host_teardown_network(&run);
+        guest_notify_close(&run);
         sd_event_unref(run.event);
         if (m->on_end)
                 m->on_end(m);

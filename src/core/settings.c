@@ -15,6 +15,12 @@ static const char *const console_mode_table[_CONSOLE_MODE_MAX] = {
         [CONSOLE_READ_ONLY] = "read-only",
         [CONSOLE_PASSIVE] = "passive",
         [CONSOLE_PIPE] = "pipe",
+        [CONSOLE_BACKGROUND] = "background",
+};
+
+static const char *const start_wait_table[_START_WAIT_MAX] = {
+        [START_WAIT_REGISTERED] = "registered",
+        [START_WAIT_READY] = "ready",
 };
 
 static const char *const register_mode_table[_REGISTER_MODE_MAX] = {
@@ -25,6 +31,7 @@ static const char *const register_mode_table[_REGISTER_MODE_MAX] = {
 
 DEFINE_STRING_TABLE(start_mode, StartMode, start_mode_table, _START_MODE_MAX)
 DEFINE_STRING_TABLE(console_mode, ConsoleMode, console_mode_table, _CONSOLE_MODE_MAX)
+DEFINE_STRING_TABLE(start_wait, StartWait, start_wait_table, _START_WAIT_MAX)
 DEFINE_STRING_TABLE(register_mode, RegisterMode, register_mode_table, _REGISTER_MODE_MAX)
 
 void settings_done(Settings *s) {

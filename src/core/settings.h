@@ -23,6 +23,7 @@ typedef enum ConsoleMode {
         CONSOLE_READ_ONLY,   /* pty, only its output is shown */
         CONSOLE_PASSIVE,     /* pty, nothing shown, nothing read */
         CONSOLE_PIPE,        /* no pty: the payload gets our stdin/stdout/stderr */
+        CONSOLE_BACKGROUND,  /* pty kept by a detached supervisor, served to "boxctl console" */
         _CONSOLE_MODE_MAX,
         _CONSOLE_MODE_INVALID = -EINVAL,
 } ConsoleMode;
@@ -34,6 +35,14 @@ typedef enum RegisterMode {
         _REGISTER_MODE_MAX,
         _REGISTER_MODE_INVALID = -EINVAL,
 } RegisterMode;
+
+/* What a background start waits for before it returns. */
+typedef enum StartWait {
+        START_WAIT_REGISTERED, /* registered (when that applies) and init executed */
+        START_WAIT_READY,      /* and the guest said it is ready (see machine_notify_*) */
+        _START_WAIT_MAX,
+        _START_WAIT_INVALID = -EINVAL,
+} StartWait;
 
 typedef struct BindMount {
         char *source;
@@ -73,6 +82,11 @@ typedef struct Settings {
         size_t n_binds;
         char **tmpfs;       /* destinations */
         char **syscall_filter; /* --system-call-filter= items: "[~]NAME|@GROUP" */
+        /* Tell our own $NOTIFY_SOCKET when the machine runs and when it is
+         * ready (boot --notify-ready; always for a background start). */
+        bool notify_ready;
+        StartWait start_wait;        /* start --wait= */
+        uint64_t wait_timeout_usec;  /* start --wait-timeout= */
 } Settings;
 
 void settings_done(Settings *s);
@@ -84,6 +98,8 @@ const char *register_mode_to_string(RegisterMode m) _pure_;
 RegisterMode register_mode_from_string(const char *s) _pure_;
 const char *console_mode_to_string(ConsoleMode m) _pure_;
 ConsoleMode console_mode_from_string(const char *s) _pure_;
+const char *start_wait_to_string(StartWait w) _pure_;
+StartWait start_wait_from_string(const char *s) _pure_;
 
 bool machine_name_is_valid(const char *name) _pure_;
 char *machine_name_from_path(const char *path);

@@ -17,12 +17,18 @@ complete_words() {
 }
 
 is "$(complete_words boxctl b)" "boot " "a verb"
-is "$(complete_words boxctl "")" "--help --version boot help kill list poweroff reboot run shell show status terminate version " "all verbs"
+is "$(complete_words boxctl "")" "--help --version boot console help kill list poweroff reboot run shell show start status stop terminate version " "all verbs"
 is "$(complete_words boxctl boot --con)" "--console " "an option"
 is "$(complete_words boxctl boot --console "")" "interactive passive pipe read-only " "console modes"
 ok "capabilities" grep -q "CAP_SYS_ADMIN" <<<"$(complete_words boxctl run --capability CAP_SYS_A)"
 is "$(complete_words boxctl boot --console = p)" "passive pipe " "a value after '='"
 is "$(complete_words boxctl boot --register "")" "auto no yes " "register modes"
+is "$(complete_words boxctl start --wai)" "--wait --wait-timeout " "start: --wait options"
+is "$(complete_words boxctl start --wait "")" "ready registered " "start: what --wait waits for"
+is "$(complete_words boxctl boot --notify)" "--notify-ready " "boot: --notify-ready"
+is "$(complete_words boxctl run --notify)" " " "run: no --notify-ready"
+is "$(complete_words boxctl stop --)" "--help --kill-timeout " "stop: options"
+is "$(complete_words boxctl console --)" "--help --read-only " "console: options"
 # The groups come from "boxctl run --system-call-filter=help": stand in for it.
 boxctl() {
         [[ $* == "run --system-call-filter=help" ]] || return 1
@@ -55,6 +61,8 @@ is "$(complete_words boxctl kill --signal SIGUSR1 b)" "bb " "kill: a machine aft
 is "$(complete_words boxctl show bb "")" "bb deb " "show: more machines"
 is "$(complete_words boxctl list "")" " " "list: no machine names"
 is "$(complete_words boxctl shell "")" "bb deb " "shell: running machines"
+is "$(complete_words boxctl stop d)" "deb " "stop: a running machine"
+is "$(complete_words boxctl console --read-only "")" "bb deb " "console: running machines"
 is "$(complete_words boxctl shell -u nobody -E A=b d)" "deb " "shell: a machine after options and their values"
 is "$(complete_words boxctl shell bb "")" " " "shell: nothing after the machine (the command is the machine's)"
 # No registry: "boxctl list" fails, saying so on stderr.
@@ -65,7 +73,9 @@ unset -f boxctl
 d=$(mktemp -d)
 mkdir "$d/tree-a"
 is "$(complete_words boxctl boot "$d/tr")" "$d/tree-a " "a tree directory"
-rmdir "$d/tree-a" "$d"
+mkdir "$d/pool-a"
+is "$(BOXCTL_POOL=$d complete_words boxctl start poo)" "pool-a " "start: a tree of the pool (\$BOXCTL_POOL)"
+rmdir "$d/tree-a" "$d/pool-a" "$d"
 if command -v zsh >/dev/null; then
         check "the zsh completion parses" zsh -n "$BOXCTL_SRCDIR/shell-completion/zsh/_boxctl"
 fi
