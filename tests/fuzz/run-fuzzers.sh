@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Runs every libFuzzer target of tests/fuzz for SECONDS each (default 15),
+# Runs every libFuzzer target of tests/fuzz for SECONDS each (default 12),
 # two at a time (FUZZ_JOBS), each on a copy of its seed corpus so that the
 # repository is left as it is. Builds them first in build-fuzz (clang,
 # -Dfuzz=true), setting that up if needed (FUZZ_BUILDDIR to use another).
@@ -11,7 +11,7 @@ set -u
 
 srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 builddir=${FUZZ_BUILDDIR:-$srcdir/build-fuzz}
-seconds=${1:-15}
+seconds=${1:-12}
 jobs=${FUZZ_JOBS:-2}
 
 if ! [[ $seconds =~ ^[1-9][0-9]*$ ]]; then
