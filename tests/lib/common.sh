@@ -251,17 +251,26 @@ trap 'exit 143' TERM
 # Small helpers
 
 # wait_for TIMEOUT_SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
+# Every wait in a test is on something it can observe; the timeout is only a
+# bound for when that never comes. On a busy host (other services, a stress
+# load beside the suite) things take longer than on an idle one, so the
+# timeout is multiplied by BOXCTL_TEST_WAIT_FACTOR (default 4): a wait that
+# succeeds costs no more for it, and only a failing one waits longer. When it
+# gives up it says, on stderr, what it waited for.
 wait_for() {
-        local s=${1%%.*} f=0 deadline now
+        local factor=${BOXCTL_TEST_WAIT_FACTOR:-4} s=${1%%.*} f=0 deadline now start
         [[ $1 == *.* ]] && f=${1#*.}
         f=${f}000000
         shift
-        deadline=$(_now_us)
-        deadline=$((deadline + 10#${s:-0} * 1000000 + 10#${f:0:6}))
+        start=$(_now_us)
+        deadline=$(((10#${s:-0} * 1000000 + 10#${f:0:6}) * factor + start))
         while :; do
                 "$@" && return 0
                 now=$(_now_us)
-                ((now < deadline)) || return 1
+                if ((now >= deadline)); then
+                        echo "wait_for: gave up after $(((now - start) / 1000000)) s waiting for: $(printf '%q ' "$@")" >&2
+                        return 1
+                fi
                 sleep 0.1
         done
 }
@@ -351,6 +360,48 @@ machine_leader() {
         done
         [[ -n $best ]] || return 1
         echo "$best"
+}
+
+# machine_pgrep NAME COMMAND-LINE: the PIDs of the processes in machine
+# NAME's cgroup whose command line (arguments joined by spaces) is exactly
+# COMMAND-LINE. A host-wide pgrep could find another machine's processes.
+machine_pgrep() {
+        local scope pid cmd
+        for scope in $(machine_scope_dirs "$1"); do
+                for pid in $(_cgroup_pids "$scope"); do
+                        cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || continue
+                        [[ ${cmd% } == "$2" ]] && echo "$pid"
+                done
+        done
+        return 0
+}
+
+# HOLD: a payload, `boxctl run ... -- sh -c "$HOLD"`, that keeps a machine
+# running for as long as the test needs it, instead of a `sleep N` that may
+# run out first on a loaded host. machine_release ends it; it exits 0.
+HOLD='trap "exit 0" USR1; while :; do sleep 0.1; done'
+
+# machine_release NAME: end the HOLD payload of machine NAME. boxctl's init
+# (PID 1) forwards SIGUSR1 to the command; it is sent once the command has
+# its handler (SigCgt in its status), so it cannot die of it instead.
+machine_release() {
+        local leader
+        leader=$(machine_leader "$1") || {
+                echo "machine_release: machine $1 has no leader" >&2
+                return 1
+        }
+        wait_for 10 _holding "$leader" || return
+        kill -USR1 "$leader"
+}
+
+# _holding PID: a child of PID catches SIGUSR1 (signal 10, bit 9 of SigCgt).
+_holding() {
+        local child mask
+        for child in $(cat "/proc/$1/task/$1/children" 2>/dev/null); do
+                mask=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$child/status" 2>/dev/null)
+                [[ -n $mask ]] && (((16#$mask >> 9) & 1)) && return 0
+        done
+        return 1
 }
 
 # boot_bg TREE [ARGS...]: "boxctl boot TREE ARGS..." in the background, its
@@ -443,9 +494,10 @@ fixture_busybox() { _fixture make-busybox-tree.sh; }
 # BOXCTL_CGROUP_LAYOUT=unified, with cgroup2 on /sys/fs/cgroup. Then take
 # the baseline the leak checks compare against.
 #
-# Integration tests change host-global state (cgroups, loop devices) that
-# one test's leak check cannot tell apart from another's, so sandboxes take
-# a lock and run one at a time.
+# Sandboxes take a lock and run one at a time: tests give their machines the
+# same names (bb, deb, ...), and a machine's cgroup and registry entry are
+# host-wide. The leak checks do not rely on the lock: they count only what
+# this test could have made (see "Leak checks"), whatever else the host does.
 sandbox_enter() {
         local here
         here=$(readlink /proc/self/ns/mnt)
@@ -503,12 +555,33 @@ sandbox_enter() {
         _sb_boxctl=$(command -v "$BOXCTL" || true)
         _sb_state=$(mktemp -d /run/.boxctl-test.XXXXXX)
         _sb_tmp=$(mktemp -d "${TMPDIR:-/var/tmp}/boxctl-test.XXXXXX")
+        # Marks this test's processes: every process started from here on
+        # inherits it, and a boxctl keeps it in /proc/PID/environ even when
+        # it leaves this test's process tree and namespaces.
+        export BOXCTL_TEST_SANDBOX=${_sb_tmp##*/}
         _leaks_snapshot "$_sb_state/base"
         diag "sandbox: mount+net namespaces, cgroup layout $BOXCTL_CGROUP_LAYOUT, cgroup2 at $(cgroup2_root)"
 }
 
 # ---------------------------------------------------------------------------
 # Leak checks
+#
+# A test runs on a host that others use at the same time: services, other
+# people's machines and tests make cgroups, mounts, loop devices and links all
+# the time. So a leak check counts only what this test could have made, and
+# the clean-up at exit touches nothing else:
+# - mounts and network links: those of the sandbox's own mount and network
+#   namespaces (private propagation: nobody else's mounts reach in);
+# - runtime files: those under /run/boxctl, on the sandbox's own /run;
+# - loop devices: those whose backing file is in this test's directories;
+# - processes: those in the sandbox's namespaces, descended from the test,
+#   or a boxctl marked with its BOXCTL_TEST_SANDBOX;
+# - cgroups: only below boxctl's slice, machine.slice in the cgroup2
+#   hierarchy (the one place boxctl makes any: src/core/cgroup.c), and of
+#   those only a new machine cgroup that holds a process of this test, or
+#   that stays empty (what a killed boxctl leaves; no process of anyone's is
+#   in it, so removing it harms nobody). A cgroup that holds only others'
+#   processes is theirs: it is neither counted nor touched.
 
 # Whatever tests may leave behind, one file per kind, each sorted so that
 # comm(1) can compare them.
@@ -516,21 +589,28 @@ _links() {
         ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | LC_ALL=C sort
 }
 
+# _links_as_in BASE: no link but those of the file BASE.
+_links_as_in() {
+        [[ -z $(LC_ALL=C comm -13 "$1" <(_links)) ]]
+}
+
 # links_settled BASE: true once the links are those of the file BASE. boxctl
 # retires a machine's host end (down, renamed ve~N) and the kernel removes it
 # with the machine's network namespace, in the background, tens of ms after
-# the machine's last process: wait for that, up to 5 s, and no longer.
+# the machine's last process: wait for that.
 links_settled() {
-        local i
-        for ((i = 0; i < 50; i++)); do
-                [[ -z $(LC_ALL=C comm -13 "$1" <(_links)) ]] && return 0
-                sleep 0.1
-        done
-        return 1
+        wait_for 5 _links_as_in "$1"
+}
+
+# boxctl's slice in the cgroup2 hierarchy: BOXCTL_CGROUP_SLICE in meson.build.
+_boxctl_slice() {
+        local root
+        root=$(cgroup2_root) || return
+        echo "$root/machine.slice"
 }
 
 _leaks_snapshot() {
-        local d=$1 f root
+        local d=$1 slice
         mkdir -p "$d"
 
         # id, mount point, type, source: the id tells a new mount from an old
@@ -538,29 +618,16 @@ _leaks_snapshot() {
         awk '{ for (i = 7; $i != "-"; i++) ; print $1, $5, $(i + 1), $(i + 2) }' \
                 /proc/self/mountinfo | LC_ALL=C sort >"$d/mounts"
 
-        for f in /sys/block/loop*/loop/backing_file; do
-                [[ -e $f ]] || continue
-                f=${f#/sys/block/}
-                echo "${f%%/*} $(<"/sys/block/$f")"
-        done | LC_ALL=C sort >"$d/loops"
+        test_loops | LC_ALL=C sort >"$d/loops"
 
         _links >"$d/links"
 
-        # Callers run under `set -euo pipefail`: a hierarchy that is hidden
-        # (unified layout) or a cgroup that goes away mid-walk must not end
-        # the test.
-
-        root=$(cgroup2_root)
-        {
-                find "$root" -mindepth 1 -type d || true
-                # Hybrid: named and v1 hierarchies are shared with the rest
-                # of the host, which makes cgroups there all the time; only
-                # ours (machine scopes, boxctl's own) are of interest.
-                awk '$(NF - 2) == "cgroup" { print $5 }' /proc/self/mountinfo |
-                        while read -r f; do
-                                find "$f" -mindepth 1 -type d \( -name 'machine*' -o -name '*boxctl*' \) || true
-                        done
-        } 2>/dev/null | LC_ALL=C sort >"$d/cgroups" || true
+        # Callers run under `set -euo pipefail`: a cgroup that goes away
+        # mid-walk must not end the test.
+        slice=$(_boxctl_slice 2>/dev/null) || slice=
+        if [[ -n $slice && -d $slice ]]; then
+                find "$slice" -type d 2>/dev/null || true
+        fi | LC_ALL=C sort >"$d/cgroups"
 
         # Not in a pipeline: the other side would be one more child of ours.
         _leaks_procs >"$d/procs.unsorted"
@@ -568,10 +635,21 @@ _leaks_snapshot() {
         rm -f "$d/procs.unsorted"
 }
 
+# _proc_marked PID: the process has this test's BOXCTL_TEST_SANDBOX.
+_proc_marked() {
+        local e
+        while IFS= read -r -d '' e; do
+                [[ $e == "BOXCTL_TEST_SANDBOX=$BOXCTL_TEST_SANDBOX" ]] && return 0
+        done 2>/dev/null <"/proc/$1/environ"
+        return 1
+}
+
 # Processes that belong to this test: in our mount or network namespace,
-# descended from this script, or running the boxctl under test (a supervisor
-# may daemonize into namespaces of its own), less this script and whatever is
-# running this function. Runs without forking, so it does not see itself.
+# descended from this script, or running the boxctl under test with this
+# test's mark (a supervisor may daemonize into namespaces of its own; another
+# person's boxctl, even the same binary, is not ours), less this script and
+# whatever is running this function. Runs without forking, so it does not see
+# itself.
 _leaks_procs() {
         local f pid line rest ppid me=$BASHPID
         local -A parent=() skip=()
@@ -596,7 +674,7 @@ _leaks_procs() {
         for pid in "${!parent[@]}"; do
                 [[ -z ${skip[$pid]:-} ]] || continue
                 if [[ /proc/$pid/ns/mnt -ef /proc/$$/ns/mnt || /proc/$pid/ns/net -ef /proc/$$/ns/net ]] ||
-                        [[ -n ${_sb_boxctl:-} && /proc/$pid/exe -ef $_sb_boxctl ]]; then
+                        { [[ -n ${_sb_boxctl:-} && /proc/$pid/exe -ef $_sb_boxctl ]] && _proc_marked "$pid"; }; then
                         echo "$pid"
                         continue
                 fi
@@ -617,6 +695,63 @@ _proc_desc() {
         echo "$1 ${cmd:-[$(cat "/proc/$1/comm" 2>/dev/null)]}"
 }
 
+# _cgroup_pids DIR: the processes in cgroup DIR and below it.
+_cgroup_pids() {
+        local f
+        while IFS= read -r f; do
+                cat -- "$f" 2>/dev/null || true
+        done < <(find "$1" -name cgroup.procs 2>/dev/null)
+}
+
+# _cgroup_unsettled DIR: DIR still exists and is empty (no process, no
+# child cgroup).
+_cgroup_unsettled() {
+        [[ -d $1 && -z $(_cgroup_pids "$1") && -z $(find "$1" -mindepth 1 -maxdepth 1 -type d 2>/dev/null) ]]
+}
+
+# _our_cgroups SNAPSHOT: "populated DIR" or "empty DIR" for each cgroup below
+# boxctl's slice that is new since the baseline and is this test's (see
+# "Leak checks"): a machine's cgroup, or the slice itself when it is new and
+# holds nothing. An empty one gets 5 s to go (its boxctl may be removing it)
+# or to fill (another boxctl may have just made it).
+_our_cgroups() {
+        local now=$1 slice c pid i kind
+        local -A ours=()
+        slice=$(_boxctl_slice 2>/dev/null) || return 0
+        while read -r pid; do
+                ours[$pid]=1
+        done <"$now/procs"
+        while IFS= read -r c; do
+                [[ $c == "$slice" || ${c%/*} == "$slice" ]] || continue
+                if [[ $c == "$slice" ]] && ! _cgroup_unsettled "$c"; then
+                        continue # what is in it is judged cgroup by cgroup
+                fi
+                for ((i = 0; i < 50; i++)); do
+                        _cgroup_unsettled "$c" || break
+                        sleep 0.1
+                done
+                [[ -d $c ]] || continue
+                kind=empty
+                for pid in $(_cgroup_pids "$c"); do
+                        kind=others
+                        if [[ -n ${ours[$pid]:-} ]]; then
+                                kind=populated
+                                break
+                        fi
+                done
+                [[ $kind == others ]] || echo "$kind $c"
+        done < <(LC_ALL=C comm -13 "$_sb_state/base/cgroups" "$now/cgroups")
+}
+
+# _mount_point_exists "ID MOUNT-POINT ...": as in the mounts snapshot, where
+# mountinfo escapes space, tab, newline and backslash as \NNN.
+_mount_point_exists() {
+        local _id mp
+        read -r _id mp _ <<<"$1"
+        mp=$(printf '%b' "${mp//\\/\\0}")
+        [[ -e $mp ]]
+}
+
 # leaks_find: print what this test left behind compared with the baseline
 # taken by sandbox_enter; fail if anything.
 leaks_find() {
@@ -624,16 +759,22 @@ leaks_find() {
                 echo "leaks_find: call sandbox_enter first"
                 return 2
         }
-        local now=$_sb_state/now base=$_sb_state/base found=0 l pid
+        local now=$_sb_state/now base=$_sb_state/base found=0 l pid kind root
         rm -rf "$now"
         links_settled "$base/links" || true
         _leaks_snapshot "$now"
+        root=$(cgroup2_root 2>/dev/null) || root=
 
         while read -r l; do
                 echo "mount left: $l"
                 found=1
         done < <(LC_ALL=C comm -13 "$base/mounts" "$now/mounts")
+        # A mount the sandbox got from the host also goes when the host
+        # removes its mount point: since Linux 3.18 a directory that is
+        # removed takes the mounts on it away in every namespace. Only one
+        # whose mount point is still there was unmounted here.
         while read -r l; do
+                _mount_point_exists "$l" || continue
                 echo "mount gone: $l"
                 found=1
         done < <(LC_ALL=C comm -23 "$base/mounts" "$now/mounts")
@@ -645,16 +786,23 @@ leaks_find() {
                 echo "network link left: $l"
                 found=1
         done < <(LC_ALL=C comm -13 "$base/links" "$now/links")
-        while read -r l; do
-                echo "cgroup left: $l"
-                found=1
-        done < <(LC_ALL=C comm -13 "$base/cgroups" "$now/cgroups")
 
+        # Processes in cgroups we made, e.g. a machine with its own mount
+        # and network namespaces whose supervisor is gone.
+        while read -r kind l; do
+                echo "cgroup left ($kind): $l"
+                found=1
+                for pid in $(_cgroup_pids "$l"); do
+                        echo "process left in ${l#"$root"/}: $(_proc_desc "$pid")"
+                done
+        done < <(_our_cgroups "$now")
+
+        # The compiled system call filters (seccomp/*.bpf) are a cache, kept on purpose.
         if [[ -d /run/boxctl ]]; then
                 while read -r l; do
                         echo "runtime file left: $l"
                         found=1
-                done < <(find /run/boxctl -mindepth 1 ! -type d)
+                done < <(find /run/boxctl -mindepth 1 ! -type d ! -path "/run/boxctl/seccomp/*.bpf")
         fi
 
         while read -r pid; do
@@ -662,15 +810,6 @@ leaks_find() {
                 echo "process left: $(_proc_desc "$pid")"
                 found=1
         done < <(LC_ALL=C comm -13 "$base/procs" "$now/procs")
-        # Processes in cgroups we made, e.g. a machine with its own mount
-        # and network namespaces whose supervisor is gone.
-        while read -r l; do
-                [[ -f $l/cgroup.procs ]] || continue
-                while read -r pid; do
-                        echo "process left in ${l#"$(cgroup2_root)"/}: $(_proc_desc "$pid")"
-                        found=1
-                done <"$l/cgroup.procs"
-        done < <(LC_ALL=C comm -13 "$base/cgroups" "$now/cgroups")
 
         ((found == 0))
 }
@@ -680,23 +819,35 @@ leaks_check() {
         check "${1:-nothing leaked}" leaks_find
 }
 
+# test_loops: this test's loop devices, "loopN BACKING-FILE" a line. Loop
+# devices are host-wide: only those whose file is in this test's directories.
+test_loops() {
+        local f back
+        for f in /sys/block/loop*/loop/backing_file; do
+                back=$(cat "$f" 2>/dev/null) || continue
+                [[ $back == "$_sb_tmp"/* || $back == "$_sb_state"/* ]] || continue
+                f=${f#/sys/block/}
+                echo "${f%%/*} $back"
+        done
+}
+
 # At exit: take away whatever the test left, so that one failing test does
-# not break the ones after it or the host. Order matters: processes hold
-# mounts and cgroups, mounts hold loop devices.
+# not break the ones after it or the host; and only that (see "Leak checks").
+# Order matters: processes hold mounts and cgroups, mounts hold loop devices.
 _sandbox_reap() {
-        local now=$_sb_state/reap base=$_sb_state/base l pid mp reaped=() stuck=()
+        local now=$_sb_state/reap base=$_sb_state/base l pid mp kind slice reaped=() stuck=() cgroups=()
         rm -rf "$now"
         _leaks_snapshot "$now"
 
-        while read -r l; do
-                # cgroupfs files have size 0: read, do not test -s.
-                [[ -n $(cat "$l/cgroup.procs" 2>/dev/null) ]] || continue
+        while read -r kind l; do
+                cgroups+=("$l")
+                [[ $kind == populated ]] || continue
                 reaped+=("processes in $l")
                 [[ -f $l/cgroup.kill ]] && echo 1 >"$l/cgroup.kill" 2>/dev/null
-                while read -r pid; do
+                for pid in $(_cgroup_pids "$l"); do
                         kill -KILL "$pid" 2>/dev/null
-                done <"$l/cgroup.procs" 2>/dev/null
-        done < <(LC_ALL=C comm -13 "$base/cgroups" "$now/cgroups")
+                done
+        done < <(_our_cgroups "$now")
         while read -r pid; do
                 kill -KILL "$pid" 2>/dev/null && reaped+=("process $pid")
         done < <(LC_ALL=C comm -13 "$base/procs" "$now/procs")
@@ -718,13 +869,22 @@ _sandbox_reap() {
 
         # A killed process leaves its cgroup a moment later, and a removed
         # child blocks its parent's rmdir until it is offline; deepest first.
+        # Then the slice, if this test made it and nothing is left in it.
+        slice=$(_boxctl_slice 2>/dev/null) || slice=
+        if [[ -n $slice ]] && ! grep -qxF "$slice" "$base/cgroups" && [[ ! " ${cgroups[*]} " == *" $slice "* ]]; then
+                cgroups+=("$slice")
+        fi
         while read -r l; do
+                [[ -d $l ]] || continue
+                if [[ $l == "$slice" ]] && ! _cgroup_unsettled "$l"; then
+                        continue
+                fi
                 if wait_for 5 rmdir "$l" 2>/dev/null; then
                         reaped+=("cgroup $l")
                 else
                         stuck+=("cgroup $l ($(rmdir "$l" 2>&1 | sed 's/.*: //'); processes: $(tr '\n' ' ' <"$l/cgroup.procs" 2>/dev/null))")
                 fi
-        done < <(LC_ALL=C comm -13 "$base/cgroups" "$now/cgroups" | LC_ALL=C sort -r)
+        done < <(for l in "${cgroups[@]}"; do find "$l" -type d 2>/dev/null; done | LC_ALL=C sort -ru)
 
         if ((${#reaped[@]} > 0)); then
                 diag "cleaned up after the test: ${reaped[*]}"
