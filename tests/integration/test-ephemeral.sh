@@ -45,9 +45,11 @@ is "$(fingerprint "$deb")" "$before" "three ephemeral machines left the tree byt
 # one can run beside a read-only one.
 bb=$work/busybox
 cp -a "$(fixture_busybox)" "$bb"
-"$BOXCTL" run --register=no -x -M e1 "$bb" -- sleep 2 &
+"$BOXCTL" run --register=no -x -M e1 "$bb" -- sh -c "$HOLD" &
 p=$!
+check "an ephemeral machine is up" wait_for 10 machine_leader e1
 check "an ephemeral machine shares the tree with a read-only one" "$BOXCTL" run --register=no --read-only -M r1 "$bb" -- true
+machine_release e1
 wait "$p"
 out=$("$BOXCTL" run --register=no -x -U --bind=/etc/hostname:/new/dir/hn "$bb" -- sh -c 'id -u; touch /x && stat -c %u /x; test -f /new/dir/hn && echo bound')
 is "$out" $'0\n0\nbound' "with -U: root inside, its files root's, mount points made in the overlay"

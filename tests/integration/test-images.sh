@@ -16,7 +16,7 @@ cp -a "$("$BOXCTL_SRCDIR/tests/fixtures/make-images.sh" "$(fixture_debian)")" "$
 brun() { "$BOXCTL" run --register=no "$@"; }
 has() { [[ $2 == *"$1"* ]]; }
 one_line() { [[ -n $1 && $1 != *$'\n'* ]]; }
-loops() { losetup -a | wc -l; }
+loops() { test_loops | wc -l; }
 
 # Every kind, read-only, and what is mounted where.
 for k in gpt gpt-generic mbr ext4 btrfs squashfs erofs xfs; do
@@ -43,16 +43,18 @@ is "$(brun -U "$bbimg/gpt.raw" -- sh -c 'id -u; stat -c %u /bin/busybox' | tr '\
 is "$(sha256sum <"$bbimg/squashfs.raw")" "$sum" "nothing was written to it"
 
 # Locks: one read-write boot at a time; read-only ones share.
-brun "$work/rw.raw" -- sleep 3 &
+brun -M rw1 "$work/rw.raw" -- sh -c "$HOLD" &
 p=$!
-wait_for 5 bash -c "losetup -a | grep -q rw.raw" || true
+check "a read-write boot of an image is up" wait_for 10 machine_leader rw1
 rc=0; err=$(brun -M other "$work/rw.raw" -- true 2>&1) || rc=$?
 ok "a second read-write boot of an image is busy (exit $rc): $err" bash -c '[[ $1 == *busy* ]]' _ "$err"
+machine_release rw1
 wait "$p"
-brun --read-only -M r1 "$bbimg/ext4.raw" -- sleep 2 &
+brun --read-only -M r1 "$bbimg/ext4.raw" -- sh -c "$HOLD" &
 p=$!
-sleep 0.5
+check "a read-only boot of an image is up" wait_for 10 machine_leader r1
 check "read-only boots share an image" brun --read-only -M r2 "$bbimg/ext4.raw" -- true
+machine_release r1
 wait "$p"
 
 # Bad input: a clear line, and the image untouched.

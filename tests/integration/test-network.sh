@@ -45,7 +45,8 @@ check "the host pings the guest (IPv4)" ping -c 1 -W 2 "$guest4"
 check "the guest pings the host (IPv4)" guest_exec netbb ping -c 1 -W 2 "$host4"
 wait_for 5 bash -c "ip -6 -o addr show dev ve-netbb | grep -q fe80" || true
 host6=$(ip -6 -o addr show dev ve-netbb scope link | awk '{print $4}' | cut -d/ -f1)
-check "the guest has IPv6 link-local" wait_for 5 bash -c "nsenter -t \$(pgrep -f 'sleep 86400' | head -1) -n ip -6 -o addr show dev host0 scope link | grep -q fe80"
+guest_link_local() { guest_exec netbb ip -6 -o addr show dev host0 scope link | grep -q fe80; }
+check "the guest has IPv6 link-local" wait_for 5 guest_link_local
 guest6=$(guest_exec netbb ip -6 -o addr show dev host0 scope link | awk '{print $4}' | cut -d/ -f1)
 # Until duplicate address detection is done, both ends' addresses are "tentative".
 settled() { ! ip -6 addr show dev ve-netbb | grep -q tentative && ! guest_exec netbb ip -6 addr show dev host0 | grep -q tentative; }
@@ -68,17 +69,20 @@ is "$(links)" "$base_links" "...leaving the host's links as they were"
 
 # The same name gets the same MAC again; a long name is shortened, kept as an altname.
 "$BOXCTL" run --register=no -n -M netbb "$bb" -- true
-"$BOXCTL" run --register=no -n -M a-very-long-machine-name "$bb" -- sh -c 'sleep 1' &
+"$BOXCTL" run --register=no -n -M a-very-long-machine-name "$bb" -- sh -c "$HOLD" &
 p=$!
 check "a long name's host end is shortened" wait_for 5 bash -c "ip -o link | grep -q 've-a-very-long'"
 ok "...with the full name as an altname" bash -c "ip link show | grep -q 'altname ve-a-very-long-machine-name'"
+machine_release a-very-long-machine-name
 wait "$p"
-"$BOXCTL" run --register=no -n -M netbb "$bb" -- sh -c 'sleep 1' &
+"$BOXCTL" run --register=no -n -M netbb "$bb" -- sh -c "$HOLD" &
 p=$!
-wait_for 5 ip link show ve-netbb >/dev/null 2>&1 || true
+has_address() { [[ -n $(ip -4 -o addr show dev ve-netbb 2>/dev/null) ]]; }
+check "netbb's host end is up again, with its address" wait_for 5 has_address
 is "$(mac_of ve-netbb 2>/dev/null)" "$macs1" "a stable MAC for the same machine name"
 is "$(ip -4 -o addr show dev ve-netbb 2>/dev/null | awk '{print $4}' | cut -d/ -f1)" "$host4" \
         "...and the same address: the lease was free at once"
+machine_release netbb
 wait "$p"
 
 # A Debian guest (no networkd running) and a port forward to a server in it.
@@ -94,7 +98,8 @@ check "the Debian guest pings the host" guest_exec netdeb ping -c 1 -W 2 "$(ip -
 guest_exec netdeb sh -c 'nc -l -k -p 80 -e /bin/cat >/dev/null 2>&1 & echo started' >/dev/null 2>&1 ||
         guest_exec netdeb sh -c '(while true; do echo served | nc -l -p 80 -q 1; done) >/dev/null 2>&1 &' || true
 guest_exec netdeb sh -c 'setsid sh -c "while true; do echo served-by-guest | nc -N -l 80; done" >/dev/null 2>&1 < /dev/null &'
-sleep 0.5
+serving() { guest_exec netdeb ss -Htln 'sport = :80' | grep -q .; }
+check "the guest's server listens on port 80" wait_for 10 serving
 is "$(nc -N 127.0.0.1 8080 </dev/null 2>/dev/null || true)" "served-by-guest" "--port: a TCP connection to the host's 127.0.0.1 reaches the guest"
 is "$(nc -N ::1 8080 </dev/null 2>/dev/null || true)" "served-by-guest" "--port: ...and to ::1"
 is "$(nc -N "$(ip -4 -o addr show dev ve-netdeb | awk '{print $4}' | cut -d/ -f1)" 8080 </dev/null 2>/dev/null || true)" "served-by-guest" "--port: ...and to the host end's address"
@@ -111,9 +116,9 @@ check "...and the port is free again" wait_for 5 bash -c "! ss -Htln 'sport = :8
 check "the next start of that machine cleans up after the killed one" "$BOXCTL" run --register=no -M netdeb "$deb" -- true
 
 # Two machines in one zone reach each other; the zone's bridge goes with the last.
-"$BOXCTL" run --register=no --read-only --network-zone=lab -M z1 "$bb" -- sleep 30 &
+"$BOXCTL" run --register=no --read-only --network-zone=lab -M z1 "$bb" -- sh -c "$HOLD" &
 pz1=$!
-"$BOXCTL" run --register=no --read-only --network-zone=lab -M z2 "$bb" -- sleep 30 &
+"$BOXCTL" run --register=no --read-only --network-zone=lab -M z2 "$bb" -- sh -c "$HOLD" &
 pz2=$!
 cleanup_push kill -KILL "$pz1" "$pz2"
 check "the zone's bridge vz-lab exists" wait_for 5 ip link show vz-lab
@@ -152,7 +157,7 @@ bad "bridge and zone together" "conflicting options" run --register=no --network
 ip addr add 10.99.0.1/16 dev lo
 bad "a pool that overlaps the host's networks" "10.99" run --register=no -n --network-pool=10.99.0.0/24 "$bb" -- true
 ip addr del 10.99.0.1/16 dev lo
-"$BOXCTL" run --register=no --read-only -n --network-pool=10.98.0.0/30 -M full1 "$bb" -- sleep 3 &
+"$BOXCTL" run --register=no --read-only -n --network-pool=10.98.0.0/30 -M full1 "$bb" -- sh -c "$HOLD" &
 p=$!
 check "a machine takes the pool's only subnet" wait_for 5 ip link show ve-full1
 with_full1=$(links)

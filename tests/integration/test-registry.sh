@@ -45,7 +45,7 @@ register() { # NAME LEADER [ROOT]
 busctl --system monitor $M1 >"$_sb_state/monitor" 2>&1 &
 monitor=$!
 cleanup_push kill_quiet "$monitor"
-sleep 0.3
+wait_for 5 grep -q "Monitoring bus message stream" "$_sb_state/monitor" || bail_out "busctl monitor did not start"
 
 # The API as introspection shows it.
 intro=$(busctl --system introspect $M1 $MGR $M1.Manager)
@@ -124,9 +124,11 @@ check "the leaders were not signalled" kill -0 "$l1" "$l2"
 unshare --net sh -c 'ip link set lo up && ip addr add 192.0.2.7/32 dev lo && exec sleep 300' &
 l4=$!
 cleanup_push kill_quiet "$l4"
-own_netns() { [[ $(readlink "/proc/$l4/ns/net") != "$(readlink /proc/self/ns/net)" ]]; }
-check "the leader has its own network namespace" wait_for 3 own_netns
-sleep 0.2
+own_netns() {
+        [[ $(readlink "/proc/$l4/ns/net") != "$(readlink /proc/self/ns/net)" ]] &&
+                nsenter -t "$l4" -n ip -4 -o addr show dev lo | grep -q 192.0.2.7
+}
+check "the leader has its own network namespace, with its address" wait_for 3 own_netns
 check "register one in its own network namespace" register netted "$l4"
 is "$(busctl --system call $M1 $MGR $M1.Manager GetMachineAddresses s netted)" \
         "a(iay) 1 2 4 192 0 2 7" "GetMachineAddresses reads them from its namespace (host-scope ones left out)"

@@ -98,10 +98,18 @@ ok "the tree did not get the file" test ! -e "$tree/etc/boxctl-test"
 host_mp=$(test_tmpdir)
 run --bind="$host_mp:/mnt/h" -- sh -c 'mount -t tmpfs none /mnt/h && touch /mnt/h/inside' || true
 ok "a mount made inside does not propagate to the host" test ! -e "$host_mp/inside"
-(sleep 0.5; mount -t tmpfs boxctl-late "$host_mp" 2>/dev/null; touch "$host_mp/late") &
+# The command says it runs (a file in a second bind), the host mounts, then
+# tells it so through that second bind, which it polls.
+sig=$(test_tmpdir)
+run --bind="$host_mp:/mnt/h" --bind="$sig:/mnt/s" -- sh -c \
+        'touch /mnt/s/started; i=0; while [ ! -e /mnt/s/mounted ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done; ls /mnt/h' \
+        >"$_sb_state/late" &
 bg=$!
-out=$(run --bind="$host_mp:/mnt/h" -- sh -c 'sleep 1.5; ls /mnt/h')
+check "a command with a bind is running" wait_for 10 test -e "$sig/started"
+mount -t tmpfs boxctl-late "$host_mp"
+touch "$host_mp/late" "$sig/mounted"
 wait "$bg"
+out=$(cat "$_sb_state/late")
 ok "a mount made on the host during the run does not propagate in" bash -c "[[ '$out' != *late* ]]"
 umount "$host_mp"
 
@@ -114,13 +122,16 @@ kill -TERM "$pid"
 rc=0; wait "$pid" || rc=$?
 is "$rc" 3 "SIGTERM is forwarded to the command, whose status is passed on"
 ok "the command saw SIGTERM" grep -q got-term "$_sb_state/sig"
-zombies=$(run -- sh -c '(sleep 0.1 &) ; sleep 0.5; grep -l "State:.*Z" /proc/[0-9]*/status 2>/dev/null | wc -l')
+# The orphan's /proc entry lasts until PID 1 reaps it: wait for that (30 s at most).
+zombies=$(run -- sh -c 'p=$(sleep 0.1 </dev/null >/dev/null 2>&1 & echo $!); i=0
+        while [ -e /proc/$p ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+        grep -l "State:.*Z" /proc/[0-9]*/status 2>/dev/null | wc -l')
 is "$zombies" 0 "orphans are reaped by PID 1"
 
 # Locking: a second read-write machine on the same tree is refused; read-only ones share.
-run -- sh -c 'sleep 3' &
+run -- sh -c "$HOLD" &
 pid=$!
-wait_for 5 machine_leader "$name" >/dev/null
+check "a read-write machine is up" wait_for 5 machine_leader "$name"
 rc=0; err=$(run -M other -- true 2>&1) || rc=$?
 ok "a second read-write run of the tree fails" test "$rc" -ne 0
 ok "...saying the tree is busy" grep -q "busy" <<<"$err"
@@ -129,15 +140,17 @@ other=$(test_tmpdir)/other
 cp -a "$tree" "$other"
 rc=0; err=$("$BOXCTL" run "$other" -M "$name" -- true 2>&1) || rc=$?
 ok "a second machine of the same name fails, busy" bash -c "[[ $rc -ne 0 && '$err' == *busy* ]]"
+machine_release "$name"
 wait "$pid"
-run --read-only -M ro1 -- sh -c 'sleep 2' &
+run --read-only -M ro1 -- sh -c "$HOLD" &
 pid=$!
-wait_for 5 machine_leader ro1 >/dev/null
+check "a read-only machine is up" wait_for 5 machine_leader ro1
 check "two read-only machines share a tree" run --read-only -M ro2 -- true
+machine_release ro1
 wait "$pid"
 
 # SIGKILL of boxctl takes the machine with it.
-"$BOXCTL" run "$tree" -- sh -c 'sleep 60' &
+"$BOXCTL" run "$tree" -- sh -c "$HOLD" &
 pid=$!
 wait_for 5 machine_leader "$name" >/dev/null
 leader=$(machine_leader "$name")

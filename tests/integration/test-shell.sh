@@ -79,11 +79,7 @@ is "$rc" $((128 + 15)) "a command killed by a signal gives 128+N"
 # boxctl reaches it.
 sh_ bb -- sleep 1000 &
 spid=$!
-in_scope() {
-        local p
-        p=$(pgrep -x -f 'sleep 1000') || return 1
-        grep -q "machine-bb.scope" "/proc/$p/cgroup"
-}
+in_scope() { [[ -n $(machine_pgrep bb 'sleep 1000') ]]; }
 check "the command runs in the machine's scope on the host" wait_for 10 in_scope
 kill -TERM "$spid"
 rc=0; wait "$spid" || rc=$?
@@ -95,7 +91,7 @@ map=$(sh_ ubb -- cat /proc/self/uid_map)
 ok "-U machine: ...mapped to its own range ($(echo $map))" bash -c '[[ $(awk "{print \$1, \$3}" <<<"$1") == "0 65536" && $(awk "{print \$2}" <<<"$1") != 0 ]]' _ "$map"
 sh_ ubb -- sleep 999 &
 spid=$!
-uid_of_sleep() { local p; p=$(pgrep -x -f 'sleep 999') && stat -c %u "/proc/$p"; }
+uid_of_sleep() { local p; p=$(machine_pgrep ubb 'sleep 999' | head -1) && [[ -n $p ]] && stat -c %u "/proc/$p"; }
 check "-U machine: the command is up" wait_for 10 uid_of_sleep
 is "$(uid_of_sleep)" "$(awk '{print $2}' <<<"$map")" "-U machine: ...and on the host it runs as the machine's base UID"
 kill -TERM "$spid"; wait "$spid" || true
@@ -141,16 +137,16 @@ check "...and login is gone once machinectl left" wait_for 10 no_login
 
 # A shell boxd started holds nothing of boxd's: boxd restarts and takes its
 # bus name again while one is open.
-python3 "$BOXCTL_SRCDIR/tests/lib/pty-drive.py" timeout:20 'expect:# ' 'sleep:20' \
+# The shell stays open until the test kills the driver.
+python3 "$BOXCTL_SRCDIR/tests/lib/pty-drive.py" --log "$_sb_state/console-held" timeout:20 'expect:# ' 'sleep:600' \
         -- machinectl shell bb >/dev/null 2>&1 &
 drive=$!
 cleanup_push "kill $drive 2>/dev/null || true"
-check "a machinectl shell is open" wait_for 10 bash -c "pgrep -f 'machinectl shell bb' >/dev/null"
-sleep 1
+check "a machinectl shell is open (its prompt is shown)" wait_for 10 grep -q '# ' "$_sb_state/console-held"
 boxd_stop
 boxd_start
-check "boxd restarts while a shell it started is open (and stays)" bash -c "sleep 0.5; kill -0 $_boxd_pid"
-check "...and still knows the machine" wait_for 5 bash -c "$(declare -f listed); BOXCTL=$BOXCTL; listed bb"
+check "boxd restarts while a shell it started is open, and knows the machine" wait_for 5 bash -c "$(declare -f listed); BOXCTL=$BOXCTL; listed bb"
+check "...and it stays, and so does the shell" kill -0 "$_boxd_pid" "$drive"
 kill "$drive" 2>/dev/null || true
 wait "$drive" 2>/dev/null || true
 cleanup_pop

@@ -42,21 +42,23 @@ check "no file of the tree changed owner" diff "$_sb_state/owners.before" "$_sb_
 ok "inside, the tree's files show their owners" grep -q "^root root" <<<"$(brun -U "$bb" -- stat -c '%U %G' /bin/busybox)"
 
 # Two machines at once get disjoint ranges; the ranges are given back.
-brun -U -M first "$bb" --read-only -- sh -c 'cat /proc/self/uid_map; sleep 2' >"$_sb_state/first" &
+brun -U -M first "$bb" --read-only -- sh -c "cat /proc/self/uid_map; $HOLD" >"$_sb_state/first" &
 p1=$!
 wait_for 5 test -s "$_sb_state/first"
 second=$(brun -U -M second "$bb" --read-only -- cat /proc/self/uid_map | awk '{print $2}')
+machine_release first
 wait "$p1"
 first=$(awk '{print $2}' "$_sb_state/first")
 ok "two machines at once get disjoint ranges ($first, $second)" \
         bash -c "(( $first + 65536 <= $second || $second + 65536 <= $first ))"
-brun --private-users=0x20000000 -M holder "$bb" --read-only -- sleep 3 2>"$_sb_state/holder" &
+brun --private-users=0x20000000 -M holder "$bb" --read-only -- sh -c "$HOLD" 2>"$_sb_state/holder" &
 p1=$!
 check "a machine holds range 0x20000000" wait_for 5 test -e /run/boxctl/uidranges/536870912.lock || diag "$(cat "$_sb_state/holder")"
 rc=0; err=$(brun --private-users=0x20000000 -M taker "$bb" --read-only -- true 2>&1) || rc=$?
 ok "a range in use is refused (exit $rc): $err" test "$rc" -ne 0
 busy_in_one_line() { has busy "$1" && one_line "$1"; }
 ok "...saying it is busy, in one line" busy_in_one_line "$err"
+machine_release holder
 wait "$p1"
 is "$(ls /run/boxctl/uidranges 2>/dev/null | wc -l)" 0 "the range locks are released at exit"
 
