@@ -519,8 +519,10 @@ int machine_enter(const EnterRequest *req, EnterProcess *ret, char **ret_error) 
                 int fd = -EBADF;
 
                 n = recv_message(pair[0], deadline, &fd, &msg);
-                if (n == 0)
+                if (n == 0) {
+                        safe_close(fd); /* an fd that came with an empty message */
                         break;
+                }
                 if (n > 0 && (size_t) n != sizeof msg)
                         n = -EBADMSG;
                 if (n < 0) {
@@ -535,8 +537,10 @@ int machine_enter(const EnterRequest *req, EnterProcess *ret, char **ret_error) 
                                         req->machine_name, strerror((int) -n)) < 0 ? -ENOMEM : (int) n;
                 }
                 if (msg.type == ENTER_PID) {
+                        safe_close(fd); /* a PID comes alone */
                         child = msg.pid;
                         /* Before it can end: the waiter reaps it only after it ran. */
+                        safe_close(child_pidfd);
                         child_pidfd = (int) syscall(SYS_pidfd_open, child, 0);
                 } else if (msg.type == ENTER_MASTER) {
                         safe_close(master);
@@ -549,7 +553,8 @@ int machine_enter(const EnterRequest *req, EnterProcess *ret, char **ret_error) 
                         *ret_error = strdup(msg.text);
                         safe_close(pair[0]);
                         ret->status = wait_exit_status(pid);
-                        return -(msg.error ?: EIO);
+                        /* Only a real errno: 0 or less would read as success. */
+                        return msg.error > 0 && msg.error < 4096 ? -msg.error : -EIO;
                 }
         }
         safe_close(pair[0]);
