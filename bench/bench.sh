@@ -64,31 +64,8 @@ bench_preconditions hyperfine systemd-nspawn crun unshare flock jq python3 /usr/
 bench_setup
 
 # ---------------------------------------------------------------------------
-# Trees (prepare_debian, copy_tree and fixture are in lib.sh)
-
-# A minimal OCI bundle whose root is the tree itself (the same directory the
-# other tools use), from `crun spec`: no terminal, no rlimits (the spec lowers
-# RLIMIT_NOFILE, which the other tools do not touch, and this host may lack
-# CAP_SYS_RESOURCE), no resources (cgroup limits), no network namespace (boxctl
-# and systemd-nspawn share the host's by default), a writable root as theirs.
-prepare_oci() {
-        local bundle=$1 rootfs=$2
-        mkdir "$bundle"
-        (cd "$bundle" && crun spec)
-        jq --arg root "$rootfs" --arg host "$machine" '
-                .root = { path: $root, readonly: false }
-                | .hostname = $host
-                | .process.terminal = false
-                | .process.args = ["/bin/true"]
-                | del(.process.rlimits)
-                | del(.linux.resources)
-                | .linux.namespaces |= map(select(.type != "network"))' \
-                "$bundle/config.json" >"$bundle/config.json.new"
-        mv "$bundle/config.json.new" "$bundle/config.json"
-}
-
-# ---------------------------------------------------------------------------
-# Measuring (measure and measure_round are in lib.sh)
+# Measuring (measure and measure_round are in lib.sh; the trees, with
+# prepare_debian, copy_tree, fixture and prepare_oci, too)
 
 # rss SECTION: peak RSS with /usr/bin/time -f %M, that is ru_maxrss of the
 # command's children: the largest single process among the tool and all it

@@ -2,7 +2,7 @@
 # shellcheck shell=bash
 #
 # bench/lib.sh: what the benchmarks (bench.sh, images.sh, network.sh,
-# userns.sh) share; each sources it. Before that a script sets
+# userns.sh, seccomp.sh) share; each sources it. Before that a script sets
 #   bench_name  its name: the prefix of its log lines and of its scratch
 #               directory (/var/tmp/boxctl-NAME.XXXXXX), bench/NAME.sh in
 #               the report's command line
@@ -17,8 +17,9 @@
 #                                   script's cgroups, clean-up at exit
 #   in_bench_cgroup, start_in_bench_cgroup, run_cmd
 #                                   running a command in the script's cgroups
-#   fixture, copy_tree, prepare_debian
-#                                   the trees (copies of the fixtures)
+#   fixture, copy_tree, prepare_debian, prepare_oci
+#                                   the trees (copies of the fixtures), and
+#                                   an OCI bundle for crun over a tree
 #   wrap_run_tmpfs, wrap_run_cg, wrapped
 #                                   the one wrapper every tool runs in
 #   check_boot, check_run           the untimed checks before timing
@@ -184,13 +185,16 @@ cleanup() {
         if ((!machine_slice_existed)); then
                 rmdir "$cg2/machine.slice" 2>/dev/null
         fi
-        # Anything else that appeared while we held the lock is ours (a tool
-        # that made cgroups outside the one it runs in): say so, remove it.
+        # A cgroup named for our machine that appeared while we ran is a
+        # tool's (one that made cgroups outside the one it runs in): say so,
+        # remove it. Only those: work that does not take the lock (a busy
+        # host beside the tests, tests/stress-host.sh) makes cgroups too.
         if [[ -n $scratch && -f $scratch/cgroups.before ]]; then
                 while read -r d; do
                         log "a tool left cgroup $d behind; removing it"
                         remove_cgroup_tree "$d"
                 done < <(list_cgroups | LC_ALL=C comm -13 "$scratch/cgroups.before" - |
+                        grep -F -e "$machine" -e "$esc" |
                         awk 'NR == 1 || index($0, prev "/") != 1 { print; prev = $0 }')
         fi
         if [[ -n $scratch && -d $scratch ]]; then
@@ -316,6 +320,29 @@ EOF
         mkdir -p "$t/etc/systemd/journald.conf.d"
         printf '# SPDX-License-Identifier: LGPL-2.1-or-later\n[Journal]\nStorage=volatile\n' \
                 >"$t/etc/systemd/journald.conf.d/boxctl-bench.conf"
+}
+
+# prepare_oci BUNDLE ROOTFS: a minimal OCI bundle at BUNDLE whose root is the
+# tree ROOTFS itself (the same directory the other tools use), from `crun
+# spec`: no terminal, no rlimits (the spec lowers RLIMIT_NOFILE, which the
+# other tools do not touch, and this host may lack CAP_SYS_RESOURCE), no
+# resources (cgroup limits), no network namespace (boxctl and systemd-nspawn
+# share the host's by default), a writable root as theirs. Like the spec, no
+# seccomp profile.
+prepare_oci() {
+        local bundle=$1 rootfs=$2
+        mkdir "$bundle"
+        (cd "$bundle" && crun spec)
+        jq --arg root "$rootfs" --arg host "$machine" '
+                .root = { path: $root, readonly: false }
+                | .hostname = $host
+                | .process.terminal = false
+                | .process.args = ["/bin/true"]
+                | del(.process.rlimits)
+                | del(.linux.resources)
+                | .linux.namespaces |= map(select(.type != "network"))' \
+                "$bundle/config.json" >"$bundle/config.json.new"
+        mv "$bundle/config.json.new" "$bundle/config.json"
 }
 
 # ---------------------------------------------------------------------------
