@@ -8,6 +8,7 @@
 #include <sys/statvfs.h>
 
 #include "cgroup.h"
+#include "cgroup-v1.h"
 #include "device-filter.h"
 #include "image.h"
 #include "lock.h"
@@ -61,6 +62,7 @@ struct MachineInstance {
         TreeLock lock;
         UidRange range;
         Cgroup *cgroup;
+        CgroupV1 *cgroup_v1;
         MountPoints mount_points;
         char *host_os_release;
         Machine machine;
@@ -433,6 +435,11 @@ static int prepare_cgroup(MachineInstance *mi, char **ret_error) {
         if (r < 0)
                 return error_set(ret_error, r, "machine %s: cannot create its cgroup: %s", s->machine_name, strerror(-r));
         mi->machine.cgroup = mi->cgroup;
+        r = cgroup_v1_machine_new(s->machine_name, &mi->cgroup_v1);
+        if (r < 0)
+                return error_set(ret_error, r, "machine %s: cannot make its cgroups in the host's cgroup v1 hierarchies: %s",
+                                 s->machine_name, strerror(-r));
+        mi->machine.cgroup_v1 = mi->cgroup_v1;
         r = device_filter_attach(mi->cgroup->fd, &why);
         if (r < 0)
                 return error_set(ret_error, r, "machine %s: cannot attach its device policy (a cgroup BPF program) to %s: %s%s%s",
@@ -474,6 +481,7 @@ MachineInstance *machine_release(MachineInstance *mi) {
                 return NULL;
         mount_points_cleanup(mi->tree.fd, &mi->mount_points);
         mi->cgroup = cgroup_machine_free(mi->cgroup);
+        mi->cgroup_v1 = cgroup_v1_machine_free(mi->cgroup_v1); /* after the scope: empty by now */
         machine_registration_done(&mi->registration);
         uid_range_release(&mi->range);
         tree_lock_release(&mi->lock);

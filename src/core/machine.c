@@ -15,6 +15,7 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
+#include "cgroup-v1.h"
 #include "caps.h"
 #include "console-server.h"
 #include "dev-setup.h"
@@ -822,9 +823,18 @@ int machine_run_once(Machine *m, MachineResult *ret, char **ret_error) {
                 .exit_signal = SIGCHLD,
                 .cgroup = (uint64_t) m->cgroup->fd,
         };
-        run.leader = (pid_t) sys_clone3(&args);
-        if (run.leader < 0) {
+        /* The child starts in the machine's v1 cgroups, so that its cgroup
+         * namespace is rooted there (see cgroup-v1.h); we go back at once. */
+        r = cgroup_v1_enter(m->cgroup_v1, 0);
+        if (r < 0)
+                (void) error_set(ret_error, r, "cannot move machine %s into its cgroup v1 cgroups: %s", s->machine_name,
+                                 strerror(-r));
+        run.leader = r < 0 ? -1 : (pid_t) sys_clone3(&args);
+        if (run.leader < 0 && r >= 0)
                 r = -errno;
+        if (run.leader != 0)
+                (void) cgroup_v1_leave(m->cgroup_v1, 0);
+        if (r < 0) {
                 guest_notify_close(&run);
                 sd_event_unref(run.event);
                 seccomp_machine_record_remove(s->machine_name);

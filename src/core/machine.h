@@ -35,6 +35,7 @@ struct Machine {
         const Settings *settings;
         const Tree *tree;
         Cgroup *cgroup;
+        const struct CgroupV1 *cgroup_v1; /* the machine's v1 cgroups; NULL: none */
         const char *host_os_release;
         Id128 id;
         bool bind_machine_id; /* show id as /etc/machine-id over the tree's own */

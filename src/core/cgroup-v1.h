@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <sys/types.h>
+
+#include "macro.h"
+
+/* A machine's place in the host's cgroup v1 hierarchies, beside its cgroup2
+ * scope: <hierarchy>/machine.slice/machine-NAME.scope in each one.
+ *
+ * Why: a cgroup namespace's root is the creator's cgroup in every hierarchy,
+ * v1 ones too. Left at a v1 hierarchy's root, a machine without a user
+ * namespace could mount that hierarchy and write its release_agent, which the
+ * kernel runs as the host's root (CVE-2022-0492: the kernel only refuses it
+ * in a cgroup namespace owned by another user namespace). Below the root the
+ * file is not there. The hierarchies are mounted detached (fsopen), so this
+ * works whether or not they are mounted in our namespace. A host without v1
+ * hierarchies has nothing to do. */
+
+typedef struct CgroupV1 CgroupV1;
+
+/* Makes the machine's cgroup in every v1 hierarchy this process is in. */
+int cgroup_v1_machine_new(const char *machine_name, CgroupV1 **ret);
+/* Moves PID (0: us) into the machine's v1 cgroups, or back to where we were. */
+int cgroup_v1_enter(const CgroupV1 *v, pid_t pid);
+int cgroup_v1_leave(const CgroupV1 *v, pid_t pid);
+/* Removes the machine's v1 cgroups (once they are empty) and frees. */
+CgroupV1 *cgroup_v1_machine_free(CgroupV1 *v);
+DEFINE_TRIVIAL_CLEANUP_FUNC(CgroupV1 *, cgroup_v1_machine_free)
