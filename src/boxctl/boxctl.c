@@ -14,7 +14,9 @@ static const Verb verbs[] = {
         { "start", verb_start, "Boot an OS tree in the background" },
         { "stop", verb_stop, "Power a machine off and wait for its end" },
         { "console", verb_console, "Attach to the console of a background machine" },
-        { "list", verb_list, "List the running machines the registry knows" },
+        { "enable", verb_enable, "Have boxd start a machine of the pool whenever it starts" },
+        { "disable", verb_disable, "Have boxd no longer start a machine when it starts" },
+        { "list", verb_list_main, "List the running machines the registry knows" },
         { "status", verb_status, "Show the state of machines and their processes" },
         { "show", verb_show, "Show the registry's properties of machines" },
         { "poweroff", verb_poweroff, "Ask machines to power off" },
@@ -39,6 +41,7 @@ static int verb_help(int argc, char *argv[]) {
                "  boxctl start debian-root --wait=ready\n"
                "  boxctl console debian-root\n"
                "  boxctl stop debian-root\n"
+               "  boxctl enable debian-root\n"
                "  boxctl list\n"
                "  boxctl status debian-root\n"
                "  boxctl shell debian-root\n"

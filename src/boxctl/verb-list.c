@@ -1,23 +1,41 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* boxctl list: the machines the registry knows, as a table or as JSON. */
+/* boxctl list: the machines the registry knows, as a table or as JSON; with
+ * --all also the enabled machines (enabled.h) that do not run. */
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "enabled.h"
 #include "log.h"
 #include "registry-client.h"
 #include "verb-machines.h"
 #include "verbs.h"
 
+/* --all: taken off the command line by verb_list_main() before the shared
+ * parser of the machine verbs (verb-machines.c) sees it. */
+static bool arg_all = false;
+
 typedef struct MachineTable {
         MachineInfo *items;
         size_t n;
+        char **running; /* the names the registry listed */
+        char **enabled;
 } MachineTable;
 
 static void machine_table_done(MachineTable *t) {
         for (size_t i = 0; i < t->n; i++)
                 machine_info_done(&t->items[i]);
         free(t->items);
+        strv_freep(&t->running);
+        strv_freep(&t->enabled);
         *t = (MachineTable) {};
+}
+
+static bool row_running(const MachineTable *t, const MachineInfo *mi) {
+        return strv_contains(t->running, mi->name);
+}
+
+static bool row_enabled(const MachineTable *t, const MachineInfo *mi) {
+        return strv_contains(t->enabled, mi->name);
 }
 
 static int cmp_machine_info(const void *a, const void *b) {
@@ -56,12 +74,29 @@ static int machine_table_fetch(sd_bus *bus, bool want_properties, MachineTable *
                 return log_oom();
         if (r < 0)
                 return log_error_errno(r, "list: cannot parse the registry's reply: %m");
+        for (size_t i = 0; i < t->n; i++)
+                if (strv_push_dup(&t->running, t->items[i].name) < 0)
+                        return log_oom();
+        r = enabled_list(&t->enabled);
+        if (r < 0) {
+                /* Only --all depends on it: the running machines are listed anyway. */
+                log_full_errno(arg_all ? LOG_WARNING : LOG_DEBUG, r, "list: cannot read %s/enabled: %m", enabled_config_dir());
+                t->enabled = NULL;
+        }
+        for (char **e = t->enabled; arg_all && e && *e; e++)
+                if (!strv_contains(t->running, *e)) {
+                        r = machine_table_add(t, *e, NULL, NULL, NULL);
+                        if (r < 0)
+                                return log_oom();
+                }
         if (t->n > 0)
                 qsort(t->items, t->n, sizeof(MachineInfo), cmp_machine_info);
 
         /* A machine may end meanwhile, and a registry may not know all: what
          * cannot be had is left empty. */
         for (size_t i = 0; i < t->n; i++) {
+                if (!row_running(t, &t->items[i]))
+                        continue;
                 (void) machine_info_fetch_os_release(bus, &t->items[i]);
                 (void) machine_info_fetch_addresses(bus, &t->items[i]);
                 if (want_properties) {
@@ -91,31 +126,42 @@ static char *strv_join_space(char **l) {
         return s;
 }
 
-#define LIST_COLUMNS 6
+/* With --all, STATE and ENABLED come after MACHINE; without, the table is
+ * machinectl's. */
+#define LIST_COLUMNS_MAX 8
+
+static size_t list_columns(void) {
+        return arg_all ? 8 : 6;
+}
+
+static const char *row_state(const MachineTable *t, const MachineInfo *mi) {
+        return row_running(t, mi) ? "running" : "stopped";
+}
 
 /* Row 0 is the header. */
-static void table_row(const MachineTable *t, char **addresses, size_t row, const char *cells[LIST_COLUMNS]) {
-        static const char *const header[LIST_COLUMNS] = { "MACHINE", "CLASS", "SERVICE", "OS", "VERSION", "ADDRESSES" };
+static void table_row(const MachineTable *t, char **addresses, size_t row, const char *cells[LIST_COLUMNS_MAX]) {
+        static const char *const header[] = { "MACHINE", "STATE", "ENABLED", "CLASS", "SERVICE", "OS", "VERSION", "ADDRESSES" };
         const MachineInfo *mi = row > 0 ? &t->items[row - 1] : NULL;
+        size_t c = 0;
 
-        if (!mi) {
-                memcpy(cells, header, sizeof header);
-                return;
+        cells[c++] = mi ? dash(mi->name) : header[0];
+        if (arg_all) {
+                cells[c++] = mi ? row_state(t, mi) : header[1];
+                cells[c++] = mi ? (row_enabled(t, mi) ? "yes" : "no") : header[2];
         }
-        cells[0] = dash(mi->name);
-        cells[1] = dash(mi->class);
-        cells[2] = dash(mi->service);
-        cells[3] = dash(mi->os_id);
-        cells[4] = dash(mi->os_version);
-        cells[5] = dash(addresses[row - 1]);
+        cells[c++] = mi ? dash(mi->class) : header[3];
+        cells[c++] = mi ? dash(mi->service) : header[4];
+        cells[c++] = mi ? dash(mi->os_id) : header[5];
+        cells[c++] = mi ? dash(mi->os_version) : header[6];
+        cells[c++] = mi ? dash(addresses[row - 1]) : header[7];
 }
 
 static int print_table(const MachineTable *t, bool legend) {
         _cleanup_strv_free_ char **addresses = calloc(t->n + 1, sizeof(char *));
-        size_t width[LIST_COLUMNS] = {};
+        size_t width[LIST_COLUMNS_MAX] = {}, n_columns = list_columns();
         /* The header only with a legend, and not over nothing. */
         size_t first = legend && t->n > 0 ? 0 : 1;
-        const char *cells[LIST_COLUMNS];
+        const char *cells[LIST_COLUMNS_MAX];
 
         if (!addresses)
                 return log_oom();
@@ -126,14 +172,14 @@ static int print_table(const MachineTable *t, bool legend) {
         }
         for (size_t row = first; row <= t->n; row++) {
                 table_row(t, addresses, row, cells);
-                for (size_t c = 0; c < LIST_COLUMNS; c++)
+                for (size_t c = 0; c < n_columns; c++)
                         width[c] = MAX(width[c], strlen(cells[c]));
         }
         for (size_t row = first; row <= t->n; row++) {
                 table_row(t, addresses, row, cells);
-                for (size_t c = 0; c < LIST_COLUMNS - 1; c++)
+                for (size_t c = 0; c < n_columns - 1; c++)
                         printf("%-*s ", (int) width[c], cells[c]);
-                printf("%s\n", cells[LIST_COLUMNS - 1]);
+                printf("%s\n", cells[n_columns - 1]);
         }
         if (legend && t->n == 0)
                 printf("No machines.\n");
@@ -172,6 +218,8 @@ static const char *null_if_empty(const char *s) {
         return isempty(s) ? NULL : s;
 }
 
+/* "state" and "enabled" come with --all or without: a reader of the JSON
+ * ignores the keys it does not know. */
 static void print_json(const MachineTable *t) {
         putchar('[');
         for (size_t i = 0; i < t->n; i++) {
@@ -179,6 +227,9 @@ static void print_json(const MachineTable *t) {
 
                 fputs(i == 0 ? "\n  {\"machine\":" : ",\n  {\"machine\":", stdout);
                 json_string(mi->name);
+                fputs(",\"state\":", stdout);
+                json_string(row_state(t, mi));
+                printf(",\"enabled\":%s", row_enabled(t, mi) ? "true" : "false");
                 fputs(",\"class\":", stdout);
                 json_string(null_if_empty(mi->class));
                 fputs(",\"service\":", stdout);
@@ -217,4 +268,31 @@ int list_run(sd_bus *bus, const Args *a) {
                 return 0;
         }
         return print_table(&t, !a->no_legend);
+}
+
+/* "boxctl list": --all (-a) is this file's; the rest goes to the parser that
+ * all the machine verbs share. */
+int verb_list_main(int argc, char *argv[]) {
+        _cleanup_free_ char **args = calloc((size_t) argc + 1, sizeof(char *));
+        bool help = false, dashdash = false;
+        int n = 0, r;
+
+        if (!args)
+                return log_oom() < 0 ? 1 : 0;
+        for (int i = 0; i < argc; i++) {
+                if (i > 0 && !dashdash && (streq(argv[i], "--all") || streq(argv[i], "-a"))) {
+                        arg_all = true;
+                        continue;
+                }
+                if (streq(argv[i], "--"))
+                        dashdash = true;
+                if (!dashdash && (streq(argv[i], "--help") || streq(argv[i], "-h")))
+                        help = true;
+                args[n++] = argv[i];
+        }
+        r = verb_list(n, args);
+        if (help && r == 0)
+                printf("  -a --all                  Also the enabled machines that do not run ('boxctl enable'),\n"
+                       "                            with their STATE and whether ENABLED\n");
+        return r;
 }

@@ -24,9 +24,14 @@ int verb_start(int argc, char *argv[]);
 int verb_console(int argc, char *argv[]);
 int verb_stop(int argc, char *argv[]);
 
+/* verb-enable.c: whether boxd starts a machine of the pool when it starts */
+int verb_enable(int argc, char *argv[]);
+int verb_disable(int argc, char *argv[]);
+
 /* Machines the registry knows, over org.freedesktop.machine1; what these
  * share is in verb-machines.c. */
-int verb_list(int argc, char *argv[]);      /* verb-list.c */
+int verb_list(int argc, char *argv[]);      /* verb-machines.c; list_run() in verb-list.c */
+int verb_list_main(int argc, char *argv[]); /* verb-list.c: --all, then verb_list() */
 int verb_status(int argc, char *argv[]);    /* verb-status.c */
 int verb_show(int argc, char *argv[]);      /* verb-show.c */
 int verb_poweroff(int argc, char *argv[]);  /* verb-control.c, like the three below */

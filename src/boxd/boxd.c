@@ -4,33 +4,62 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/resource.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
+#include "boxd-starter.h"
 #include "lock.h"
 #include "log.h"
 #include "machine1-names.h"
 #include "registry-bus.h"
 #include "registry.h"
+#include "util.h"
 
+
+#ifndef BOXCTL_BINDIR
+#define BOXCTL_BINDIR "/usr/bin"
+#endif
+
+/* How many "boxctl start" of enabled machines run at once; 0: the default. */
+static unsigned arg_start_concurrency = 0;
 
 static void help(void) {
-        printf("Usage: boxd [--help] [--version]\n\n"
+        printf("Usage: boxd [--help] [--version] [--start-concurrency=N]\n\n"
                "The boxctl machine registry: serves org.freedesktop.machine1 on the system bus\n"
                "(or the bus DBUS_SYSTEM_BUS_ADDRESS names). Its state lives in %s/machines,\n"
-               "so a restarted boxd knows the machines that still run.\n", runtime_dir());
+               "so a restarted boxd knows the machines that still run.\n\n"
+               "At start it starts the enabled machines ('boxctl enable') that do not run,\n"
+               "with 'boxctl start NAME --wait=registered' ($BOXCTL_BINARY, else %s/boxctl).\n\n"
+               "     --start-concurrency=N  At most N of those starts at once\n"
+               "                            ($BOXD_START_CONCURRENCY; default: CPUs + 1, here %u)\n",
+               runtime_dir(), BOXCTL_BINDIR, starter_default_concurrency());
+}
+
+static int parse_concurrency(const char *s, const char *what) {
+        unsigned u;
+
+        if (parse_uint(s, &u) < 0 || u == 0 || u > 4096)
+                return log_error_errno(EINVAL, "invalid %s '%s': expected a number from 1 to 4096", what, s);
+        arg_start_concurrency = u;
+        return 0;
 }
 
 static int parse_argv(int argc, char *argv[]) {
+        enum { ARG_START_CONCURRENCY = 0x100 };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
+                { "start-concurrency", required_argument, NULL, ARG_START_CONCURRENCY },
                 {},
         };
+        const char *e = getenv("BOXD_START_CONCURRENCY");
         int c;
 
+        if (!isempty(e) && parse_concurrency(e, "$BOXD_START_CONCURRENCY") < 0)
+                return -EINVAL;
         opterr = 0;
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
@@ -40,6 +69,10 @@ static int parse_argv(int argc, char *argv[]) {
                 case 'V':
                         printf("boxd %s\n", PACKAGE_VERSION);
                         return 0;
+                case ARG_START_CONCURRENCY:
+                        if (parse_concurrency(optarg, "--start-concurrency") < 0)
+                                return -EINVAL;
+                        break;
                 default:
                         return log_error_errno(EINVAL, "unknown option '%s'; try 'boxd --help'", argv[optind - 1]);
                 }
@@ -50,6 +83,9 @@ static int parse_argv(int argc, char *argv[]) {
 
 static void on_leader_gone(Registry *r, RegMachine *m, void *userdata) {
         log_info("Machine %s ended (leader %d exited).", m->name, (int) m->leader);
+        if (m->abandoned)
+                log_info("Its supervisor (PID %d) is gone too: removing its scope, cgroups, locks and runtime files.",
+                         (int) m->supervisor);
         registry_bus_emit_removed(userdata, m);
 }
 
@@ -65,10 +101,29 @@ static void raise_nofile_limit(void) {
                 log_debug("Cannot raise RLIMIT_NOFILE: %m");
 }
 
+/* The enabled machines, started from the event loop once the bus is served. */
+static int start_enabled(sd_event *event, Registry *reg, Starter **ret) {
+        const char *binary = getenv("BOXCTL_BINARY");
+        _cleanup_(starter_freep) Starter *s = NULL;
+        int r;
+
+        r = starter_new(event, reg, isempty(binary) ? BOXCTL_BINDIR "/boxctl" : binary,
+                        arg_start_concurrency ?: starter_default_concurrency(), &s);
+        if (r < 0)
+                return log_error_errno(r, "cannot set up the start of enabled machines: %m");
+        r = starter_start_enabled(s);
+        if (r < 0)
+                /* The registry serves on: only the enabled machines are missed. */
+                log_error_errno(r, "cannot read the enabled machines: %m");
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
 static int run(void) {
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(registry_freep) Registry *reg = NULL;
+        _cleanup_(starter_freep) Starter *starter = NULL;
         _cleanup_free_ char *state = NULL;
         size_t adopted = 0, dropped = 0;
         sigset_t mask;
@@ -118,6 +173,7 @@ static int run(void) {
         log_info("Serving %s; %zu machines adopted, %zu gone since the last run dropped.",
                  MACHINE1_BUS_NAME, adopted, dropped);
         (void) sd_notify(false, "READY=1\nSTATUS=Serving org.freedesktop.machine1");
+        (void) start_enabled(event, reg, &starter);
 
         r = sd_event_loop(event);
         if (r < 0)

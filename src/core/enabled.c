@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "enabled.h"
+#include "settings.h"
+#include "util.h"
+
+#ifndef BOXCTL_CONFIG_DIR
+#define BOXCTL_CONFIG_DIR "/etc/boxctl"
+#endif
+#ifndef BOXCTL_SYSTEMD_UNIT_DIR
+#define BOXCTL_SYSTEMD_UNIT_DIR "/etc/systemd/system"
+#endif
+
+const char *enabled_config_dir(void) {
+        const char *e = getenv("BOXCTL_CONFIG_DIR");
+
+        return isempty(e) ? BOXCTL_CONFIG_DIR : e;
+}
+
+const char *enabled_pool_dir(void) {
+        const char *e = getenv("BOXCTL_POOL");
+
+        return isempty(e) ? "/var/lib/machines" : e;
+}
+
+static char *enabled_dir(void) {
+        return strjoin3(enabled_config_dir(), "/", "enabled");
+}
+
+static int pool_has(const char *name) {
+        _cleanup_free_ char *p = strjoin3(enabled_pool_dir(), "/", name);
+        struct stat st;
+
+        if (!p)
+                return -ENOMEM;
+        if (stat(p, &st) < 0)
+                return errno == ENOENT ? -ENOENT : -errno;
+        return S_ISDIR(st.st_mode) || S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) ? 0 : -ENOENT;
+}
+
+static int enabled_resolve_path(const char *arg, char **ret_name) {
+        _cleanup_free_ char *path = NULL, *pool = NULL, *name = NULL;
+        char *slash;
+
+        path = realpath(arg, NULL);
+        if (!path)
+                return -errno;
+        pool = realpath(enabled_pool_dir(), NULL);
+        if (!pool)
+                return -EXDEV; /* no pool: nothing is in it */
+        slash = strrchr(path, '/');
+        *slash = '\0';
+        if (!streq(isempty(path) ? "/" : path, pool))
+                return -EXDEV;
+        if (!machine_name_is_valid(slash + 1))
+                return -EINVAL;
+        name = strdup(slash + 1);
+        if (!name)
+                return -ENOMEM;
+        *ret_name = TAKE_PTR(name);
+        return 0;
+}
+
+int enabled_resolve(const char *arg, char **ret_name) {
+        _cleanup_free_ char *name = NULL;
+        int r;
+
+        if (isempty(arg))
+                return -EINVAL;
+        if (!strchr(arg, '/')) {
+                struct stat st;
+
+                /* A NAME, as "boxctl start NAME" takes it; or, as start
+                 * takes it too, a file of that name here. */
+                r = machine_name_is_valid(arg) ? pool_has(arg) : -EINVAL;
+                if (r < 0 && lstat(arg, &st) >= 0)
+                        return enabled_resolve_path(arg, ret_name);
+                if (r < 0)
+                        return r;
+                name = strdup(arg);
+                if (!name)
+                        return -ENOMEM;
+                *ret_name = TAKE_PTR(name);
+                return 0;
+        }
+        return enabled_resolve_path(arg, ret_name);
+}
+
+static int mkdir_parents(const char *dir) {
+        _cleanup_free_ char *p = strdup(dir);
+
+        if (!p)
+                return -ENOMEM;
+        for (char *s = strchr(p + 1, '/');; s = strchr(s + 1, '/')) {
+                if (s)
+                        *s = '\0';
+                if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                if (!s)
+                        return 0;
+                *s = '/';
+        }
+}
+
+int enabled_add(const char *name) {
+        _cleanup_free_ char *dir = enabled_dir(), *tmp = NULL;
+        _cleanup_close_ int dfd = -EBADF, fd = -EBADF;
+        int r;
+
+        if (!dir)
+                return -ENOMEM;
+        if (!machine_name_is_valid(name))
+                return -EINVAL;
+        r = mkdir_parents(dir);
+        if (r < 0)
+                return r;
+        dfd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        if (faccessat(dfd, name, F_OK, AT_SYMLINK_NOFOLLOW) >= 0)
+                return 0;
+        /* Made under a name no reader takes for a machine's, then renamed: an
+         * entry is there whole or not at all. */
+        if (asprintf(&tmp, ".#%s.%d", name, (int) getpid()) < 0)
+                return -ENOMEM;
+        fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644);
+        if (fd < 0)
+                return -errno;
+        if (fsync(fd) < 0 || renameat(dfd, tmp, dfd, name) < 0) {
+                r = -errno;
+                (void) unlinkat(dfd, tmp, 0);
+                return r;
+        }
+        (void) fsync(dfd);
+        return 1;
+}
+
+int enabled_remove(const char *name) {
+        _cleanup_free_ char *dir = enabled_dir();
+        _cleanup_close_ int dfd = -EBADF;
+
+        if (!dir)
+                return -ENOMEM;
+        if (!machine_name_is_valid(name))
+                return -EINVAL;
+        dfd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+        if (dfd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (unlinkat(dfd, name, 0) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        (void) fsync(dfd);
+        return 1;
+}
+
+bool enabled_contains(const char *name) {
+        _cleanup_free_ char *dir = enabled_dir(), *p = NULL;
+
+        if (!dir || !machine_name_is_valid(name))
+                return false;
+        p = strjoin3(dir, "/", name);
+        return p && access(p, F_OK) >= 0;
+}
+
+static int cmp_string(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+int enabled_list(char ***ret) {
+        _cleanup_free_ char *dir = enabled_dir();
+        _cleanup_strv_free_ char **l = NULL;
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+
+        if (!dir)
+                return -ENOMEM;
+        l = calloc(1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        d = opendir(dir);
+        if (!d && errno != ENOENT)
+                return -errno;
+        while (d && (errno = 0, de = readdir(d)))
+                /* Skips ".", ".." and half-made entries (".#NAME.PID"). */
+                if (machine_name_is_valid(de->d_name) && de->d_name[0] != '.' && strv_push_dup(&l, de->d_name) < 0)
+                        return -ENOMEM;
+        if (d && errno != 0)
+                return -errno;
+        qsort(l, strv_length(l), sizeof(char *), cmp_string);
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+int enabled_systemd_wants_path(const char *name, char **ret) {
+        if (asprintf(ret, "%s/machines.target.wants/box@%s.service", BOXCTL_SYSTEMD_UNIT_DIR, name) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+bool enabled_host_has_systemd(void) {
+        /* What sd_booted() checks. */
+        struct stat st;
+
+        return lstat("/run/systemd/system", &st) >= 0 && S_ISDIR(st.st_mode);
+}
