@@ -85,7 +85,7 @@ static int machine_table_fetch(sd_bus *bus, bool want_properties, MachineTable *
         }
         for (char **e = t->enabled; arg_all && e && *e; e++)
                 if (!strv_contains(t->running, *e)) {
-                        r = machine_table_add(t, *e, NULL, NULL, NULL);
+                        r = machine_table_add(t, *e, "", "", ""); /* shown as "-" or null */
                         if (r < 0)
                                 return log_oom();
                 }

@@ -17,7 +17,7 @@ complete_words() {
 }
 
 is "$(complete_words boxctl b)" "boot " "a verb"
-is "$(complete_words boxctl "")" "--help --version boot console help kill list poweroff reboot run shell show start status stop terminate version " "all verbs"
+is "$(complete_words boxctl "")" "--help --version boot console disable enable help kill list poweroff reboot run shell show start status stop terminate version " "all verbs"
 is "$(complete_words boxctl boot --con)" "--console " "an option"
 is "$(complete_words boxctl boot --console "")" "interactive passive pipe read-only " "console modes"
 ok "capabilities" grep -q "CAP_SYS_ADMIN" <<<"$(complete_words boxctl run --capability CAP_SYS_A)"
@@ -39,7 +39,7 @@ is "$(complete_words boxctl run --system-call-filter "~@m")" "~@mount " "system 
 unset -f boxctl
 
 # The verbs about running machines.
-is "$(complete_words boxctl list --)" "--help --no-legend --output " "list: options"
+is "$(complete_words boxctl list --)" "--all --help --no-legend --output " "list: options"
 is "$(complete_words boxctl list -o "")" "json table " "list: output modes"
 is "$(complete_words boxctl status --)" "--full --help " "status: options"
 is "$(complete_words boxctl show --)" "--help --property --value " "show: options"
@@ -75,6 +75,15 @@ mkdir "$d/tree-a"
 is "$(complete_words boxctl boot "$d/tr")" "$d/tree-a " "a tree directory"
 mkdir "$d/pool-a"
 is "$(BOXCTL_POOL=$d complete_words boxctl start poo)" "pool-a " "start: a tree of the pool (\$BOXCTL_POOL)"
+is "$(BOXCTL_POOL=$d complete_words boxctl enable "")" "pool-a tree-a " "enable: the machines of the pool"
+is "$(complete_words boxctl enable --)" "--help --quiet " "enable: options"
+is "$(complete_words boxctl disable --q)" "--quiet " "disable: options"
+mkdir -p "$d/config/enabled"
+: >"$d/config/enabled/en-a"
+: >"$d/config/enabled/en-b"
+is "$(BOXCTL_CONFIG_DIR=$d/config complete_words boxctl disable "")" "en-a en-b " "disable: the enabled machines (\$BOXCTL_CONFIG_DIR)"
+is "$(BOXCTL_CONFIG_DIR=$d/config complete_words boxctl disable en-a "")" "en-a en-b " "disable: more than one"
+rm -r "$d/config"
 rmdir "$d/tree-a" "$d/pool-a" "$d"
 if command -v zsh >/dev/null; then
         check "the zsh completion parses" zsh -n "$BOXCTL_SRCDIR/shell-completion/zsh/_boxctl"
