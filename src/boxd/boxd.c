@@ -83,6 +83,9 @@ static int parse_argv(int argc, char *argv[]) {
 
 static void on_leader_gone(Registry *r, RegMachine *m, void *userdata) {
         log_info("Machine %s ended (leader %d exited).", m->name, (int) m->leader);
+        if (m->abandoned)
+                log_info("Its supervisor (PID %d) is gone too: removing its scope, cgroups, locks and runtime files.",
+                         (int) m->supervisor);
         registry_bus_emit_removed(userdata, m);
 }
 

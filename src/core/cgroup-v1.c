@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,4 +194,137 @@ CgroupV1 *cgroup_v1_machine_free(CgroupV1 *v) {
         free(v->scope);
         free(v);
         return NULL;
+}
+
+/* ---- leftovers ---- */
+
+/* Calls FN with a detached mount of each v1 hierarchy this process is in. */
+static int for_each_hierarchy(int (*fn)(int root_fd, const char *controllers, void *userdata), void *userdata) {
+        _cleanup_free_ char *text = NULL;
+        int r, ret = 0;
+
+        r = read_file_at(AT_FDCWD, "/proc/self/cgroup", 64 * 1024, &text);
+        if (r < 0)
+                return r;
+        for (char *line = text, *next; line && *line; line = next) {
+                _cleanup_free_ char *opts = NULL;
+                _cleanup_close_ int root_fd = -EBADF;
+                char *c1, *c2;
+
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                c1 = strchr(line, ':');
+                c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+                if (!c2 || startswith(line, "0:") || c2 == c1 + 1)
+                        continue;
+                *c2 = '\0';
+                opts = mount_options(c1 + 1);
+                if (!opts)
+                        return -ENOMEM;
+                r = mount_fs_new("cgroup", opts, 0, &root_fd);
+                if (r >= 0)
+                        r = fn(root_fd, c1 + 1, userdata);
+                if (r < 0 && ret == 0)
+                        ret = log_debug_errno(r, "cgroup v1 hierarchy %s: %m", c1 + 1);
+        }
+        return ret;
+}
+
+/* Removes DIR (below DIR_FD) and the cgroups below it, deepest first. A
+ * cgroup goes offline a moment after its last process: EBUSY is retried. */
+static int remove_tree_at(int dir_fd, const char *dir) {
+        _cleanup_close_ int fd = openat(dir_fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        d = fdopendir(TAKE_FD(fd));
+        if (!d)
+                return -errno;
+        while ((de = readdir(d)))
+                if (de->d_type == DT_DIR && !streq(de->d_name, ".") && !streq(de->d_name, ".."))
+                        (void) remove_tree_at(dirfd(d), de->d_name);
+        for (int try = 0; try < 100; try++) {
+                if (unlinkat(dir_fd, dir, AT_REMOVEDIR) >= 0 || errno == ENOENT)
+                        return 0;
+                if (errno != EBUSY)
+                        break;
+                usleep(10 * 1000);
+        }
+        return -errno;
+}
+
+static int scope_remove(int root_fd, const char *scope) {
+        _cleanup_free_ char *path = strjoin3("machine.slice/", scope, "");
+        _cleanup_free_ char *procs = strjoin3("machine.slice/", scope, "/cgroup.procs"), *s = NULL;
+        int r;
+
+        if (!path || !procs)
+                return -ENOMEM;
+        r = read_file_at(root_fd, procs, 4096, &s);
+        if (r == -ENOENT)
+                return 0;
+        if (r >= 0 && !isempty(s))
+                return -EBUSY; /* processes of a machine still running */
+        r = remove_tree_at(root_fd, path);
+        (void) unlinkat(root_fd, "machine.slice", AT_REMOVEDIR); /* when it was the last */
+        return r;
+}
+
+static int remove_one(int root_fd, const char *controllers, void *userdata) {
+        return scope_remove(root_fd, userdata);
+}
+
+int cgroup_v1_machine_remove(const char *machine_name) {
+        _cleanup_free_ char *scope = strjoin3("machine-", machine_name, ".scope");
+
+        if (!scope)
+                return -ENOMEM;
+        return for_each_hierarchy(remove_one, scope);
+}
+
+typedef struct SweepArgs {
+        bool (*keep)(const char *machine_name, void *userdata);
+        void *userdata;
+} SweepArgs;
+
+static int sweep_one(int root_fd, const char *controllers, void *userdata) {
+        SweepArgs *a = userdata;
+        _cleanup_close_ int fd = openat(root_fd, "machine.slice", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        int ret = 0;
+
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        d = fdopendir(TAKE_FD(fd));
+        if (!d)
+                return -errno;
+        while ((de = readdir(d))) {
+                _cleanup_free_ char *name = NULL;
+                const char *rest = startswith(de->d_name, "machine-");
+                size_t n;
+                int r;
+
+                if (de->d_type != DT_DIR || !rest || (n = strlen(rest)) <= STRLEN(".scope") ||
+                    !streq(rest + n - STRLEN(".scope"), ".scope"))
+                        continue;
+                name = strndup(rest, n - STRLEN(".scope"));
+                if (!name)
+                        return -ENOMEM;
+                if (a->keep(name, a->userdata))
+                        continue;
+                r = scope_remove(root_fd, de->d_name);
+                if (r < 0 && r != -EBUSY && ret == 0)
+                        ret = r;
+        }
+        return ret;
+}
+
+int cgroup_v1_sweep(bool (*keep)(const char *machine_name, void *userdata), void *userdata) {
+        SweepArgs a = { .keep = keep, .userdata = userdata };
+
+        return for_each_hierarchy(sweep_one, &a);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "macro.h"
@@ -27,3 +28,12 @@ int cgroup_v1_leave(const CgroupV1 *v, pid_t pid);
 /* Removes the machine's v1 cgroups (once they are empty) and frees. */
 CgroupV1 *cgroup_v1_machine_free(CgroupV1 *v);
 DEFINE_TRIVIAL_CLEANUP_FUNC(CgroupV1 *, cgroup_v1_machine_free)
+
+/* Removes machine NAME's v1 cgroups, and machine.slice where it was the last,
+ * in every v1 hierarchy this process is in (mounted detached, as above): what
+ * a SIGKILLed boxctl left. Its processes must be gone: a cgroup that still
+ * holds one stays (-EBUSY). Nothing to do is 0. */
+int cgroup_v1_machine_remove(const char *machine_name);
+/* Calls KEEP for every machine with a cgroup in machine.slice of a v1
+ * hierarchy; removes those it says false for, as cgroup_v1_machine_remove(). */
+int cgroup_v1_sweep(bool (*keep)(const char *machine_name, void *userdata), void *userdata);

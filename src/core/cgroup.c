@@ -56,6 +56,27 @@ char *cgroup_unit_name(const char *machine_name) {
         return s;
 }
 
+int cgroup_unit_to_machine_name(const char *unit, char **ret) {
+        const char *p = startswith(unit, "machine-");
+        size_t n;
+        char *s, *w;
+
+        if (!p || (n = strlen(p)) <= STRLEN(".scope") || !streq(p + n - STRLEN(".scope"), ".scope"))
+                return -EINVAL;
+        n -= STRLEN(".scope");
+        s = w = malloc(n + 1);
+        if (!s)
+                return -ENOMEM;
+        for (size_t i = 0; i < n;)
+                if (i + 4 <= n && strncmp(p + i, "\\x2d", 4) == 0)
+                        *w++ = '-', i += 4;
+                else
+                        *w++ = p[i++];
+        *w = '\0';
+        *ret = s;
+        return 0;
+}
+
 int cgroup_is_populated(const char *path) {
         _cleanup_free_ char *p = strjoin3(path, "/", "cgroup.events"), *s = NULL;
         int r;

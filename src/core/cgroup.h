@@ -70,6 +70,8 @@ int cgroup_is_populated(const char *path);
 int cgroup_remove_tree(const char *path);
 
 char *cgroup_unit_name(const char *machine_name);
+/* The other way: machine-NAME.scope to NAME; -EINVAL when UNIT is no machine's. */
+int cgroup_unit_to_machine_name(const char *unit, char **ret);
 
 /* Hands a cgroup to UID:GID, so a machine's root in a user namespace can manage it. */
 int cgroup_delegate(const char *path, uid_t uid, gid_t gid);

@@ -19,6 +19,15 @@ int tree_lock_acquire(dev_t dev, ino_t ino, bool exclusive, const char *machine_
                       TreeLock *ret, char **ret_holder);
 void tree_lock_release(TreeLock *l);
 
+/* Removes NAME, a lock file in the directory DIR_FD, when nobody holds it:
+ * 1 when removed, 0 when held (or gone meanwhile). A taker of such a lock
+ * checks, once it holds it, that its file is still the one at the path, so
+ * removing a file nobody holds loses no lock. */
+int lock_file_remove_unheld(int dir_fd, const char *name);
+/* The same for every *.lock file in RUNTIME_DIR/SUBDIR (locks, uidranges):
+ * what a SIGKILLed boxctl left. The number removed in *RET_REMOVED. */
+int lock_dir_sweep(const char *subdir, size_t *ret_removed);
+
 /* BOXCTL_RUNTIME_DIR from the environment (tests point it at their sandbox),
  * else the configured default. The one place that decides it. */
 const char *runtime_dir(void);

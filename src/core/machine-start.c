@@ -18,6 +18,7 @@
 #include "mount-points.h"
 #include "mount-util.h"
 #include "ownership.h"
+#include "stale.h"
 #include "tree.h"
 #include "userns.h"
 
@@ -517,6 +518,9 @@ int machine_prepare(Settings *s, const MachineHooks *hooks, MachineInstance **re
                 .attach_path = s->root,
         };
 
+        /* What SIGKILLed supervisors left (without boxd, nobody else removes it). */
+        if (stale_sweep(NULL) < 0)
+                log_debug("Could not sweep the leftovers of machines that ended.");
         r = prepare_root(mi, ret_error);
         if (r < 0)
                 return r;

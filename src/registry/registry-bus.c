@@ -325,6 +325,16 @@ static int add_machine(sd_bus_message *msg, Registry *reg, bool with_network, bo
                 leader = (uint32_t) pid;
         }
         p.leader = (pid_t) leader;
+        /* The caller supervises the machine (boxctl does): when it and the
+         * leader are both gone, what it left is removed. */
+        {
+                _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+                pid_t pid;
+
+                if (sd_bus_query_sender_creds(msg, SD_BUS_CREDS_PID, &creds) >= 0 &&
+                    sd_bus_creds_get_pid(creds, &pid) >= 0)
+                        p.supervisor = pid;
+        }
 
         r = registry_add(reg, &p, &m, &what);
         switch (r) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -16,6 +17,7 @@
 #include "missing-syscall.h"
 #include "registry.h"
 #include "settings.h"
+#include "stale.h"
 #include "string-table.h"
 
 static const char *const machine_class_table[_MACHINE_CLASS_MAX] = {
@@ -39,6 +41,8 @@ static RegMachine *reg_machine_free(RegMachine *m) {
                 return NULL;
         sd_event_source_disable_unref(m->leader_watch);
         safe_close(m->leader_pidfd);
+        sd_event_source_disable_unref(m->supervisor_watch);
+        safe_close(m->supervisor_pidfd);
         free(m->name);
         free(m->service);
         free(m->root_directory);
@@ -51,14 +55,157 @@ static RegMachine *reg_machine_free(RegMachine *m) {
 }
 DEFINE_TRIVIAL_CLEANUP_FUNC(RegMachine *, reg_machine_free)
 
+/* ---- supervisors ---- */
+
+bool reg_machine_supervisor_gone(const RegMachine *m) {
+        struct pollfd p = { .fd = m->supervisor_pidfd, .events = POLLIN };
+
+        if (m->supervisor <= 0)
+                return false;
+        if (m->supervisor_pidfd < 0)
+                return true;
+        /* A pidfd becomes readable when its process has exited, zombie or not. */
+        return poll(&p, 1, 0) > 0;
+}
+
+/* Opens a pidfd on the supervisor when it is still the process of that PID
+ * and start time; else leaves it -EBADF: gone. */
+static void machine_watch_supervisor(RegMachine *m) {
+        uint64_t st;
+
+        m->supervisor_pidfd = safe_close(m->supervisor_pidfd);
+        if (m->supervisor <= 1)
+                return;
+        m->supervisor_pidfd = pidfd_open(m->supervisor, 0);
+        if (m->supervisor_pidfd < 0)
+                return;
+        if (pid_starttime(m->supervisor, &st) < 0 || st != m->supervisor_starttime)
+                m->supervisor_pidfd = safe_close(m->supervisor_pidfd);
+}
+
+/* Field 4 of /proc/PID/stat. */
+static pid_t pid_parent(pid_t pid) {
+        _cleanup_free_ char *s = NULL;
+        char path[64], *p;
+        int ppid;
+
+        snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
+        if (read_file_at(AT_FDCWD, path, 4096, &s) < 0)
+                return 0;
+        p = strrchr(s, ')'); /* the command name may hold anything */
+        if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
+                return 0;
+        return (pid_t) ppid;
+}
+
+static int on_supervisor_lost(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        RegMachine *m = userdata;
+
+        /* Its leader's exit follows, and with it the removal of what is left. */
+        m->supervisor_watch = sd_event_source_disable_unref(m->supervisor_watch);
+        log_debug("Supervisor %d of machine %s is gone; killing the machine.", (int) m->supervisor, m->name);
+        (void) reg_machine_terminate(m);
+        return 0;
+}
+
+static int machine_watch_supervisor_exit(RegMachine *m) {
+        if (!m->supervises_leader)
+                return 0;
+        if (m->supervisor_pidfd < 0)
+                return reg_machine_terminate(m); /* gone already */
+        return sd_event_add_io(m->registry->event, &m->supervisor_watch, m->supervisor_pidfd, EPOLLIN,
+                               on_supervisor_lost, m);
+}
+
+static void leftovers_remove(const char *name, const char *cgroup) {
+        int r = stale_machine_remove(name, cgroup);
+
+        if (r < 0)
+                log_debug_errno(r, "Cannot remove what machine %s left: %m", name);
+}
+
+typedef struct SupervisorWatch {
+        Registry *registry;
+        char *name, *cgroup;
+        pid_t pid;
+        int pidfd;
+        sd_event_source *source;
+        struct SupervisorWatch *next;
+} SupervisorWatch;
+
+static SupervisorWatch *supervisor_watch_free(SupervisorWatch *w) {
+        if (!w)
+                return NULL;
+        sd_event_source_disable_unref(w->source);
+        safe_close(w->pidfd);
+        free(w->name);
+        free(w->cgroup);
+        free(w);
+        return NULL;
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(SupervisorWatch *, supervisor_watch_free)
+
+static int on_supervisor_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        SupervisorWatch *w = userdata;
+        Registry *r = w->registry;
+
+        for (SupervisorWatch **p = &r->supervisor_watches; *p; p = &(*p)->next)
+                if (*p == w) {
+                        *p = w->next;
+                        break;
+                }
+        /* Gone before it was done with its machine: unless a machine of that
+         * name runs again, what it left is ours to remove. */
+        if (!registry_find(r, w->name)) {
+                log_debug("Supervisor %d of machine %s is gone.", (int) w->pid, w->name);
+                leftovers_remove(w->name, w->cgroup);
+        }
+        supervisor_watch_free(w);
+        return 0;
+}
+
+static int supervisor_watch_add(Registry *r, const RegMachine *m) {
+        _cleanup_(supervisor_watch_freep) SupervisorWatch *w = NULL;
+        int q;
+
+        for (SupervisorWatch *i = r->supervisor_watches; i; i = i->next)
+                if (i->pid == m->supervisor && streq(i->name, m->name))
+                        return 0; /* a reboot before: watched already */
+        w = calloc(1, sizeof *w);
+        if (!w)
+                return -ENOMEM;
+        w->registry = r;
+        w->pid = m->supervisor;
+        w->pidfd = fcntl(m->supervisor_pidfd, F_DUPFD_CLOEXEC, 3);
+        if (w->pidfd < 0)
+                return -errno;
+        w->name = strdup(m->name);
+        w->cgroup = strdup(m->cgroup);
+        if (!w->name || !w->cgroup)
+                return -ENOMEM;
+        q = sd_event_add_io(r->event, &w->source, w->pidfd, EPOLLIN, on_supervisor_exit, w);
+        if (q < 0)
+                return q;
+        w->next = r->supervisor_watches;
+        r->supervisor_watches = TAKE_PTR(w);
+        return 0;
+}
+
 static int on_leader_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         RegMachine *m = userdata;
         Registry *r = m->registry;
 
-        /* A pidfd becomes readable when its process has exited. */
+        /* A pidfd becomes readable when its process has exited. A supervisor
+         * that still lives is rebooting the machine or removing it: its
+         * business, unless it dies first. */
         log_debug("Leader %d of machine %s is gone.", (int) m->leader, m->name);
+        m->abandoned = reg_machine_supervisor_gone(m);
         if (r->on_leader_gone)
                 r->on_leader_gone(r, m, r->userdata);
+        if (m->abandoned)
+                leftovers_remove(m->name, m->cgroup);
+        else if (m->supervisor_pidfd >= 0 && supervisor_watch_add(r, m) < 0)
+                log_debug("Cannot watch supervisor %d of machine %s.", (int) m->supervisor, m->name);
         registry_remove(r, m);
         return 0;
 }
@@ -174,6 +321,8 @@ static int machine_save(RegMachine *m) {
                 fprintf(f, "%s%d", i ? " " : "", m->netif[i]);
         fprintf(f, "\nREALTIME=%" PRIu64 "\nMONOTONIC=%" PRIu64 "\nOWNS_CGROUP=%d\n",
                 m->timestamp_realtime, m->timestamp_monotonic, m->owns_cgroup);
+        fprintf(f, "SUPERVISOR=%d\nSUPERVISOR_STARTTIME=%" PRIu64 "\nSUPERVISES_LEADER=%d\n", (int) m->supervisor,
+                m->supervisor_starttime, m->supervises_leader);
         if (fflush(f) != 0 || ferror(f)) {
                 fclose(f);
                 (void) unlink(tmp);
@@ -307,6 +456,12 @@ Registry *registry_free(Registry *r) {
         for (size_t i = 0; i < r->n_machines; i++)
                 reg_machine_free(r->machines[i]);
         free(r->machines);
+        while (r->supervisor_watches) {
+                SupervisorWatch *w = r->supervisor_watches;
+
+                r->supervisor_watches = w->next;
+                supervisor_watch_free(w);
+        }
         free(r->state_dir);
         sd_event_unref(r->event);
         free(r);
@@ -367,7 +522,7 @@ int registry_add(Registry *r, const RegMachineParams *p, RegMachine **ret, const
         if (!m)
                 return -ENOMEM;
         m->registry = r;
-        m->leader_pidfd = -EBADF;
+        m->leader_pidfd = m->supervisor_pidfd = -EBADF;
         m->name = strdup(p->name);
         m->service = strdup(strempty(p->service));
         m->root_directory = strdup(strempty(p->root_directory));
@@ -394,6 +549,16 @@ int registry_add(Registry *r, const RegMachineParams *p, RegMachine **ret, const
         q = pid_starttime(m->leader, &m->leader_starttime);
         if (q < 0)
                 return q;
+        /* A caller that exited already is no supervisor. */
+        if (p->supervisor > 1 && p->supervisor != p->leader &&
+            pid_starttime(p->supervisor, &m->supervisor_starttime) >= 0) {
+                m->supervisor = p->supervisor;
+                m->supervises_leader = pid_parent(m->leader) == m->supervisor;
+                machine_watch_supervisor(m);
+                q = machine_watch_supervisor_exit(m);
+                if (q < 0)
+                        return q;
+        }
         q = p->create_cgroup ? machine_create_cgroup(m) : machine_fill_cgroup(m);
         if (q < 0)
                 return q;
@@ -441,7 +606,7 @@ static int machine_load_one(Registry *r, const char *file, RegMachine **ret) {
         if (!m)
                 return -ENOMEM;
         m->registry = r;
-        m->leader_pidfd = -EBADF;
+        m->leader_pidfd = m->supervisor_pidfd = -EBADF;
         m->class = _MACHINE_CLASS_INVALID;
 
         for (char *l = s; l && *l;) {
@@ -477,6 +642,12 @@ static int machine_load_one(Registry *r, const char *file, RegMachine **ret) {
                                 m->timestamp_monotonic = strtoull(v, NULL, 10);
                         else if (streq(l, "OWNS_CGROUP"))
                                 m->owns_cgroup = streq(v, "1");
+                        else if (streq(l, "SUPERVISOR"))
+                                m->supervisor = (pid_t) atoi(v);
+                        else if (streq(l, "SUPERVISOR_STARTTIME"))
+                                m->supervisor_starttime = strtoull(v, NULL, 10);
+                        else if (streq(l, "SUPERVISES_LEADER"))
+                                m->supervises_leader = streq(v, "1");
                         else if (streq(l, "NETIF"))
                                 for (char *w = strtok(v, " "); w; w = strtok(NULL, " ")) {
                                         int *n = reallocarray(m->netif, m->n_netif + 1, sizeof(int));
@@ -493,11 +664,19 @@ static int machine_load_one(Registry *r, const char *file, RegMachine **ret) {
                 return -EBADMSG;
 
         /* The same PID, and the same process: a PID reused since is not ours. */
+        machine_watch_supervisor(m);
         q = machine_watch_leader(m);
+        if (q >= 0 && (pid_starttime(m->leader, &st) < 0 || st != m->leader_starttime))
+                q = -ESRCH;
+        if (q == -ESRCH && reg_machine_supervisor_gone(m))
+                /* Ended while boxd was away, and nobody removed what it left. */
+                leftovers_remove(m->name, m->cgroup);
         if (q < 0)
                 return q;
-        if (pid_starttime(m->leader, &st) < 0 || st != m->leader_starttime)
-                return -ESRCH;
+        /* Adopted; one whose supervisor died while boxd was away is killed now. */
+        q = machine_watch_supervisor_exit(m);
+        if (q < 0)
+                return q;
         q = machine_path(m->name, &m->path);
         if (q < 0)
                 return q;

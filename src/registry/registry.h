@@ -41,6 +41,20 @@ typedef struct RegMachine {
         uint64_t timestamp_realtime, timestamp_monotonic;
         bool owns_cgroup; /* made by CreateMachine: removed with the machine */
         char *path;   /* the bus object path */
+        /* Who registered it (boxctl's supervisor, which outlives a reboot's
+         * leader); 0 when unknown. Its pidfd is -EBADF once it is known gone. */
+        pid_t supervisor;
+        uint64_t supervisor_starttime;
+        int supervisor_pidfd;
+        /* The leader was the supervisor's child: boxctl's are, and die with it
+         * (PR_SET_PDEATHSIG). One that outlives its supervisor (the kernel
+         * drops that setting when the child changes its credentials) is
+         * killed when the supervisor goes. */
+        bool supervises_leader;
+        sd_event_source *supervisor_watch;
+        /* Set when the leader died after its supervisor: what the supervisor
+         * would have removed at exit is removed by the registry. */
+        bool abandoned;
 } RegMachine;
 
 typedef enum KillWhom {
@@ -59,6 +73,10 @@ struct Registry {
         size_t n_machines;
         RegistryRemovedHandler on_leader_gone;
         void *userdata;
+        /* Supervisors that outlived their machine's leader (rebooting it, or
+         * tearing it down): if one dies before it is done, the registry
+         * removes what it left. */
+        struct SupervisorWatch *supervisor_watches;
 };
 
 typedef struct RegMachineParams {
@@ -71,6 +89,7 @@ typedef struct RegMachineParams {
         const int *netif;
         size_t n_netif;
         bool create_cgroup; /* CreateMachine: put the leader in a cgroup of its own */
+        pid_t supervisor;   /* the caller, from the bus; 0: unknown */
 } RegMachineParams;
 
 int registry_new(sd_event *e, const char *state_dir, RegistryRemovedHandler on_leader_gone,
@@ -93,6 +112,9 @@ int registry_load(Registry *r, size_t *ret_adopted, size_t *ret_dropped);
  * leader, systemd's power-off and reboot requests (SIGRTMIN+4, SIGINT: what
  * machinectl sends) are translated into what the machine's init understands. */
 int reg_machine_kill(RegMachine *m, KillWhom whom, int sig);
+/* The machine's supervisor is known and has exited (a zombie counts). */
+bool reg_machine_supervisor_gone(const RegMachine *m);
+
 /* Kills every process of the machine now. */
 int reg_machine_terminate(RegMachine *m);
 
