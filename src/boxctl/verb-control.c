@@ -120,29 +120,37 @@ int verb_stop(int argc, char *argv[]) {
         r = stop_parse(argc, argv, &kill_timeout, &name);
         if (r <= 0)
                 return r < 0 ? 1 : 0;
-        if (geteuid() != 0)
-                return log_error("boxctl stop needs root"), 1;
+        if (geteuid() != 0) {
+                log_error("boxctl stop needs root");
+                return 1;
+        }
         r = machines_get_leader("stop", name, &leader);
         if (r < 0)
                 return 1;
         leader_fd = (int) syscall(SYS_pidfd_open, leader, 0);
         if (leader_fd < 0 && errno == ESRCH)
                 return 0; /* it ended meanwhile */
-        if (leader_fd < 0)
-                return log_error_errno(errno, "stop %s: cannot watch its leader (PID %d): %m", name, (int) leader), 1;
+        if (leader_fd < 0) {
+                log_error_errno(errno, "stop %s: cannot watch its leader (PID %d): %m", name, (int) leader);
+                return 1;
+        }
         /* A background machine's supervisor: it has cleaned up once it exits. */
         if (console_supervisor(name, &supervisor, &supervisor_fd) < 0)
                 supervisor_fd = -EBADF;
 
         r = sd_bus_open_system(&bus);
-        if (r < 0)
-                return log_error_errno(r, "cannot connect to the system bus: %m; is dbus-daemon running?"), 1;
+        if (r < 0) {
+                log_error_errno(r, "cannot connect to the system bus: %m; is dbus-daemon running?");
+                return 1;
+        }
         r = poweroff_one(bus, name, NULL);
         if (r < 0)
                 return 1;
         r = pidfd_wait(leader_fd, kill_timeout);
-        if (r < 0)
-                return log_error_errno(r, "stop %s: cannot wait for it: %m", name), 1;
+        if (r < 0) {
+                log_error_errno(r, "stop %s: cannot wait for it: %m", name);
+                return 1;
+        }
         if (r == 0) {
                 (void) syscall(SYS_pidfd_send_signal, leader_fd, SIGKILL, NULL, 0);
                 (void) pidfd_wait(leader_fd, 10ULL * 1000000ULL);

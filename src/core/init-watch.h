@@ -10,9 +10,9 @@
  * its init has started its first process and that process has exited: for
  * busybox init the ::sysinit: actions, for sysvinit the si::sysinit: script
  * (rcS), which each init waits for before it starts anything else. Both are
- * seen as kernel events (the proc connector: fork and exit of processes), no
- * polling. Start the watch before init executes: every fork the leader makes
- * from then on is init's. */
+ * seen as kernel events, no polling: init's first fork on the proc connector,
+ * that child's end on its pidfd. Start the watch before init executes: every
+ * fork the leader makes from then on is init's. */
 typedef struct InitWatch InitWatch;
 typedef void (*InitWatchHandler)(InitWatch *w, void *userdata);
 
