@@ -34,7 +34,7 @@ static void help(void) {
                "At start it starts the enabled machines ('boxctl enable') that do not run,\n"
                "with 'boxctl start NAME --wait=registered' ($BOXCTL_BINARY, else %s/boxctl).\n\n"
                "     --start-concurrency=N  At most N of those starts at once\n"
-               "                            ($BOXD_START_CONCURRENCY; default: CPUs + 1, here %u)\n",
+               "                            ($BOXD_START_CONCURRENCY; default: twice the CPUs, here %u)\n",
                runtime_dir(), BOXCTL_BINDIR, starter_default_concurrency());
 }
 
