@@ -164,8 +164,11 @@ cleanup() {
         for k in "${!loops[@]}"; do loop_drop "$k"; done
         # Deepest first: children before their parents.
         for k in $(printf '%s\n' "${!cgroups[@]}" | sort -r); do cgroup_drop "$k"; done
+        # A signal between a mkdir and its bookkeeping leaves a cgroup that
+        # is not listed: everything below our own directories is ours.
         for k in "${cg1[@]}" "$cg2"; do
-                [[ -n $k ]] && rmdir "$k/$me" 2>/dev/null
+                [[ -n $k && -d $k/$me ]] || continue
+                find "$k/$me" -depth -type d -exec rmdir {} + 2>/dev/null
         done
         if ((made_slice)); then
                 rmdir "$slice" 2>/dev/null # only if nobody else is in it
