@@ -137,13 +137,16 @@ static int scope_remove(const char *rel) {
 
 int stale_machine_remove(const char *machine_name, const char *cgroup) {
         _cleanup_free_ char *rel = scope_relative(machine_name);
+        const char *below;
         int r, ret = 0;
 
         if (!rel)
                 return -ENOMEM;
-        /* A registered machine's cgroup is where its leader was: only a
+        /* A registered machine's cgroup is where its leader was (in the
+         * scope, or below it once the guest's init moved itself): only a
          * machine scope of that name is the machine's own to remove. */
-        if (!cgroup || streq(cgroup, rel)) {
+        below = cgroup ? startswith(cgroup, rel) : NULL;
+        if (!cgroup || (below && (*below == '\0' || *below == '/'))) {
                 r = scope_remove(rel);
                 if (r == -EBUSY)
                         return r;

@@ -14,7 +14,7 @@ sandbox_enter "$@"
 
 R=/run/boxctl
 dir=$(realpath "$(test_tmpdir)")
-for t in fa fb fc fd fe other; do
+for t in fa fb fc fd fe fg other; do
         cp -a "$(fixture_busybox)" "$dir/$t"
 done
 # A guest init that crashes: a store to address 0, no libc needed.
@@ -124,6 +124,7 @@ check "(a) machine booted (-U)" wait_for 30 booted fa
 check "(a) it is registered" wait_for 10 listed fa
 ok "(a) it has a UID range lock" bash -c "ls $R/uidranges/*.lock >/dev/null"
 leader=$(machine_leader fa)
+t0=$(_now_us)
 kill -KILL "${machine_pids[fa]}"
 finish_machine fa
 is "$rc" 137 "(a) the SIGKILLed boxctl boot exits 137"
@@ -131,6 +132,7 @@ check "(a) boxd lists it no more" wait_for 1 bash -c "! $(printf %q "$BOXCTL") l
 if ! check "(a) boxd has removed its scope, v1 cgroups, locks and runtime files" wait_for 1 clean fa; then
         diag "$(leftovers fa)"
 fi
+diag "(a) all gone $((($(_now_us) - t0) / 1000)) ms after the SIGKILL"
 check "(a) its leader is gone" gone "$leader"
 check "(a) the tree is not mounted anywhere" tree_unmounted "$dir/fa"
 ok "(a) boxd said why" grep -q "supervisor (PID [0-9]*) is gone too" "$_sb_state/boxd.log"
@@ -143,11 +145,13 @@ sup=$(ps -o ppid= -p "$leader" | tr -d ' ')
 ok "(c) the supervisor is a boxctl" test "/proc/$sup/exe" -ef "$BOXCTL"
 cleanup_push kill_quiet "$sup"
 ok "(c) its console socket and log are there" test -S "$R/consoles/fc" -a -e "$R/logs/fc.log"
+t0=$(_now_us)
 kill -KILL "$sup"
 check "(c) boxd lists it no more" wait_for 1 bash -c "! $(printf %q "$BOXCTL") list --no-legend | grep -q '^fc '"
 if ! check "(c) boxd has removed its scope, v1 cgroups, locks, console socket and log" wait_for 1 clean fc; then
         diag "$(leftovers fc)"
 fi
+diag "(c) all gone $((($(_now_us) - t0) / 1000)) ms after the SIGKILL"
 check "(c) its leader is gone" gone "$leader"
 check "(c) the tree is not mounted anywhere" tree_unmounted "$dir/fc"
 
@@ -167,6 +171,25 @@ finish_machine fd
 is "$rc" 0 "(d) the machine powered off: boxctl boot exits 0"
 check "(d) ...and leaves nothing" wait_for 1 clean fd
 check "(d) ...nor a registry entry" wait_for 1 bash -c "! $(printf %q "$BOXCTL") list --no-legend | grep -q '^fd '"
+
+# (d) A machine whose supervisor is SIGKILLed while boxd is away: the restarted
+# boxd drops it and removes what it left.
+boot_machine fg "$dir/fg"
+check "(d) another machine booted" wait_for 30 booted fg
+check "(d) it is registered" wait_for 10 listed fg
+leader=$(machine_leader fg)
+kill -KILL "$_boxd_pid"
+wait "$_boxd_pid" 2>/dev/null || true
+_boxd_pid=
+kill -KILL "${machine_pids[fg]}"
+finish_machine fg
+check "(d) its leader died with its boxctl" wait_for 10 gone "$leader"
+check "(d) ...leaving its scope behind" test -n "$(machine_scope_dirs fg)"
+boxd_start
+check "(d) the restarted boxd does not list it" wait_for 1 bash -c "! $(printf %q "$BOXCTL") list --no-legend | grep -q '^fg '"
+if ! check "(d) ...and has removed what it left" wait_for 1 clean fg; then
+        diag "$(leftovers fg)"
+fi
 
 # (f)
 bus_stop
