@@ -90,6 +90,10 @@ static _noreturn_ void supervisor_main(Settings *s, const char *notify_socket) {
          * us sends us nothing. Nothing of the caller's but what we open. */
         if (setsid() < 0 || detach_stdio() < 0)
                 _exit(EXIT_FAILURE);
+        /* Nor the caller's directory: that would keep its file system busy.
+         * Every path in S is absolute. */
+        if (chdir("/") < 0)
+                _exit(EXIT_FAILURE);
         close_all_fds_but(-EBADF, -EBADF);
         if (setenv("NOTIFY_SOCKET", notify_socket, 1) < 0)
                 _exit(EXIT_FAILURE);
