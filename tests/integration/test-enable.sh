@@ -24,9 +24,9 @@ config=$(realpath "$(test_tmpdir)")
 export BOXCTL_POOL=$pool BOXCTL_CONFIG_DIR=$config
 bb=$(fixture_busybox)
 names=()
-for i in $(seq -w 1 "$N"); do
-        cp -a "$bb" "$pool/bb$i"
-        names+=("bb$i")
+for i in $(seq 1 "$N"); do
+        names+=("$(printf 'bb%02d' "$i")") # bb01 ... bb99 bb100: the test names a few
+        cp -a "$bb" "$pool/${names[-1]}"
 done
 cp -a "$bb" "$pool/spare" # in the pool, enabled only later
 outside=$(test_tmpdir)
@@ -35,7 +35,7 @@ cp -a "$bb" "$outside/out"
 listed() { "$BOXCTL" list --no-legend | grep -q "^$1 "; }
 n_listed() { "$BOXCTL" list --no-legend | grep -c '^bb' || true; }
 all_listed() { [[ $(n_listed) == "$1" ]]; }
-enabled_now() { (cd "$config/enabled" 2>/dev/null && ls -A) | tr '\n' ' '; }
+enabled_now() { (cd "$config/enabled" 2>/dev/null && LC_ALL=C ls -A) | tr '\n' ' '; }
 # fails_with DESC NEEDLE CMD...: CMD fails with one line of stderr holding NEEDLE.
 fails_with() {
         local desc=$1 needle=$2 rc=0 err
@@ -58,7 +58,7 @@ rc=0
 out=$("$BOXCTL" enable "${names[@]}" 2>&1) || rc=$?
 is "$rc" 0 "enable $N machines of the pool: exit 0"
 is "$(grep -c '^Enabled machine bb[0-9]*: ' <<<"$out")" "$N" "...one line each"
-is "$(enabled_now)" "${names[*]} " "...a file each in \$BOXCTL_CONFIG_DIR/enabled"
+is "$(enabled_now)" "$(printf '%s\n' "${names[@]}" | LC_ALL=C sort | tr '\n' ' ')" "...a file each in \$BOXCTL_CONFIG_DIR/enabled"
 rc=0
 out=$("$BOXCTL" enable bb01 "$pool/bb02" 2>&1) || rc=$?
 is "$rc:$out" "0:" "enable of enabled machines (by name and by path in the pool): exit 0, nothing said"
