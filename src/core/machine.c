@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <grp.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -131,9 +132,18 @@ static char **payload_argv(const Machine *m) {
 }
 
 /* In a user namespace we start as its overflow user: become its root. */
-static int payload_become_root(void) {
+static int payload_become_root(int sock) {
+        struct pollfd p = { .fd = sock, .events = POLLRDHUP };
+
         if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
                 return -errno;
+        /* A change of credentials clears the parent-death signal: set it
+         * again, then look whether boxctl died in between (its end of the
+         * socket is closed then; getppid() says 0 across a PID namespace). */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+                return -errno;
+        if (poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP)))
+                _exit(EXIT_FAILURE);
         return 0;
 }
 
@@ -272,7 +282,7 @@ static _noreturn_ void payload_main(const Machine *m, const SeccompProgram *filt
         tree_fd = open(m->attach_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (tree_fd < 0)
                 payload_fail(sock, errno, "cannot open %s", m->attach_path);
-        if (m->uid_range && payload_become_root() < 0)
+        if (m->uid_range && payload_become_root(sock) < 0)
                 payload_fail(sock, errno, "cannot become root in the user namespace of machine %s", s->machine_name);
 
         if (s->private_network && payload_loopback_up() < 0)
