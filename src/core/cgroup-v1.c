@@ -328,3 +328,40 @@ int cgroup_v1_sweep(bool (*keep)(const char *machine_name, void *userdata), void
 
         return for_each_hierarchy(sweep_one, &a);
 }
+
+int cgroup_v1_join(pid_t leader) {
+        _cleanup_free_ char *text = NULL;
+        char path[64];
+        int r;
+
+        snprintf(path, sizeof path, "/proc/%d/cgroup", (int) leader);
+        r = read_file_at(AT_FDCWD, path, 64 * 1024, &text);
+        if (r < 0)
+                return r;
+        for (char *line = text, *next; line && *line; line = next) {
+                _cleanup_free_ char *opts = NULL;
+                _cleanup_close_ int root_fd = -EBADF;
+                char *c1, *c2;
+
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                c1 = strchr(line, ':');
+                c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+                if (!c2 || startswith(line, "0:") || c2 == c1 + 1)
+                        continue;
+                *c1 = *c2 = '\0';
+                opts = mount_options(c1 + 1);
+                if (!opts)
+                        return -ENOMEM;
+                r = mount_fs_new("cgroup", opts, 0, &root_fd);
+                if (r < 0)
+                        return log_debug_errno(r, "cgroup v1 hierarchy %s: %m", c1 + 1);
+                const char *rel = c2 + 1;
+                rel += strspn(rel, "/"); /* relative to the hierarchy's root fd */
+                r = write_pid_at(root_fd, rel, 0);
+                if (r < 0)
+                        return log_debug_errno(r, "cannot join cgroup /%s of v1 hierarchy %s: %m", rel, c1 + 1);
+        }
+        return 0;
+}

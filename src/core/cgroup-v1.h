@@ -25,6 +25,9 @@ int cgroup_v1_machine_new(const char *machine_name, CgroupV1 **ret);
 /* Moves PID (0: us) into the machine's v1 cgroups, or back to where we were. */
 int cgroup_v1_enter(const CgroupV1 *v, pid_t pid);
 int cgroup_v1_leave(const CgroupV1 *v, pid_t pid);
+/* Moves us into LEADER's cgroups in every v1 hierarchy it is in (as the
+ * host sees them): "boxctl shell" joins a machine's. */
+int cgroup_v1_join(pid_t leader);
 /* Removes the machine's v1 cgroups (once they are empty) and frees. */
 CgroupV1 *cgroup_v1_machine_free(CgroupV1 *v);
 DEFINE_TRIVIAL_CLEANUP_FUNC(CgroupV1 *, cgroup_v1_machine_free)

@@ -20,6 +20,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "cgroup-v1.h"
 #include "caps.h"
 #include "enter.h"
 #include "log.h"
@@ -380,6 +381,10 @@ static _noreturn_ void enter_main(const EnterRequest *req, int pidfd, int sock) 
         if (r < 0)
                 enter_fail(sock, EXIT_FAILURE, r, "cannot join the cgroup %s of machine %s: %s", req->cgroup_path,
                            name, strerror(-r));
+        r = cgroup_v1_join(req->leader);
+        if (r < 0)
+                enter_fail(sock, EXIT_FAILURE, r, "cannot join the cgroup v1 cgroups of machine %s: %s", name,
+                           strerror(-r));
         snprintf(path, sizeof path, "/proc/%d/root", (int) req->leader);
         root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (root_fd < 0)

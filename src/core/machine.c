@@ -240,11 +240,11 @@ static void payload_console_and_limits(const Machine *m, const SeccompProgram *f
 
 /* The supervisor's notify socket, bound over a file made in the machine's
  * own /run/host (a tmpfs), before the root is switched. */
-static int payload_bind_notify(int root_fd, const char *host_path) {
+static int payload_bind_notify(int root_fd, int socket_fd) {
         _cleanup_close_ int mfd = -EBADF, host = -EBADF, f = -EBADF;
         int r;
 
-        r = mount_clone(AT_FDCWD, host_path, false, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, &mfd);
+        r = mount_clone(socket_fd, "", false, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, &mfd);
         if (r < 0)
                 return r;
         r = tree_resolve(root_fd, "/run/host", O_PATH | O_DIRECTORY, &host);
@@ -258,7 +258,7 @@ static int payload_bind_notify(int root_fd, const char *host_path) {
 
 static _noreturn_ void payload_main(const Machine *m, const SeccompProgram *filter, int sock, const char *notify_path) {
         const Settings *s = m->settings;
-        _cleanup_close_ int root_fd = -EBADF, master = -EBADF, tree_fd = -EBADF;
+        _cleanup_close_ int root_fd = -EBADF, master = -EBADF, tree_fd = -EBADF, notify_fd = -EBADF;
         int mntfds[1 + 63];
         size_t n_mntfds = ELEMENTSOF(mntfds);
         char go;
@@ -282,6 +282,12 @@ static _noreturn_ void payload_main(const Machine *m, const SeccompProgram *filt
         tree_fd = open(m->attach_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (tree_fd < 0)
                 payload_fail(sock, errno, "cannot open %s", m->attach_path);
+        /* Likewise the notify socket, whose directory is root's alone. */
+        if (notify_path) {
+                notify_fd = open(notify_path, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+                if (notify_fd < 0)
+                        payload_fail(sock, errno, "cannot open the notify socket %s", notify_path);
+        }
         if (m->uid_range && payload_become_root(sock) < 0)
                 payload_fail(sock, errno, "cannot become root in the user namespace of machine %s", s->machine_name);
 
@@ -289,8 +295,8 @@ static _noreturn_ void payload_main(const Machine *m, const SeccompProgram *filt
                 payload_fail(sock, errno, "cannot bring up lo in machine %s", s->machine_name);
 
         root_fd = payload_build_root(m, sock, tree_fd, mntfds);
-        if (notify_path) {
-                r = payload_bind_notify(root_fd, notify_path);
+        if (notify_fd >= 0) {
+                r = payload_bind_notify(root_fd, notify_fd);
                 if (r < 0)
                         payload_fail(sock, r, "cannot bind the notify socket into machine %s at %s", s->machine_name,
                                      GUEST_NOTIFY_SOCKET);
@@ -411,8 +417,10 @@ static int on_guest_notify(sd_event_source *src, int fd, uint32_t revents, void 
 }
 
 /* RUNTIME_DIR/notify/NAME: a datagram socket the payload binds into the
- * machine at GUEST_NOTIFY_SOCKET. Writable by all: the machine's root may be
- * an unprivileged user of the host (-U). */
+ * machine at GUEST_NOTIFY_SOCKET. The socket is writable by all, as the
+ * machine's root may be an unprivileged user of the host (-U); its directory
+ * is root's alone, so that no user of the host can reach it by its path and
+ * say READY=1 for a machine (the bind mount inside does not go through it). */
 static int guest_notify_open(Run *run) {
         const Settings *s = run->machine->settings;
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -423,6 +431,8 @@ static int guest_notify_open(Run *run) {
         r = runtime_dir_make("notify", &dir);
         if (r < 0)
                 return r;
+        if (chmod(dir, 0700) < 0)
+                return -errno;
         path = strjoin3(dir, "/", s->machine_name);
         if (!path)
                 return -ENOMEM;
