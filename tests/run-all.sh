@@ -5,10 +5,11 @@
 # fixtures (so that their cost is paid once, before any timed test), build
 # boxctl twice (plain, and with AddressSanitizer + UBSan), then:
 # - the unit tests on the plain build;
-# - the integration tests on the plain build, with tests/stress-host.sh
-#   beside them: CPU hogs, and cgroups, mounts, links and loop devices that
-#   come and go under other names, as on a host that others use; the tests
-#   must pass anyway, and leave all that alone;
+# - the integration tests on the plain build: on the hybrid layout with
+#   tests/stress-host.sh beside them (CPU hogs, and cgroups, mounts, links
+#   and loop devices that come and go under other names, as on a host that
+#   others use; the tests must pass anyway, and leave all that alone), then
+#   on the pure cgroup2 layout;
 # - the unit tests and every integration test once (hybrid layout) on the
 #   sanitized build;
 # - tests/fuzz/run-fuzzers.sh, when it is there.
@@ -126,7 +127,8 @@ build=${BOXCTL_BUILD:-build}
 asan=${BOXCTL_BUILD_ASAN:-build-asan}
 # One log per meson test run (--logbase), so that two runs on one build are
 # both counted.
-logs=("$build/meson-logs/unit.json" "$build/meson-logs/integration-stressed.json" "$asan/meson-logs/testlog.json")
+logs=("$build/meson-logs/unit.json" "$build/meson-logs/integration-stressed.json"
+        "$build/meson-logs/integration-unified.json" "$asan/meson-logs/testlog.json")
 # A log left by an earlier run must not be counted as this run's.
 rm -f "${logs[@]}"
 
@@ -137,7 +139,11 @@ if step tools/install-deps.sh && step fixtures &&
         # An integration test's time includes its wait for the sandbox lock,
         # which someone else's test run may hold, and a loaded host makes
         # everything slower: a hang still ends, only later.
-        step with_stress meson test -C "$build" --suite integration --logbase integration-stressed \
+        step with_stress meson test -C "$build" --suite integration-hybrid --logbase integration-stressed \
+                --timeout-multiplier 5 --print-errorlogs
+        # The other layout on a quiet host: two CPU hogs double every
+        # test's time, and the whole run must stay near half an hour.
+        step meson test -C "$build" --suite integration-unified --logbase integration-unified \
                 --timeout-multiplier 5 --print-errorlogs
         # Once more on the sanitized build: every test once, on the hybrid
         # layout (the plain run above covers both layouts), to keep the
