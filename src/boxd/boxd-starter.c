@@ -163,8 +163,10 @@ static _noreturn_ void child_exec(const char *binary, const char *name, int err_
         char *argv[] = { (char *) binary, (char *) "start", (char *) name, (char *) "--wait=registered", NULL };
         int null_fd;
 
-        /* boxd blocks SIGCHLD, SIGTERM and SIGINT for its event loop. */
+        /* boxd blocks SIGCHLD, SIGTERM and SIGINT for its event loop; its
+         * service manager's socket is boxd's, not for what it starts. */
         signals_reset_all();
+        (void) unsetenv("NOTIFY_SOCKET");
         null_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
         if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 || dup2(null_fd, STDOUT_FILENO) < 0 ||
             dup2(err_fd, STDERR_FILENO) < 0)

@@ -96,7 +96,9 @@ chmod +x "$wrapper"
 
 t0=$(_now_us)
 BOXCTL_BINARY=$wrapper BOXD_START_CONCURRENCY=$LIMIT boxd_start
-# While starts run, the bus is served.
+# While starts run, the bus is served. (boxd owns its name a moment before
+# it runs the first starter.)
+wait_for 10 test -s "$_sb_state/concurrency" || true
 answered=0
 while [[ -n $(ls -A "$counts") ]]; do
         timeout 10 "$BOXCTL" list --no-legend >/dev/null && [[ -n $(ls -A "$counts") ]] && answered=$((answered + 1))
