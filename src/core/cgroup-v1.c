@@ -198,12 +198,19 @@ CgroupV1 *cgroup_v1_machine_free(CgroupV1 *v) {
 
 /* ---- leftovers ---- */
 
-/* Calls FN with a detached mount of each v1 hierarchy this process is in. */
-static int for_each_hierarchy(int (*fn)(int root_fd, const char *controllers, void *userdata), void *userdata) {
+/* Calls FN with a detached mount of each v1 hierarchy process PID (0: us) is
+ * in, and PID's cgroup there, relative to the hierarchy's root. */
+static int for_each_hierarchy_of(pid_t pid, int (*fn)(int root_fd, const char *controllers, const char *path, void *userdata),
+                                 void *userdata) {
         _cleanup_free_ char *text = NULL;
+        char file[64];
         int r, ret = 0;
 
-        r = read_file_at(AT_FDCWD, "/proc/self/cgroup", 64 * 1024, &text);
+        if (pid == 0)
+                strcpy(file, "/proc/self/cgroup");
+        else
+                snprintf(file, sizeof file, "/proc/%d/cgroup", (int) pid);
+        r = read_file_at(AT_FDCWD, file, 64 * 1024, &text);
         if (r < 0)
                 return r;
         for (char *line = text, *next; line && *line; line = next) {
@@ -224,11 +231,16 @@ static int for_each_hierarchy(int (*fn)(int root_fd, const char *controllers, vo
                         return -ENOMEM;
                 r = mount_fs_new("cgroup", opts, 0, &root_fd);
                 if (r >= 0)
-                        r = fn(root_fd, c1 + 1, userdata);
+                        r = fn(root_fd, c1 + 1, c2 + 1 + strspn(c2 + 1, "/"), userdata);
                 if (r < 0 && ret == 0)
                         ret = log_debug_errno(r, "cgroup v1 hierarchy %s: %m", c1 + 1);
         }
         return ret;
+}
+
+static int for_each_hierarchy(int (*fn)(int root_fd, const char *controllers, const char *path, void *userdata),
+                              void *userdata) {
+        return for_each_hierarchy_of(0, fn, userdata);
 }
 
 /* Removes DIR (below DIR_FD) and the cgroups below it, deepest first. A
@@ -273,7 +285,7 @@ static int scope_remove(int root_fd, const char *scope) {
         return r;
 }
 
-static int remove_one(int root_fd, const char *controllers, void *userdata) {
+static int remove_one(int root_fd, const char *controllers, const char *path, void *userdata) {
         return scope_remove(root_fd, userdata);
 }
 
@@ -290,7 +302,7 @@ typedef struct SweepArgs {
         void *userdata;
 } SweepArgs;
 
-static int sweep_one(int root_fd, const char *controllers, void *userdata) {
+static int sweep_one(int root_fd, const char *controllers, const char *path, void *userdata) {
         SweepArgs *a = userdata;
         _cleanup_close_ int fd = openat(root_fd, "machine.slice", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         _cleanup_closedir_ DIR *d = NULL;
@@ -329,39 +341,10 @@ int cgroup_v1_sweep(bool (*keep)(const char *machine_name, void *userdata), void
         return for_each_hierarchy(sweep_one, &a);
 }
 
+static int join_one(int root_fd, const char *controllers, const char *path, void *userdata) {
+        return write_pid_at(root_fd, path, 0);
+}
+
 int cgroup_v1_join(pid_t leader) {
-        _cleanup_free_ char *text = NULL;
-        char path[64];
-        int r;
-
-        snprintf(path, sizeof path, "/proc/%d/cgroup", (int) leader);
-        r = read_file_at(AT_FDCWD, path, 64 * 1024, &text);
-        if (r < 0)
-                return r;
-        for (char *line = text, *next; line && *line; line = next) {
-                _cleanup_free_ char *opts = NULL;
-                _cleanup_close_ int root_fd = -EBADF;
-                char *c1, *c2;
-
-                next = strchr(line, '\n');
-                if (next)
-                        *next++ = '\0';
-                c1 = strchr(line, ':');
-                c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-                if (!c2 || startswith(line, "0:") || c2 == c1 + 1)
-                        continue;
-                *c1 = *c2 = '\0';
-                opts = mount_options(c1 + 1);
-                if (!opts)
-                        return -ENOMEM;
-                r = mount_fs_new("cgroup", opts, 0, &root_fd);
-                if (r < 0)
-                        return log_debug_errno(r, "cgroup v1 hierarchy %s: %m", c1 + 1);
-                const char *rel = c2 + 1;
-                rel += strspn(rel, "/"); /* relative to the hierarchy's root fd */
-                r = write_pid_at(root_fd, rel, 0);
-                if (r < 0)
-                        return log_debug_errno(r, "cannot join cgroup /%s of v1 hierarchy %s: %m", rel, c1 + 1);
-        }
-        return 0;
+        return for_each_hierarchy_of(leader, join_one, NULL);
 }
