@@ -739,6 +739,11 @@ _our_cgroups() {
                                 break
                         fi
                 done
+                # An empty cgroup is ours only by the name boxctl gives
+                # machines: others make scopes in machine.slice too.
+                if [[ $kind == empty && $c != "$slice" && ${c##*/} != machine-*.scope ]]; then
+                        continue
+                fi
                 [[ $kind == others ]] || echo "$kind $c"
         done < <(LC_ALL=C comm -13 "$_sb_state/base/cgroups" "$now/cgroups")
 }
