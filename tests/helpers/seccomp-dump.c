@@ -100,5 +100,7 @@ int main(int argc, char *argv[]) {
                                    sizeof buf));
                 free(name);
         }
+        for (size_t i = 0; i < n; i++)
+                free(got[i]);
         return 0;
 }
