@@ -172,10 +172,14 @@ static int on_events(sd_event_source *s, int fd, uint32_t revents, void *userdat
                         return 0;
                 for (struct nlmsghdr *h = (struct nlmsghdr *) buf; NLMSG_OK(h, (size_t) n); h = NLMSG_NEXT(h, n)) {
                         const struct cn_msg *cn = NLMSG_DATA(h);
-                        const struct proc_event *ev = (const struct proc_event *) cn->data;
+                        struct proc_event event = {};
+                        const struct proc_event *ev = &event;
 
-                        if (h->nlmsg_type != NLMSG_DONE || cn->id.idx != CN_IDX_PROC || cn->id.val != CN_VAL_PROC ||
-                            ev->what != PROC_EVENT_FORK)
+                        if (h->nlmsg_type != NLMSG_DONE || cn->id.idx != CN_IDX_PROC || cn->id.val != CN_VAL_PROC)
+                                continue;
+                        /* cn->data is 4-byte aligned; struct proc_event wants 8 (UBSan). */
+                        memcpy(&event, cn->data, MIN((size_t) cn->len, sizeof event));
+                        if (ev->what != PROC_EVENT_FORK)
                                 continue;
                         /* A process, not a thread, of init's. */
                         if ((pid_t) ev->event_data.fork.parent_tgid == w->leader &&
