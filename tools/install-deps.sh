@@ -10,6 +10,8 @@ set -euo pipefail
 packages=(
         # build
         gcc libc6-dev clang meson ninja-build pkg-config
+        # libFuzzer and the sanitizers' runtimes for clang (only recommended by clang)
+        libclang-rt-14-dev
         libsystemd-dev libmount-dev libblkid-dev libcap-dev libmnl-dev libseccomp-dev
         # test fixtures and the sandbox the integration tests run in
         mmdebstrap busybox-static util-linux mount procps uidmap iproute2 dbus
