@@ -170,6 +170,13 @@ cleanup() {
                 [[ -n $k && -d $k/$me ]] || continue
                 find "$k/$me" -depth -type d -exec rmdir {} + 2>/dev/null
         done
+        # What that pass removed (a directory whose unlisted child kept it
+        # from going in the first pass) is not left behind; what is still
+        # there gets one more try.
+        for k in "${!cgroups[@]}"; do
+                [[ -d $k ]] && cgroup_drop "$k"
+                [[ -d $k ]] || unset "cgroups[$k]"
+        done
         if ((made_slice)); then
                 rmdir "$slice" 2>/dev/null # only if nobody else is in it
         fi
