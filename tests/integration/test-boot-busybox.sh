@@ -27,7 +27,7 @@ ok "boxctl said it powered off" grep -q "Machine bb1 powered off" "$console"
 boot_bg "$tree" -M bb2
 check "booted" wait_for 10 guest_exec bb2 pidof sleep
 first=$(machine_leader bb2)
-guest_exec bb2 reboot
+guest_shutdown bb2 reboot
 rebooted() {
         local l
         l=$(machine_leader bb2 2>/dev/null) && [[ $l != "$first" ]] &&
@@ -35,12 +35,12 @@ rebooted() {
 }
 check "after a reboot the machine is up again, with a new init" wait_for 15 rebooted || { diag "$(cat "$console")"; diag "leader now: $(machine_leader bb2 || true), first: $first"; false; }
 ok "boxctl said it is rebooting" grep -q "Machine bb2 is rebooting" "$console"
-guest_exec bb2 poweroff
+guest_shutdown bb2 poweroff
 finish; is "$rc" 0 "poweroff inside ends it with exit 0"
 
 boot_bg "$tree" -M bb3 --no-reboot
 check "booted" wait_for 10 guest_exec bb3 pidof sleep
-guest_exec bb3 reboot
+guest_shutdown bb3 reboot
 finish; is "$rc" 0 "with --no-reboot a reboot ends boxctl"
 ok "...saying so" grep -q "not starting it again" "$console"
 
@@ -93,7 +93,7 @@ drv=$!
 echoed() { [[ $(grep -o '\^\]' "$console" | wc -l) -ge 3 ]]; }
 check "three Ctrl-] spread over more than a second reach the machine" wait_for 10 echoed
 check "...and do not kill it" guest_exec bb7 pidof sleep
-guest_exec bb7 poweroff
+guest_shutdown bb7 poweroff
 wait "$drv" || rc=$?
 is "$rc" 0 "...and it powers off normally"
 
