@@ -7,6 +7,7 @@
 
 #include "console-client.h"
 #include "log.h"
+#include "verb-machines.h"
 #include "verbs.h"
 
 static void help(void) {
@@ -40,13 +41,7 @@ static int parse_argv(int argc, char *argv[], bool *read_only, const char **ret_
                 default:
                         return log_error_errno(EINVAL, "unknown option '%s'; try 'boxctl console --help'", argv[optind - 1]);
                 }
-        if (optind != argc - 1)
-                return log_error_errno(EINVAL, "%s; usage: boxctl console NAME [--read-only]",
-                                       optind >= argc ? "no machine given" : "one machine at a time");
-        if (!machine_name_is_valid(argv[optind]))
-                return log_error_errno(EINVAL, "invalid machine name '%s'", argv[optind]);
-        *ret_name = argv[optind];
-        return 1;
+        return machines_one_name_arg(argc, argv, "boxctl console NAME [--read-only]", ret_name);
 }
 
 int verb_console(int argc, char *argv[]) {

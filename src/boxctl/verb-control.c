@@ -100,13 +100,7 @@ static int stop_parse(int argc, char *argv[], uint64_t *kill_timeout, const char
                                 return log_error_errno(EINVAL, "option '%s' needs a value", argv[optind - 1]);
                         return log_error_errno(EINVAL, "unknown option '%s'; try 'boxctl stop --help'", argv[optind - 1]);
                 }
-        if (optind != argc - 1)
-                return log_error_errno(EINVAL, "%s; usage: boxctl stop NAME [--kill-timeout=SECS]",
-                                       optind >= argc ? "no machine given" : "one machine at a time");
-        if (!machine_name_is_valid(argv[optind]))
-                return log_error_errno(EINVAL, "invalid machine name '%s'", argv[optind]);
-        *ret_name = argv[optind];
-        return 1;
+        return machines_one_name_arg(argc, argv, "boxctl stop NAME [--kill-timeout=SECS]", ret_name);
 }
 
 int verb_stop(int argc, char *argv[]) {

@@ -298,6 +298,16 @@ void machine_info_done(MachineInfo *mi) {
         *mi = (MachineInfo) {};
 }
 
+int machines_one_name_arg(int argc, char *argv[], const char *usage, const char **ret_name) {
+        if (optind != argc - 1)
+                return log_error_errno(EINVAL, "%s; usage: %s", optind >= argc ? "no machine given" : "one machine at a time",
+                                       usage);
+        if (!machine_name_is_valid(argv[optind]))
+                return log_error_errno(EINVAL, "invalid machine name '%s'", argv[optind]);
+        *ret_name = argv[optind];
+        return 1;
+}
+
 int machines_set_string(char **dst, const char *s) {
         char *d = strdup(s);
 

@@ -66,6 +66,10 @@ int machine_info_fetch_os_release(sd_bus *bus, MachineInfo *mi);
 /* Fails with NotSupported when the machine shares the host's network. */
 int machine_info_fetch_addresses(sd_bus *bus, MachineInfo *mi);
 
+/* The one machine name left after a verb's options, at argv[optind]; USAGE
+ * completes the "usage: " of the error when there is none or more than one. */
+int machines_one_name_arg(int argc, char *argv[], const char *usage, const char **ret_name);
+
 /* Replaces *DST with a copy of S. */
 int machines_set_string(char **dst, const char *s);
 /* A wall-clock time, as systemctl shows one. */

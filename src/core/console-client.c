@@ -65,13 +65,12 @@ static void window_size(uint16_t *rows, uint16_t *cols) {
         *cols = ws.ws_col;
 }
 
-int console_connect(const char *machine_name, bool read_only, int *ret_fd, pid_t *ret_holder) {
+/* A connection to MACHINE_NAME's console socket; -ENOENT when nobody serves
+ * it (no socket, or one left by a supervisor that was killed). */
+static int console_socket_connect(const char *machine_name) {
         _cleanup_free_ char *path = console_socket_path(machine_name);
         _cleanup_close_ int fd = -EBADF;
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        ConsoleHello hello = { .magic = CONSOLE_MAGIC, .read_only = read_only };
-        ConsoleReply reply;
-        size_t got = 0;
 
         if (!path)
                 return -ENOMEM;
@@ -82,8 +81,19 @@ int console_connect(const char *machine_name, bool read_only, int *ret_fd, pid_t
         if (fd < 0)
                 return -errno;
         if (connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0)
-                /* A socket left by a supervisor that was killed: nobody listens. */
                 return errno == ECONNREFUSED ? -ENOENT : -errno;
+        return TAKE_FD(fd);
+}
+
+int console_connect(const char *machine_name, bool read_only, int *ret_fd, pid_t *ret_holder) {
+        _cleanup_close_ int fd = -EBADF;
+        ConsoleHello hello = { .magic = CONSOLE_MAGIC, .read_only = read_only };
+        ConsoleReply reply;
+        size_t got = 0;
+
+        fd = console_socket_connect(machine_name);
+        if (fd < 0)
+                return fd;
         window_size(&hello.rows, &hello.cols);
         if (write_all(fd, &hello, sizeof hello) < 0)
                 return -ENOENT;
@@ -227,22 +237,13 @@ int console_attach(int fd, bool read_only, ConsoleEnd *ret_end) {
 }
 
 int console_supervisor(const char *machine_name, pid_t *ret_pid, int *ret_pidfd) {
-        _cleanup_free_ char *path = console_socket_path(machine_name);
         _cleanup_close_ int fd = -EBADF, pidfd = -EBADF;
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
         struct ucred cred = {};
         socklen_t len = sizeof cred;
 
-        if (!path)
-                return -ENOMEM;
-        if (strlen(path) >= sizeof sa.sun_path)
-                return -ENAMETOOLONG;
-        strcpy(sa.sun_path, path);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        fd = console_socket_connect(machine_name);
         if (fd < 0)
-                return -errno;
-        if (connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0)
-                return errno == ECONNREFUSED ? -ENOENT : -errno;
+                return fd;
         /* The peer's pidfd (Linux 6.5) names the very process, even if its PID is reused. */
         len = sizeof(int);
         if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) < 0)
