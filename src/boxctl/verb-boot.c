@@ -19,6 +19,7 @@
 #include "mount-util.h"
 #include "image.h"
 #include "ownership.h"
+#include "pool.h"
 #include "pty-forward.h"
 #include "registry-client.h"
 #include "seccomp-filter.h"
@@ -33,8 +34,9 @@
 static void help(StartMode mode, bool background) {
         if (background)
                 printf("Usage: boxctl start PATH|NAME [OPTIONS...] [-- INIT-ARGS...]\n\n"
-                       "Boot the OS tree at PATH (or NAME in /var/lib/machines, $BOXCTL_POOL when set)\n"
-                       "in the background, and return once it runs. Its console is kept for\n"
+                       "Boot the OS tree or image at PATH, or image NAME of the pool (/var/lib/machines,\n"
+                       "$BOXCTL_POOL when set, or --pool=DIR) in the background, and return once it\n"
+                       "runs. Its console is kept for\n"
                        "'boxctl console NAME'; 'boxctl stop NAME' powers it off.\n\n"
                        "     --wait=registered|ready\n"
                        "                           Return once init runs (and the machine is registered),\n"
@@ -42,11 +44,13 @@ static void help(StartMode mode, bool background) {
                        "                           init's first process (its sysinit) has ended\n"
                        "     --wait-timeout=SECS   Power it off and fail if not there by then (90s)\n");
         else if (mode == START_BOOT)
-                printf("Usage: boxctl boot PATH [OPTIONS...] [-- INIT-ARGS...]\n\n"
-                       "Boot the OS tree at PATH with its own init as PID 1, in the foreground.\n\n");
+                printf("Usage: boxctl boot PATH|NAME [OPTIONS...] [-- INIT-ARGS...]\n\n"
+                       "Boot the OS tree at PATH, or image NAME of the pool, with its own init as PID 1,\n"
+                       "in the foreground.\n\n");
         else
-                printf("Usage: boxctl run PATH [OPTIONS...] -- COMMAND [ARGS...]\n\n"
-                       "Run COMMAND as the only program of a machine made from the OS tree at PATH.\n"
+                printf("Usage: boxctl run PATH|NAME [OPTIONS...] -- COMMAND [ARGS...]\n\n"
+                       "Run COMMAND as the only program of a machine made from the OS tree at PATH,\n"
+                       "or image NAME of the pool.\n"
                        "Exits with COMMAND's exit status (128+N when it was killed by signal N).\n\n");
         printf("  -M --machine=NAME --name=NAME\n"
                "                           Machine name (default: the directory's name)\n"
@@ -57,6 +61,9 @@ static void help(StartMode mode, bool background) {
                "     --bind=SRC[:DST[:ro]] Bind-mount a host path into the machine\n"
                "     --bind-ro=SRC[:DST]   The same, read-only\n"
                "     --tmpfs=DST           Mount an empty tmpfs at DST\n"
+               "     --pool=DIR            The pool NAME is taken from (/var/lib/machines, or\n"
+               "                           $BOXCTL_POOL); a NAME (no '/') of the pool wins over a\n"
+               "                           file of that name here: say ./NAME for that\n"
                "     --read-only           Mount the tree read-only\n"
                "  -x --ephemeral           Write to a throw-away layer; the tree stays untouched\n"
                "  -i --image=PATH          Boot a disk image (implied when PATH is a file or device)\n"
@@ -92,6 +99,7 @@ static void help(StartMode mode, bool background) {
 
 enum {
         ARG_HOSTNAME = 0x100,
+        ARG_POOL,
         ARG_MACHINE_ID,
         ARG_CONSOLE,
         ARG_BIND,
@@ -127,6 +135,7 @@ typedef struct ParseState {
         bool console_set, ownership_set;
         bool filter_help; /* --system-call-filter=help */
         bool background;  /* "start" */
+        const char *pool; /* --pool=DIR */
         const char *verb;
 } ParseState;
 
@@ -211,16 +220,6 @@ static int parse_option_wait(int c, const char *arg, Settings *s, ParseState *st
         }
 }
 
-/* start's PATH|NAME: a NAME (no '/', and no such file here) is one of the pool's. */
-static char *start_root_path(const char *arg) {
-        const char *pool = getenv("BOXCTL_POOL");
-        struct stat st;
-
-        if (strchr(arg, '/') || lstat(arg, &st) >= 0 || !machine_name_is_valid(arg))
-                return realpath(arg, NULL);
-        return strjoin3(isempty(pool) ? "/var/lib/machines" : pool, "/", arg);
-}
-
 /* Options about the tree or image and what is mounted in it: 1 handled, 0 not ours, < 0 error (logged). */
 static int parse_option_mounts(int c, const char *arg, Settings *s, ParseState *st) {
         int r;
@@ -259,6 +258,9 @@ static int parse_option_mounts(int c, const char *arg, Settings *s, ParseState *
                 return 1;
         case 'x':
                 s->ephemeral = true;
+                return 1;
+        case ARG_POOL:
+                st->pool = arg;
                 return 1;
         case 'i':
                 free(s->root);
@@ -422,18 +424,17 @@ static int parse_finish(int argc, char *argv[], Settings *s, const ParseState *s
                         return log_error_errno(EINVAL, "no OS tree given; usage: boxctl %s PATH [OPTIONS...]%s",
                                                st->verb,
                                                s->start_mode == START_RUN ? " -- COMMAND [ARGS...]" : "");
-                if (st->background) {
-                        _cleanup_free_ char *p = start_root_path(argv[optind]);
+                bool ro = false;
+                int r;
 
-                        if (!p)
-                                return log_error_errno(errno, "%s: %m", argv[optind]);
-                        s->root = realpath(p, NULL);
-                        if (!s->root && errno == ENOENT && !strchr(argv[optind], '/'))
-                                return log_error_errno(ENOENT, "%s: no such machine in %s, and no such path here", argv[optind], p);
-                } else
-                        s->root = realpath(argv[optind], NULL);
-                if (!s->root)
-                        return log_error_errno(errno, "%s: %m", argv[optind]);
+                /* PATH, or NAME of the pool: the rule is pool_resolve()'s (pool.h). */
+                r = pool_resolve(st->pool, argv[optind], &s->root, &ro);
+                if (r == -ENOENT && !strchr(argv[optind], '/'))
+                        return log_error_errno(r, "%s: no such image in %s, and no such path here", argv[optind],
+                                               st->pool ?: pool_default_dir());
+                if (r < 0)
+                        return log_error_errno(r, "%s: %m", argv[optind]);
+                s->read_only = s->read_only || ro; /* the pool marks it read-only */
                 optind++;
         }
         s->argv = strv_copy(argv + optind);
@@ -465,6 +466,7 @@ static int parse_argv(int argc, char *argv[], Settings *s, bool background, Help
                 { "machine", required_argument, NULL, 'M' },
                 { "name", required_argument, NULL, 'M' },
                 { "hostname", required_argument, NULL, ARG_HOSTNAME },
+                { "pool", required_argument, NULL, ARG_POOL },
                 { "machine-id", required_argument, NULL, ARG_MACHINE_ID },
                 { "console", required_argument, NULL, ARG_CONSOLE },
                 { "bind", required_argument, NULL, ARG_BIND },

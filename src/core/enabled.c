@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "enabled.h"
+#include "pool.h"
 #include "settings.h"
 #include "util.h"
 
@@ -25,9 +26,7 @@ const char *enabled_config_dir(void) {
 }
 
 const char *enabled_pool_dir(void) {
-        const char *e = getenv("BOXCTL_POOL");
-
-        return isempty(e) ? "/var/lib/machines" : e;
+        return pool_default_dir();
 }
 
 static char *enabled_dir(void) {
@@ -35,14 +34,13 @@ static char *enabled_dir(void) {
 }
 
 static int pool_has(const char *name) {
-        _cleanup_free_ char *p = strjoin3(enabled_pool_dir(), "/", name);
-        struct stat st;
+        PoolImage *i = NULL;
+        int r;
 
-        if (!p)
-                return -ENOMEM;
-        if (stat(p, &st) < 0)
-                return errno == ENOENT ? -ENOENT : -errno;
-        return S_ISDIR(st.st_mode) || S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) ? 0 : -ENOENT;
+        /* NAME or NAME.raw, as "boxctl start NAME" finds it. */
+        r = pool_image_find(NULL, name, false, &i);
+        pool_image_free(i);
+        return r;
 }
 
 static int enabled_resolve_path(const char *arg, char **ret_name) {
