@@ -92,6 +92,10 @@ def main():
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
+            # What it wrote just before it exited is still in the pty: take
+            # it too (its last words are often what a test looks for).
+            while pump(time.monotonic()):
+                pass
             break
         if pump(min(deadline, time.monotonic() + 0.2)) is None:
             _, status = os.waitpid(pid, 0)
