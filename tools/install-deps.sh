@@ -13,6 +13,8 @@ packages=(
         # libFuzzer and the sanitizers' runtimes for clang (only recommended by clang)
         libclang-rt-14-dev
         libsystemd-dev libmount-dev libblkid-dev libcap-dev libmnl-dev libseccomp-dev
+        # boxctl-oci reads config.json and its state with json-c, not a parser of our own
+        libjson-c-dev
         # the image pool's import-tar and export-tar (tar with every compression, in-process)
         libarchive-dev
         # test fixtures and the sandbox the integration tests run in

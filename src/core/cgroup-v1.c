@@ -196,6 +196,14 @@ CgroupV1 *cgroup_v1_machine_free(CgroupV1 *v) {
         return NULL;
 }
 
+CgroupV1 *cgroup_v1_machine_forget(CgroupV1 *v) {
+        if (!v)
+                return NULL;
+        for (size_t i = 0; i < v->n; i++)
+                v->h[i].root_fd = safe_close(v->h[i].root_fd);
+        return cgroup_v1_machine_free(v);
+}
+
 /* ---- leftovers ---- */
 
 /* Calls FN with a detached mount of each v1 hierarchy process PID (0: us) is

@@ -31,6 +31,9 @@ int cgroup_v1_join(pid_t leader);
 /* Removes the machine's v1 cgroups (once they are empty) and frees. */
 CgroupV1 *cgroup_v1_machine_free(CgroupV1 *v);
 DEFINE_TRIVIAL_CLEANUP_FUNC(CgroupV1 *, cgroup_v1_machine_free)
+/* Frees and leaves the machine's v1 cgroups as they are (a created OCI
+ * container's: its delete removes them, as cgroup_v1_machine_remove()). */
+CgroupV1 *cgroup_v1_machine_forget(CgroupV1 *v);
 
 /* Removes machine NAME's v1 cgroups, and machine.slice where it was the last,
  * in every v1 hierarchy this process is in (mounted detached, as above): what

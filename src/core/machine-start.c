@@ -516,6 +516,11 @@ int machine_prepare(Settings *s, const MachineHooks *hooks, MachineInstance **re
                 .userdata = mi,
                 .image_root_fd = -EBADF,
                 .attach_path = s->root,
+                .payload_before_exec = mi->hooks.payload_before_exec,
+                .payload_wait_start = mi->hooks.payload_wait_start,
+                .payload_userdata = mi->hooks.userdata,
+                .payload_keep_fd = mi->hooks.payload_wait_start ? mi->hooks.payload_keep_fd : -EBADF,
+                .detached_master = -EBADF,
         };
 
         /* What SIGKILLed supervisors left (without boxd, nobody else removes it). */
@@ -592,4 +597,29 @@ int machine_boot(MachineInstance *mi, char **ret_error) {
                         return res.status;
                 }
         }
+}
+
+int machine_create(MachineInstance *mi, pid_t *ret_leader, int *ret_master, char **ret_error) {
+        Machine *m = &mi->machine;
+        MachineResult res = {};
+        int r;
+
+        if (!m->payload_wait_start)
+                return -EINVAL;
+        r = machine_run_once(m, &res, ret_error);
+        if (r < 0)
+                return r;
+        *ret_leader = m->detached_leader;
+        *ret_master = TAKE_FD(m->detached_master);
+        return 0;
+}
+
+MachineInstance *machine_forget(MachineInstance *mi, char ***ret_mount_points) {
+        if (!mi)
+                return NULL;
+        *ret_mount_points = TAKE_PTR(mi->mount_points.created);
+        cgroup_machine_disown(mi->cgroup);
+        mi->cgroup = cgroup_machine_free(mi->cgroup);
+        mi->cgroup_v1 = cgroup_v1_machine_forget(mi->cgroup_v1);
+        return machine_release(mi);
 }

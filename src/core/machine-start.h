@@ -46,6 +46,11 @@ typedef struct MachineHooks {
         void (*console_begin)(void *userdata);
         void (*console_end)(void *userdata);
         void *userdata;
+        /* The OCI runtime's: see Machine's fields of these names (machine.h);
+         * they get USERDATA. payload_keep_fd counts only with wait_start. */
+        int (*payload_before_exec)(const Machine *m, void *userdata, char *error, size_t size);
+        int (*payload_wait_start)(const Machine *m, void *userdata);
+        int payload_keep_fd;
 } MachineHooks;
 
 typedef struct MachineInstance MachineInstance;
@@ -57,6 +62,16 @@ int machine_prepare(Settings *s, const MachineHooks *hooks, MachineInstance **re
 int machine_boot(MachineInstance *mi, char **ret_error);
 MachineInstance *machine_release(MachineInstance *mi);
 DEFINE_TRIVIAL_CLEANUP_FUNC(MachineInstance *, machine_release)
+
+/* The OCI runtime's create: runs the machine (prepared with the hooks'
+ * payload_wait_start) as far as its init, which waits there for its start.
+ * *ret_master: the console's pty master, or -EBADF. */
+int machine_create(MachineInstance *mi, pid_t *ret_leader, int *ret_master, char **ret_error);
+/* Frees MI and leaves the created machine as it is: its cgroups and the mount
+ * points made in its tree (*ret_mount_points, for whoever removes it later:
+ * mount_points_cleanup(); stale_machine_remove() for the rest). Its locks
+ * are released. */
+MachineInstance *machine_forget(MachineInstance *mi, char ***ret_mount_points);
 
 /* --bind and --tmpfs destinations that the machine mounts itself. */
 int settings_verify(const Settings *s, char **ret_error);

@@ -329,7 +329,23 @@ static _noreturn_ void payload_main(const Machine *m, const SeccompProgram *filt
         signals_reset_all();
         /* Nothing of the caller's goes in but stdio: an fd it left open
          * (without O_CLOEXEC) would be a way out of the machine. */
-        close_all_fds_but(sock, -EBADF);
+        close_all_fds_but(sock, m->payload_keep_fd);
+        if (m->payload_before_exec) {
+                char error[200] = "";
+
+                r = m->payload_before_exec(m, m->payload_userdata, error, sizeof error);
+                if (r < 0)
+                        payload_fail(sock, r, "%s", error);
+        }
+        if (m->payload_wait_start) {
+                /* Created: our caller returns now and its start comes later,
+                 * from another process. */
+                if (prctl(PR_SET_PDEATHSIG, 0) < 0)
+                        payload_fail(sock, errno, "cannot detach machine %s from its creator", s->machine_name);
+                sock = safe_close(sock);
+                if (m->payload_wait_start(m, m->payload_userdata) < 0)
+                        _exit(EXIT_FAILURE);
+        }
 
         if (s->start_mode == START_RUN)
                 stub_init_run(argv, envp, pty, sock);
@@ -888,7 +904,11 @@ int machine_run_once(Machine *m, MachineResult *ret, char **ret_error) {
         r = host_prepare(m, run.leader, pair[0], ret_error);
         if (r >= 0)
                 r = machine_wait_for_payload(pair[0], &master, ret_error);
-        if (r >= 0)
+        if (r >= 0 && m->payload_wait_start) {
+                /* Created: it waits for a start that is not ours to give. */
+                m->detached_leader = run.leader;
+                m->detached_master = TAKE_FD(master);
+        } else if (r >= 0)
                 r = run_event_loop(&run, master);
         run.forward = pty_forward_free(run.forward);
         run.console = console_server_free(run.console);

@@ -52,6 +52,21 @@ struct Machine {
         int (*on_leader)(Machine *m, pid_t leader, char **ret_error);
         void (*on_end)(Machine *m);
         void *userdata;
+
+        /* The OCI runtime's create and start; NULL otherwise. Both run in the
+         * payload, in the machine's root just before init is executed, with
+         * every fd closed but stdio and payload_keep_fd. before_exec() may
+         * fail the start, in its own words. With wait_start(), the payload
+         * then closes the sync socket (machine_run_once() returns: the machine
+         * is created, detached_leader and detached_master say what it is),
+         * nothing of it dies with us any more, and it waits in wait_start()
+         * for a start that comes from another process. */
+        int (*payload_before_exec)(const Machine *m, void *userdata, char *error, size_t size);
+        int (*payload_wait_start)(const Machine *m, void *userdata);
+        void *payload_userdata;
+        int payload_keep_fd;
+        pid_t detached_leader;
+        int detached_master; /* the console's pty master, or -EBADF */
 };
 
 /* Starts the machine and waits until it ends. A failure to set it up comes

@@ -1,0 +1,521 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/resource.h>
+#include <json-c/json.h>
+
+#include "oci-config.h"
+#include "util.h"
+
+static const struct {
+        const char *name;
+        int resource;
+} rlimit_table[] = {
+        { "RLIMIT_AS", RLIMIT_AS },           { "RLIMIT_CORE", RLIMIT_CORE },
+        { "RLIMIT_CPU", RLIMIT_CPU },         { "RLIMIT_DATA", RLIMIT_DATA },
+        { "RLIMIT_FSIZE", RLIMIT_FSIZE },     { "RLIMIT_LOCKS", RLIMIT_LOCKS },
+        { "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK }, { "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE },
+        { "RLIMIT_NICE", RLIMIT_NICE },       { "RLIMIT_NOFILE", RLIMIT_NOFILE },
+        { "RLIMIT_NPROC", RLIMIT_NPROC },     { "RLIMIT_RSS", RLIMIT_RSS },
+        { "RLIMIT_RTPRIO", RLIMIT_RTPRIO },   { "RLIMIT_RTTIME", RLIMIT_RTTIME },
+        { "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING }, { "RLIMIT_STACK", RLIMIT_STACK },
+};
+
+static const char *const namespace_types[] = {
+        "pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time",
+};
+
+void oci_config_done(OciConfig *c) {
+        free(c->oci_version);
+        free(c->root_path);
+        strv_freep(&c->args);
+        strv_freep(&c->env);
+        free(c->cwd);
+        free(c->additional_gids);
+        free(c->rlimits);
+        free(c->hostname);
+        for (size_t i = 0; i < c->n_mounts; i++) {
+                free(c->mounts[i].destination);
+                free(c->mounts[i].type);
+                free(c->mounts[i].source);
+                strv_freep(&c->mounts[i].options);
+        }
+        free(c->mounts);
+        strv_freep(&c->masked_paths);
+        strv_freep(&c->readonly_paths);
+        free(c->annotations);
+        *c = (OciConfig) {};
+}
+
+/* A field of OBJ, NULL when absent (or null). A present field of another
+ * type than TYPE is an error naming PATH.KEY. */
+static int get_field(json_object *obj, const char *path, const char *key, json_type type, json_object **ret, char **ret_error) {
+        json_object *v = NULL;
+        static const char *const type_names[] = {
+                [json_type_null] = "null", [json_type_boolean] = "a boolean", [json_type_double] = "a number",
+                [json_type_int] = "an integer", [json_type_object] = "an object", [json_type_array] = "an array",
+                [json_type_string] = "a string",
+        };
+
+        *ret = NULL;
+        if (!obj || !json_object_object_get_ex(obj, key, &v) || !v)
+                return 0;
+        if (json_object_get_type(v) != type && !(type == json_type_double && json_object_is_type(v, json_type_int)))
+                return error_set(ret_error, -EINVAL, "%s%s%s: not %s", path, *path ? "." : "", key, type_names[type]);
+        *ret = v;
+        return 1;
+}
+
+static int get_string(json_object *obj, const char *path, const char *key, char **ret, char **ret_error) {
+        json_object *v;
+        int r = get_field(obj, path, key, json_type_string, &v, ret_error);
+
+        if (r <= 0)
+                return r;
+        free(*ret);
+        *ret = strdup(json_object_get_string(v));
+        return *ret ? 1 : -ENOMEM;
+}
+
+static int get_bool(json_object *obj, const char *path, const char *key, bool *ret, char **ret_error) {
+        json_object *v;
+        int r = get_field(obj, path, key, json_type_boolean, &v, ret_error);
+
+        if (r > 0)
+                *ret = json_object_get_boolean(v);
+        return r;
+}
+
+/* An unsigned integer no larger than MAX. */
+static int get_uint(json_object *obj, const char *path, const char *key, uint64_t max, uint64_t *ret, char **ret_error) {
+        json_object *v;
+        int r = get_field(obj, path, key, json_type_int, &v, ret_error);
+        int64_t i;
+
+        if (r <= 0)
+                return r;
+        i = json_object_get_int64(v);
+        if (i < 0 && json_object_get_uint64(v) <= INT64_MAX)
+                return error_set(ret_error, -EINVAL, "%s.%s: %" PRIi64 " is negative", path, key, i);
+        if (json_object_get_uint64(v) > max)
+                return error_set(ret_error, -ERANGE, "%s.%s: %" PRIu64 " is out of range", path, key, json_object_get_uint64(v));
+        *ret = json_object_get_uint64(v);
+        return 1;
+}
+
+static int get_strv(json_object *obj, const char *path, const char *key, char ***ret, char **ret_error) {
+        _cleanup_strv_free_ char **l = NULL;
+        json_object *v;
+        int r = get_field(obj, path, key, json_type_array, &v, ret_error);
+
+        if (r <= 0)
+                return r;
+        for (size_t i = 0; i < json_object_array_length(v); i++) {
+                json_object *e = json_object_array_get_idx(v, i);
+
+                if (!json_object_is_type(e, json_type_string))
+                        return error_set(ret_error, -EINVAL, "%s.%s[%zu]: not a string", path, key, i);
+                if (strv_push_dup(&l, json_object_get_string(e)) < 0)
+                        return -ENOMEM;
+        }
+        strv_freep(&*ret);
+        *ret = TAKE_PTR(l);
+        if (!*ret)
+                *ret = calloc(1, sizeof(char *));
+        return *ret ? 1 : -ENOMEM;
+}
+
+static int parse_root(json_object *top, OciConfig *c, char **ret_error) {
+        json_object *root;
+        int r;
+
+        r = get_field(top, "", "root", json_type_object, &root, ret_error);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return error_set(ret_error, -EINVAL, "root: missing");
+        r = get_string(root, "root", "path", &c->root_path, ret_error);
+        if (r < 0)
+                return r;
+        if (r == 0 || isempty(c->root_path))
+                return error_set(ret_error, -EINVAL, "root.path: missing");
+        r = get_bool(root, "root", "readonly", &c->root_readonly, ret_error);
+        return r < 0 ? r : 0;
+}
+
+static int parse_capabilities(json_object *process, OciConfig *c, char **ret_error) {
+        json_object *caps, *bounding;
+        int r;
+
+        r = get_field(process, "process", "capabilities", json_type_object, &caps, ret_error);
+        if (r <= 0)
+                return r;
+        r = get_field(caps, "process.capabilities", "bounding", json_type_array, &bounding, ret_error);
+        if (r <= 0)
+                return r;
+        c->have_bounding = true;
+        c->bounding = 0;
+        for (size_t i = 0; i < json_object_array_length(bounding); i++) {
+                json_object *e = json_object_array_get_idx(bounding, i);
+                cap_value_t v;
+
+                if (!json_object_is_type(e, json_type_string))
+                        return error_set(ret_error, -EINVAL, "process.capabilities.bounding[%zu]: not a string", i);
+                /* An unknown capability is one this kernel lacks: left out, as runc does. */
+                if (cap_from_name(json_object_get_string(e), &v) < 0 || v >= 64)
+                        continue;
+                c->bounding |= UINT64_C(1) << v;
+        }
+        return 0;
+}
+
+static int parse_rlimits(json_object *process, OciConfig *c, char **ret_error) {
+        json_object *rl;
+        int r;
+
+        r = get_field(process, "process", "rlimits", json_type_array, &rl, ret_error);
+        if (r <= 0)
+                return r;
+        c->rlimits = calloc(json_object_array_length(rl) + 1, sizeof(OciRlimit));
+        if (!c->rlimits)
+                return -ENOMEM;
+        for (size_t i = 0; i < json_object_array_length(rl); i++) {
+                json_object *e = json_object_array_get_idx(rl, i);
+                _cleanup_free_ char *type = NULL;
+                char path[64];
+                OciRlimit *l = &c->rlimits[c->n_rlimits];
+                size_t k;
+
+                snprintf(path, sizeof path, "process.rlimits[%zu]", i);
+                if (!json_object_is_type(e, json_type_object))
+                        return error_set(ret_error, -EINVAL, "%s: not an object", path);
+                r = get_string(e, path, "type", &type, ret_error);
+                if (r < 0)
+                        return r;
+                for (k = 0; type && k < ELEMENTSOF(rlimit_table); k++)
+                        if (streq(type, rlimit_table[k].name))
+                                break;
+                if (!type || k >= ELEMENTSOF(rlimit_table))
+                        return error_set(ret_error, -EINVAL, "%s.type: %s is not a resource limit", path, strempty(type));
+                l->resource = rlimit_table[k].resource;
+                if (get_uint(e, path, "soft", UINT64_MAX, &l->soft, ret_error) < 0 ||
+                    get_uint(e, path, "hard", UINT64_MAX, &l->hard, ret_error) < 0)
+                        return -EINVAL;
+                if (l->soft > l->hard)
+                        return error_set(ret_error, -EINVAL, "%s: soft limit %" PRIu64 " above hard limit %" PRIu64, path, l->soft, l->hard);
+                c->n_rlimits++;
+        }
+        return 0;
+}
+
+static int parse_user(json_object *process, OciConfig *c, char **ret_error) {
+        json_object *user, *gids;
+        uint64_t v;
+        int r;
+
+        r = get_field(process, "process", "user", json_type_object, &user, ret_error);
+        if (r <= 0)
+                return r;
+        r = get_uint(user, "process.user", "uid", UINT32_MAX - 1, &v, ret_error);
+        if (r < 0)
+                return r;
+        c->uid = r > 0 ? (uid_t) v : 0;
+        r = get_uint(user, "process.user", "gid", UINT32_MAX - 1, &v, ret_error);
+        if (r < 0)
+                return r;
+        c->gid = r > 0 ? (gid_t) v : 0;
+        r = get_field(user, "process.user", "additionalGids", json_type_array, &gids, ret_error);
+        if (r <= 0)
+                return r;
+        c->additional_gids = calloc(json_object_array_length(gids) + 1, sizeof(gid_t));
+        if (!c->additional_gids)
+                return -ENOMEM;
+        for (size_t i = 0; i < json_object_array_length(gids); i++) {
+                json_object *e = json_object_array_get_idx(gids, i);
+
+                if (!json_object_is_type(e, json_type_int) || json_object_get_int64(e) < 0 ||
+                    json_object_get_int64(e) >= UINT32_MAX)
+                        return error_set(ret_error, -EINVAL, "process.user.additionalGids[%zu]: not a group ID", i);
+                c->additional_gids[c->n_additional_gids++] = (gid_t) json_object_get_int64(e);
+        }
+        return 0;
+}
+
+static int parse_process(json_object *top, OciConfig *c, char **ret_error) {
+        json_object *process;
+        uint64_t v;
+        int r;
+
+        r = get_field(top, "", "process", json_type_object, &process, ret_error);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return error_set(ret_error, -EINVAL, "process: missing (it is needed to create a container)");
+        if (get_bool(process, "process", "terminal", &c->terminal, ret_error) < 0 ||
+            get_strv(process, "process", "args", &c->args, ret_error) < 0 ||
+            get_strv(process, "process", "env", &c->env, ret_error) < 0 ||
+            get_string(process, "process", "cwd", &c->cwd, ret_error) < 0 ||
+            get_bool(process, "process", "noNewPrivileges", &c->no_new_privileges, ret_error) < 0)
+                return -EINVAL;
+        if (strv_length(c->args) == 0)
+                return error_set(ret_error, -EINVAL, "process.args: missing or empty");
+        if (isempty(c->cwd))
+                return error_set(ret_error, -EINVAL, "process.cwd: missing");
+        if (!path_is_absolute(c->cwd))
+                return error_set(ret_error, -EINVAL, "process.cwd: %s is not an absolute path", c->cwd);
+        for (char **e = c->env; e && *e; e++)
+                if (!strchr(*e, '=') || **e == '=')
+                        return error_set(ret_error, -EINVAL, "process.env[%zu]: %s is not KEY=VALUE", (size_t) (e - c->env), *e);
+        r = get_field(process, "process", "oomScoreAdj", json_type_int, &(json_object *) { NULL }, ret_error);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                json_object *o = json_object_object_get(process, "oomScoreAdj");
+                int64_t i = json_object_get_int64(o);
+
+                if (i < -1000 || i > 1000)
+                        return error_set(ret_error, -ERANGE, "process.oomScoreAdj: %" PRIi64 " is out of range (-1000..1000)", i);
+                c->have_oom_score_adj = true;
+                c->oom_score_adj = (int) i;
+        }
+        (void) v;
+        r = parse_user(process, c, ret_error);
+        if (r >= 0)
+                r = parse_capabilities(process, c, ret_error);
+        if (r >= 0)
+                r = parse_rlimits(process, c, ret_error);
+        return r;
+}
+
+static int parse_mounts(json_object *top, OciConfig *c, char **ret_error) {
+        json_object *mounts;
+        int r;
+
+        r = get_field(top, "", "mounts", json_type_array, &mounts, ret_error);
+        if (r <= 0)
+                return r;
+        c->mounts = calloc(json_object_array_length(mounts) + 1, sizeof(OciMount));
+        if (!c->mounts)
+                return -ENOMEM;
+        for (size_t i = 0; i < json_object_array_length(mounts); i++) {
+                json_object *e = json_object_array_get_idx(mounts, i);
+                OciMount *m = &c->mounts[c->n_mounts++];
+                char path[64];
+
+                snprintf(path, sizeof path, "mounts[%zu]", i);
+                if (!json_object_is_type(e, json_type_object))
+                        return error_set(ret_error, -EINVAL, "%s: not an object", path);
+                if (get_string(e, path, "destination", &m->destination, ret_error) < 0 ||
+                    get_string(e, path, "type", &m->type, ret_error) < 0 ||
+                    get_string(e, path, "source", &m->source, ret_error) < 0 ||
+                    get_strv(e, path, "options", &m->options, ret_error) < 0)
+                        return -EINVAL;
+                if (isempty(m->destination))
+                        return error_set(ret_error, -EINVAL, "%s.destination: missing", path);
+        }
+        return 0;
+}
+
+static int parse_namespaces(json_object *linux_, OciConfig *c, char **ret_error) {
+        json_object *nss;
+        int r;
+
+        r = get_field(linux_, "linux", "namespaces", json_type_array, &nss, ret_error);
+        if (r <= 0)
+                return r;
+        for (size_t i = 0; i < json_object_array_length(nss); i++) {
+                json_object *e = json_object_array_get_idx(nss, i);
+                _cleanup_free_ char *type = NULL, *nspath = NULL;
+                char path[64];
+                size_t k;
+
+                snprintf(path, sizeof path, "linux.namespaces[%zu]", i);
+                if (!json_object_is_type(e, json_type_object))
+                        return error_set(ret_error, -EINVAL, "%s: not an object", path);
+                if (get_string(e, path, "type", &type, ret_error) < 0 || get_string(e, path, "path", &nspath, ret_error) < 0)
+                        return -EINVAL;
+                for (k = 0; type && k < ELEMENTSOF(namespace_types); k++)
+                        if (streq(type, namespace_types[k]))
+                                break;
+                if (!type || k >= ELEMENTSOF(namespace_types))
+                        return error_set(ret_error, -EINVAL, "%s.type: %s is not a namespace type", path, type ? type : "(missing)");
+                if (!isempty(nspath))
+                        return error_set(ret_error, -EOPNOTSUPP, "%s.path: joining a namespace (%s) is not supported yet", path, nspath);
+                if (streq(type, "user"))
+                        c->ns_user = true;
+                else if (streq(type, "network"))
+                        c->ns_network = true;
+                else if (streq(type, "pid"))
+                        c->ns_pid = true;
+                else if (streq(type, "mount"))
+                        c->ns_mount = true;
+                else if (streq(type, "time"))
+                        return error_set(ret_error, -EOPNOTSUPP, "%s.type: time namespaces are not supported yet", path);
+        }
+        return 0;
+}
+
+/* One range starting at container ID 0: what -U maps. */
+static int parse_mapping(json_object *linux_, const char *key, uint32_t *ret_host, uint32_t *ret_size, char **ret_error) {
+        json_object *maps, *e;
+        uint64_t cid = 0, hid = 0, size = 0;
+        char path[64];
+        int r;
+
+        r = get_field(linux_, "linux", key, json_type_array, &maps, ret_error);
+        if (r <= 0)
+                return r;
+        if (json_object_array_length(maps) != 1)
+                return error_set(ret_error, -EOPNOTSUPP, "linux.%s: %zu ranges; only one range is supported", key,
+                                 json_object_array_length(maps));
+        e = json_object_array_get_idx(maps, 0);
+        snprintf(path, sizeof path, "linux.%s[0]", key);
+        if (!json_object_is_type(e, json_type_object))
+                return error_set(ret_error, -EINVAL, "%s: not an object", path);
+        if (get_uint(e, path, "containerID", UINT32_MAX, &cid, ret_error) < 0 ||
+            get_uint(e, path, "hostID", UINT32_MAX, &hid, ret_error) < 0 ||
+            get_uint(e, path, "size", UINT32_MAX, &size, ret_error) < 0)
+                return -EINVAL;
+        if (size == 0)
+                return error_set(ret_error, -EINVAL, "%s.size: missing or 0", path);
+        if (cid != 0)
+                return error_set(ret_error, -EOPNOTSUPP, "%s.containerID: %" PRIu64 "; only a range from 0 is supported", path, cid);
+        if (hid + size - 1 > UINT32_MAX - 1)
+                return error_set(ret_error, -ERANGE, "%s: hostID %" PRIu64 " + size %" PRIu64 " is out of range", path, hid, size);
+        *ret_host = (uint32_t) hid;
+        *ret_size = (uint32_t) size;
+        return 1;
+}
+
+static int parse_resources(json_object *linux_, OciConfig *c, char **ret_error) {
+        json_object *res, *sub;
+        uint64_t v;
+        int r;
+
+        r = get_field(linux_, "linux", "resources", json_type_object, &res, ret_error);
+        if (r <= 0)
+                return r;
+        r = get_field(res, "linux.resources", "pids", json_type_object, &sub, ret_error);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                r = get_field(sub, "linux.resources.pids", "limit", json_type_int, &(json_object *) { NULL }, ret_error);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        int64_t l = json_object_get_int64(json_object_object_get(sub, "limit"));
+                        c->pids_limit = l > 0 ? l : 0; /* 0 and -1: no limit */
+                }
+        }
+        r = get_field(res, "linux.resources", "memory", json_type_object, &sub, ret_error);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                r = get_field(sub, "linux.resources.memory", "limit", json_type_int, &(json_object *) { NULL }, ret_error);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        int64_t l = json_object_get_int64(json_object_object_get(sub, "limit"));
+                        if (l > 0 && l < 4096)
+                                return error_set(ret_error, -EINVAL, "linux.resources.memory.limit: %" PRIi64 " bytes is too small", l);
+                        c->memory_limit = l > 0 ? l : 0;
+                }
+        }
+        (void) v;
+        return 0;
+}
+
+static int parse_linux(json_object *top, OciConfig *c, char **ret_error) {
+        json_object *linux_;
+        int r;
+
+        r = get_field(top, "", "linux", json_type_object, &linux_, ret_error);
+        if (r <= 0)
+                return r;
+        r = parse_namespaces(linux_, c, ret_error);
+        if (r < 0)
+                return r;
+        r = parse_mapping(linux_, "uidMappings", &c->uid_host, &c->uid_size, ret_error);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                r = parse_mapping(linux_, "gidMappings", &c->gid_host, &c->gid_size, ret_error);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        return error_set(ret_error, -EINVAL, "linux.gidMappings: missing beside linux.uidMappings");
+                if (c->gid_host != c->uid_host || c->gid_size != c->uid_size)
+                        return error_set(ret_error, -EOPNOTSUPP, "linux.gidMappings: must equal linux.uidMappings (one range for both)");
+                c->have_mappings = true;
+        }
+        if (c->ns_user && !c->have_mappings)
+                return error_set(ret_error, -EINVAL, "linux.uidMappings: missing with a user namespace");
+        if (c->have_mappings && !c->ns_user)
+                return error_set(ret_error, -EINVAL, "linux.uidMappings: given without a user namespace in linux.namespaces");
+        if (get_strv(linux_, "linux", "maskedPaths", &c->masked_paths, ret_error) < 0 ||
+            get_strv(linux_, "linux", "readonlyPaths", &c->readonly_paths, ret_error) < 0)
+                return -EINVAL;
+        for (char **p = c->masked_paths; p && *p; p++)
+                if (!path_is_absolute(*p))
+                        return error_set(ret_error, -EINVAL, "linux.maskedPaths[%zu]: %s is not an absolute path", (size_t) (p - c->masked_paths), *p);
+        for (char **p = c->readonly_paths; p && *p; p++)
+                if (!path_is_absolute(*p))
+                        return error_set(ret_error, -EINVAL, "linux.readonlyPaths[%zu]: %s is not an absolute path", (size_t) (p - c->readonly_paths), *p);
+        return parse_resources(linux_, c, ret_error);
+}
+
+int oci_config_parse(const char *text, OciConfig *ret, char **ret_error) {
+        _cleanup_(oci_config_done) OciConfig c = {};
+        json_tokener *tok;
+        json_object *top, *ann;
+        enum json_tokener_error jerr;
+        int r;
+
+        tok = json_tokener_new();
+        if (!tok)
+                return -ENOMEM;
+        top = json_tokener_parse_ex(tok, text, (int) strlen(text));
+        jerr = json_tokener_get_error(tok);
+        if (!top || jerr != json_tokener_success) {
+                r = error_set(ret_error, -EINVAL, "not valid JSON: %s at offset %zu",
+                              json_tokener_error_desc(jerr == json_tokener_success ? json_tokener_continue : jerr),
+                              json_tokener_get_parse_end(tok));
+                json_tokener_free(tok);
+                json_object_put(top);
+                return r;
+        }
+        json_tokener_free(tok);
+        if (!json_object_is_type(top, json_type_object)) {
+                json_object_put(top);
+                return error_set(ret_error, -EINVAL, "not a JSON object");
+        }
+        r = get_string(top, "", "ociVersion", &c.oci_version, ret_error);
+        if (r == 0)
+                r = error_set(ret_error, -EINVAL, "ociVersion: missing");
+        if (r >= 0)
+                r = parse_root(top, &c, ret_error);
+        if (r >= 0)
+                r = parse_process(top, &c, ret_error);
+        if (r >= 0)
+                r = get_string(top, "", "hostname", &c.hostname, ret_error);
+        if (r >= 0)
+                r = parse_mounts(top, &c, ret_error);
+        if (r >= 0)
+                r = parse_linux(top, &c, ret_error);
+        if (r >= 0)
+                r = get_field(top, "", "annotations", json_type_object, &ann, ret_error);
+        if (r > 0) {
+                c.annotations = strdup(json_object_to_json_string_ext(ann, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+                if (!c.annotations)
+                        r = -ENOMEM;
+        }
+        json_object_put(top);
+        if (r < 0)
+                return r;
+        *ret = c;
+        c = (OciConfig) {};
+        return 0;
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "macro.h"
+
+/* What a bundle's config.json asks for, of what boxctl-oci maps onto the
+ * core (runtime-spec 1.0/1.1, Linux). Unknown fields are ignored, as the spec
+ * says; a known field of the wrong type or value is refused with its JSON
+ * path ("process.args[0]: not a string"). */
+
+typedef struct OciMount {
+        char *destination;
+        char *type;
+        char *source;
+        char **options;
+} OciMount;
+
+typedef struct OciRlimit {
+        int resource;
+        uint64_t soft, hard;
+} OciRlimit;
+
+typedef struct OciConfig {
+        char *oci_version;
+        char *root_path;      /* as written: relative to the bundle, or absolute */
+        bool root_readonly;
+
+        bool terminal;
+        char **args;
+        char **env;
+        char *cwd;
+        uid_t uid;
+        gid_t gid;
+        gid_t *additional_gids;
+        size_t n_additional_gids;
+        bool have_bounding;
+        uint64_t bounding; /* 1ULL << CAP_* */
+        OciRlimit *rlimits;
+        size_t n_rlimits;
+        bool no_new_privileges;
+        bool have_oom_score_adj;
+        int oom_score_adj;
+
+        char *hostname;
+        OciMount *mounts;
+        size_t n_mounts;
+
+        /* linux.namespaces: which ones are new; joining by path is refused */
+        bool ns_user, ns_network, ns_pid, ns_mount;
+        /* linux.uidMappings/gidMappings: one range each, container ID 0 */
+        bool have_mappings;
+        uint32_t uid_host, uid_size, gid_host, gid_size;
+        char **masked_paths;
+        char **readonly_paths;
+        int64_t pids_limit;   /* 0: none */
+        int64_t memory_limit; /* 0: none */
+        char *annotations;    /* the object as JSON text, or NULL */
+} OciConfig;
+
+void oci_config_done(OciConfig *c);
+
+/* Parses TEXT (the contents of config.json). On error *ret_error says where
+ * (the JSON path) and what. */
+int oci_config_parse(const char *text, OciConfig *ret, char **ret_error);

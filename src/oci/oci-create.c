@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "machine-start.h"
+#include "mount-points.h"
+#include "oci-config.h"
+#include "oci-log.h"
+#include "oci-payload.h"
+#include "oci-state.h"
+#include "oci-verbs.h"
+#include "process-util.h"
+#include "stale.h"
+#include "util.h"
+
+/* Mounts the machine makes itself, whatever config.json says of them. */
+static const struct {
+        const char *type, *destination;
+} own_mounts[] = {
+        { "proc", "/proc" },     { "sysfs", "/sys" },          { "devpts", "/dev/pts" }, { "tmpfs", "/dev" },
+        { "tmpfs", "/dev/shm" }, { "tmpfs", "/run" },          { "cgroup", "/sys/fs/cgroup" },
+        { "cgroup2", "/sys/fs/cgroup" }, { "bind", "/dev/console" },
+};
+
+typedef struct CreateArgs {
+        const char *bundle;
+        const char *pid_file;
+        const char *console_socket;
+        const char *id;
+} CreateArgs;
+
+static int parse_create_args(int argc, char *argv[], CreateArgs *a) {
+        static const struct option options[] = {
+                { "bundle", required_argument, NULL, 'b' },
+                { "pid-file", required_argument, NULL, 'p' },
+                { "console-socket", required_argument, NULL, 'c' },
+                { "no-pivot", no_argument, NULL, 'P' },
+                { "no-new-keyring", no_argument, NULL, 'K' },
+                { "preserve-fds", required_argument, NULL, 'F' },
+                {}
+        };
+        int c;
+
+        *a = (CreateArgs) { .bundle = "." };
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "b:", options, NULL)) >= 0)
+                switch (c) {
+                case 'b':
+                        a->bundle = optarg;
+                        break;
+                case 'p':
+                        a->pid_file = optarg;
+                        break;
+                case 'c':
+                        a->console_socket = optarg;
+                        break;
+                case 'P':
+                case 'K':
+                        break;
+                case 'F':
+                        if (!streq(optarg, "0"))
+                                return oci_error(EOPNOTSUPP, "--preserve-fds=%s: passing file descriptors is not supported yet", optarg);
+                        break;
+                default:
+                        return -EINVAL;
+                }
+        if (argc - optind != 1)
+                return oci_error(EINVAL, "\"create\" requires exactly 1 argument(s)");
+        a->id = argv[optind];
+        if (!oci_id_is_valid(a->id))
+                return oci_error(EINVAL, "invalid id format: %s", a->id);
+        return 0;
+}
+
+static bool mount_has_option(const OciMount *m, const char *opt) {
+        return strv_contains(m->options, opt);
+}
+
+static int add_bind(Settings *s, const char *bundle, const OciMount *m, char **ret_error) {
+        BindMount *b;
+        char *src;
+
+        if (isempty(m->source))
+                return error_set(ret_error, -EINVAL, "mounts (%s): a bind mount needs a source", m->destination);
+        src = path_is_absolute(m->source) ? strdup(m->source) : strjoin3(bundle, "/", m->source);
+        if (!src)
+                return -ENOMEM;
+        b = realloc(s->binds, (s->n_binds + 1) * sizeof *b);
+        if (!b) {
+                free(src);
+                return -ENOMEM;
+        }
+        s->binds = b;
+        b = &s->binds[s->n_binds++];
+        *b = (BindMount) {
+                .source = src,
+                .destination = strdup(m->destination),
+                .read_only = mount_has_option(m, "ro"),
+                .idmap = mount_has_option(m, "idmap") || mount_has_option(m, "ridmap") ? 1 : 0,
+        };
+        return b->destination ? 0 : -ENOMEM;
+}
+
+/* config.json's mounts onto the machine's: binds, tmpfs; those the machine
+ * makes itself are left to it; mqueue is the payload's. */
+static int map_mounts(const OciConfig *c, const char *bundle, Settings *s, char **ret_error) {
+        for (size_t i = 0; i < c->n_mounts; i++) {
+                const OciMount *m = &c->mounts[i];
+                bool bind = (m->type && streq(m->type, "bind")) || mount_has_option(m, "bind") || mount_has_option(m, "rbind");
+                const char *type = bind ? "bind" : m->type;
+                bool own = false;
+                int r;
+
+                if (!path_is_absolute(m->destination))
+                        return error_set(ret_error, -EINVAL, "mounts[%zu].destination: %s is not an absolute path", i, m->destination);
+                for (size_t k = 0; k < ELEMENTSOF(own_mounts); k++)
+                        if (type && streq(type, own_mounts[k].type) && streq(m->destination, own_mounts[k].destination))
+                                own = true;
+                if (own || (type && streq(type, "mqueue")))
+                        continue;
+                if (!type)
+                        return error_set(ret_error, -EINVAL, "mounts[%zu].type: missing", i);
+                if (streq(type, "bind"))
+                        r = add_bind(s, bundle, m, ret_error);
+                else if (streq(type, "tmpfs"))
+                        r = strv_push_dup(&s->tmpfs, m->destination);
+                else
+                        return error_set(ret_error, -EOPNOTSUPP, "mounts[%zu]: a %s mount on %s is not supported", i, type, m->destination);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int settings_from_config(const OciConfig *c, const char *id, const char *bundle, const char *rootfs, Settings *s,
+                                char **ret_error) {
+        *s = (Settings) {
+                .start_mode = START_RUN,
+                .console_mode = c->terminal ? CONSOLE_PASSIVE : CONSOLE_PIPE,
+                .register_mode = REGISTER_NO,
+                .userns_mode = c->have_mappings ? USERNS_FIXED : USERNS_NO,
+                .uid_base = c->uid_host,
+                .uid_size = c->uid_size,
+                .ownership = OWNERSHIP_IDMAP,
+                .private_network = c->ns_network,
+                .network_mode = NETWORK_NONE,
+                .read_only = c->root_readonly,
+                .capabilities = c->have_bounding ? c->bounding : caps_default(),
+                .quiet = true,
+        };
+        s->root = strdup(rootfs);
+        s->machine_name = strdup(id);
+        s->hostname = c->hostname ? strdup(c->hostname) : NULL;
+        s->argv = strv_copy(c->args);
+        s->environment = c->env ? strv_copy(c->env) : NULL;
+        if (!s->root || !s->machine_name || (c->hostname && !s->hostname) || !s->argv || (c->env && !s->environment))
+                return -ENOMEM;
+        return map_mounts(c, bundle, s, ret_error);
+}
+
+static int read_config(const char *bundle, OciConfig *ret) {
+        _cleanup_free_ char *text = NULL, *error = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        fd = open(bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return oci_error(errno, "bundle %s: %s", bundle, strerror(errno));
+        r = read_file_at(fd, "config.json", 16 * 1024 * 1024, &text);
+        if (r == -ENOENT)
+                return oci_error(r, "JSON specification file config.json not found in bundle %s", bundle);
+        if (r < 0)
+                return oci_error(r, "bundle %s: cannot read config.json: %s", bundle, strerror(-r));
+        r = oci_config_parse(text, ret, &error);
+        if (r < 0)
+                return oci_error(r, "%s/config.json: %s", bundle, error ?: strerror(-r));
+        return 0;
+}
+
+/* The console socket, connected before anything is made. */
+static int console_connect(const char *path, int *ret_fd) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+
+        if (stat(path, &st) < 0)
+                return oci_error(errno, "console socket %s: %s", path, strerror(errno));
+        if (!S_ISSOCK(st.st_mode))
+                return oci_error(ENOTSOCK, "console socket %s: not a socket", path);
+        if (strlen(path) >= sizeof sa.sun_path)
+                return oci_error(ENAMETOOLONG, "console socket %s: path too long", path);
+        strcpy(sa.sun_path, path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return oci_error(errno, "console socket %s: %s", path, strerror(errno));
+        if (connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0)
+                return oci_error(errno, "console socket %s: cannot connect: %s", path, strerror(errno));
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+static int write_pid_file(const char *path, pid_t pid) {
+        _cleanup_free_ char *tmp = NULL;
+        char text[32];
+        int r;
+
+        snprintf(text, sizeof text, "%d", (int) pid);
+        if (asprintf(&tmp, "%s.boxctl-oci.tmp", path) < 0)
+                return -ENOMEM;
+        r = write_file_at(AT_FDCWD, tmp, text, 0644);
+        if (r >= 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0)
+                (void) unlink(tmp);
+        return r;
+}
+
+static char *now_rfc3339(void) {
+        struct timespec ts;
+        struct tm tm;
+        char buf[64];
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        gmtime_r(&ts.tv_sec, &tm);
+        strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), ".%09ldZ", ts.tv_nsec);
+        return strdup(buf);
+}
+
+/* After a failed create: what it made goes. */
+static void undo_create(const char *id, const char *rootfs, char **mount_points) {
+        _cleanup_close_ int tree_fd = -EBADF;
+
+        (void) stale_machine_remove(id, NULL);
+        if (mount_points && rootfs) {
+                MountPoints mp = { .created = mount_points };
+
+                tree_fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (tree_fd >= 0)
+                        mount_points_cleanup(tree_fd, &mp);
+        }
+        (void) oci_state_dir_remove(oci_globals.root, id);
+}
+
+/* Everything after the state directory exists; the caller removes it on failure. */
+static int create_machine(const CreateArgs *a, const char *bundle, OciConfig *c, int dir_fd, int console_fd) {
+        _cleanup_(settings_done) Settings s = {};
+        _cleanup_(machine_releasep) MachineInstance *mi = NULL;
+        _cleanup_(oci_state_done) OciState st = {};
+        _cleanup_free_ char *error = NULL, *rootfs = NULL;
+        _cleanup_close_ int fifo_fd = -EBADF, master = -EBADF;
+        OciPayload payload = { .config = c };
+        pid_t leader;
+        int r;
+
+        rootfs = path_is_absolute(c->root_path) ? strdup(c->root_path) : strjoin3(bundle, "/", c->root_path);
+        if (!rootfs)
+                return oci_error(ENOMEM, "out of memory");
+        r = settings_from_config(c, a->id, bundle, rootfs, &s, &error);
+        if (r >= 0)
+                r = settings_verify(&s, &error);
+        if (r < 0)
+                return oci_error(r, "%s/config.json: %s", bundle, error ?: strerror(-r));
+
+        if (mkfifoat(dir_fd, OCI_EXEC_FIFO, 0600) < 0)
+                return oci_error(errno, "container %s: cannot make its exec fifo: %s", a->id, strerror(errno));
+        /* Written by the container's root, which may be another user (-U). */
+        if (fchmodat(dir_fd, OCI_EXEC_FIFO, 0622, 0) < 0)
+                return oci_error(errno, "container %s: cannot make its exec fifo: %s", a->id, strerror(errno));
+        fifo_fd = openat(dir_fd, OCI_EXEC_FIFO, O_PATH | O_CLOEXEC);
+        if (fifo_fd < 0)
+                return oci_error(errno, "container %s: cannot open its exec fifo: %s", a->id, strerror(errno));
+        payload.fifo_fd = fifo_fd;
+
+        MachineHooks hooks = {
+                .userdata = &payload,
+                .payload_before_exec = oci_payload_before_exec,
+                .payload_wait_start = oci_payload_wait_start,
+                .payload_keep_fd = fifo_fd,
+        };
+        r = machine_prepare(&s, &hooks, &mi, &error);
+        if (r >= 0)
+                r = machine_create(mi, &leader, &master, &error);
+        if (r < 0)
+                return oci_error(r, "container %s: %s", a->id, error ?: strerror(-r));
+
+        st = (OciState) { .pid = leader, .terminal = c->terminal };
+        mi = machine_forget(TAKE_PTR(mi), &st.mount_points);
+        st.id = strdup(a->id);
+        st.bundle = strdup(bundle);
+        st.rootfs = TAKE_PTR(rootfs);
+        st.created = now_rfc3339();
+        st.annotations = c->annotations ? strdup(c->annotations) : NULL;
+        if (!st.id || !st.bundle || !st.created || (c->annotations && !st.annotations))
+                r = oci_error(ENOMEM, "out of memory");
+        if (r >= 0 && pid_starttime(leader, &st.pid_start) < 0)
+                r = oci_error(ESRCH, "container %s: its init died while it was created", a->id);
+        if (r >= 0 && console_fd >= 0) {
+                r = send_fd_with_data(console_fd, master, "/dev/ptmx", strlen("/dev/ptmx"));
+                if (r < 0)
+                        (void) oci_error(r, "console socket %s: cannot send the terminal: %s", a->console_socket, strerror(-r));
+        }
+        if (r >= 0) {
+                r = oci_state_save(dir_fd, &st);
+                if (r < 0)
+                        (void) oci_error(r, "container %s: cannot save its state: %s", a->id, strerror(-r));
+        }
+        if (r >= 0 && a->pid_file) {
+                r = write_pid_file(a->pid_file, leader);
+                if (r < 0)
+                        (void) oci_error(r, "--pid-file %s: %s", a->pid_file, strerror(-r));
+        }
+        if (r < 0) {
+                undo_create(a->id, st.rootfs, st.mount_points);
+                return r;
+        }
+        oci_debug("container %s created: pid %d", a->id, (int) leader);
+        return 0;
+}
+
+int verb_create(int argc, char *argv[]) {
+        _cleanup_(oci_config_done) OciConfig c = {};
+        _cleanup_free_ char *bundle = NULL;
+        _cleanup_close_ int dir_fd = -EBADF, console_fd = -EBADF;
+        CreateArgs a;
+        int r;
+
+        r = parse_create_args(argc, argv, &a);
+        if (r < 0)
+                return 1;
+        bundle = realpath(a.bundle, NULL);
+        if (!bundle) {
+                (void) oci_error(errno, "bundle %s: %s", a.bundle, strerror(errno));
+                return 1;
+        }
+        r = read_config(bundle, &c);
+        if (r < 0)
+                return 1;
+        if (c.terminal && !a.console_socket) {
+                (void) oci_error(EINVAL, "cannot allocate tty if runc will detach without setting console socket");
+                return 1;
+        }
+        if (!c.terminal && a.console_socket) {
+                (void) oci_error(EINVAL, "cannot use console socket if runc will not detach or allocate tty");
+                return 1;
+        }
+        if (a.console_socket && console_connect(a.console_socket, &console_fd) < 0)
+                return 1;
+
+        r = oci_state_dir_open(oci_globals.root, a.id, true, &dir_fd);
+        if (r == -EEXIST) {
+                (void) oci_error(r, "container with given ID already exists: %s", a.id);
+                return 1;
+        }
+        if (r < 0) {
+                (void) oci_error(r, "cannot make the state directory %s/%s: %s", oci_globals.root, a.id, strerror(-r));
+                return 1;
+        }
+        r = create_machine(&a, bundle, &c, dir_fd, console_fd);
+        if (r < 0) {
+                (void) oci_state_dir_remove(oci_globals.root, a.id);
+                return 1;
+        }
+        return 0;
+}

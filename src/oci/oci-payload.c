@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <grp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "oci-payload.h"
+#include "util.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+static _printf_(4, 5) int fail(char *error, size_t size, int r, const char *fmt, ...) {
+        char what[160];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(what, sizeof what, fmt, ap);
+        va_end(ap);
+        snprintf(error, size, "%s: %s", what, strerror(-r));
+        return r;
+}
+
+static int mount_mqueues(const OciConfig *c, char *error, size_t size) {
+        for (size_t i = 0; i < c->n_mounts; i++) {
+                const OciMount *mt = &c->mounts[i];
+
+                if (!mt->type || !streq(mt->type, "mqueue"))
+                        continue;
+                (void) mkdir(mt->destination, 0755);
+                if (mount("mqueue", mt->destination, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+                        return fail(error, size, -errno, "cannot mount mqueue on %s", mt->destination);
+        }
+        return 0;
+}
+
+/* A directory gets an empty read-only tmpfs over it, anything else
+ * /dev/null; a path that is not there needs nothing. */
+static int mask_paths(const OciConfig *c, char *error, size_t size) {
+        for (char **p = c->masked_paths; p && *p; p++) {
+                struct stat st;
+
+                if (lstat(*p, &st) < 0) {
+                        if (errno == ENOENT)
+                                continue;
+                        return fail(error, size, -errno, "maskedPaths: %s", *p);
+                }
+                if (S_ISDIR(st.st_mode) ? mount("tmpfs", *p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") < 0
+                                        : mount("/dev/null", *p, NULL, MS_BIND, NULL) < 0)
+                        return fail(error, size, -errno, "cannot mask %s", *p);
+        }
+        return 0;
+}
+
+static int readonly_paths(const OciConfig *c, char *error, size_t size) {
+        for (char **p = c->readonly_paths; p && *p; p++) {
+                struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY };
+
+                if (mount(*p, *p, NULL, MS_BIND | MS_REC, NULL) < 0) {
+                        if (errno == ENOENT)
+                                continue;
+                        return fail(error, size, -errno, "cannot bind %s for readonlyPaths", *p);
+                }
+                if (mount_setattr(AT_FDCWD, *p, AT_RECURSIVE, &a, sizeof a) < 0)
+                        return fail(error, size, -errno, "cannot make %s read-only", *p);
+        }
+        return 0;
+}
+
+static int process_limits(const OciConfig *c, char *error, size_t size) {
+        for (size_t i = 0; i < c->n_rlimits; i++) {
+                struct rlimit rl = { .rlim_cur = c->rlimits[i].soft, .rlim_max = c->rlimits[i].hard };
+
+                if (setrlimit(c->rlimits[i].resource, &rl) < 0)
+                        return fail(error, size, -errno, "cannot set process.rlimits[%zu]", i);
+        }
+        if (c->have_oom_score_adj) {
+                char v[16];
+
+                snprintf(v, sizeof v, "%d", c->oom_score_adj);
+                if (write_string_file("/proc/self/oom_score_adj", v) < 0)
+                        return fail(error, size, -errno, "cannot set process.oomScoreAdj to %s", v);
+        }
+        if (c->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return fail(error, size, -errno, "cannot set %s", "process.noNewPrivileges");
+        return 0;
+}
+
+static int switch_user(const OciConfig *c, char *error, size_t size) {
+        if (setgroups(c->n_additional_gids, c->additional_gids) < 0)
+                return fail(error, size, -errno, "cannot set %s", "process.user.additionalGids");
+        if (setresgid(c->gid, c->gid, c->gid) < 0)
+                return fail(error, size, -errno, "cannot set %s", "process.user.gid");
+        if (setresuid(c->uid, c->uid, c->uid) < 0)
+                return fail(error, size, -errno, "cannot set %s", "process.user.uid");
+        /* Changed credentials made us undumpable, which takes /proc/self/fd
+         * from us: exec.fifo is opened through it. execve() sets it again anyway. */
+        if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+                return fail(error, size, -errno, "cannot become %s again", "dumpable");
+        return 0;
+}
+
+/* The executable, looked up as execvp() will, so that a missing one fails
+ * the create rather than the start (in runc's words). */
+static int find_executable(const OciConfig *c, char *error, size_t size) {
+        const char *name = c->args[0], *path = DEFAULT_PATH;
+
+        if (strchr(name, '/')) {
+                if (access(name, X_OK) < 0) {
+                        snprintf(error, size, "exec: \"%s\": stat %s: %s", name, name, strerror(errno));
+                        return -errno;
+                }
+                return 0;
+        }
+        for (char **e = c->env; e && *e; e++)
+                if (startswith(*e, "PATH="))
+                        path = *e + 5;
+        for (const char *p = path; p && *p;) {
+                size_t n = strcspn(p, ":");
+                char full[4096];
+                struct stat st;
+
+                snprintf(full, sizeof full, "%.*s/%s", (int) n, n > 0 ? p : ".", name);
+                if (stat(full, &st) >= 0 && S_ISREG(st.st_mode) && access(full, X_OK) >= 0)
+                        return 0;
+                p += n;
+                if (*p == ':')
+                        p++;
+        }
+        snprintf(error, size, "exec: \"%s\": executable file not found in $PATH", name);
+        return -ENOENT;
+}
+
+int oci_payload_before_exec(const Machine *m, void *userdata, char *error, size_t size) {
+        const OciPayload *p = userdata;
+        const OciConfig *c = p->config;
+        int r;
+
+        r = mount_mqueues(c, error, size);
+        if (r >= 0)
+                r = mask_paths(c, error, size);
+        if (r >= 0)
+                r = readonly_paths(c, error, size);
+        if (r >= 0)
+                r = process_limits(c, error, size);
+        if (r >= 0)
+                r = switch_user(c, error, size);
+        if (r < 0)
+                return r;
+        if (chdir(c->cwd) < 0)
+                return fail(error, size, -errno, "process.cwd: cannot change to %s", c->cwd);
+        return find_executable(c, error, size);
+}
+
+int oci_payload_wait_start(const Machine *m, void *userdata) {
+        const OciPayload *p = userdata;
+        char path[64];
+        _cleanup_close_ int fd = -EBADF;
+
+        /* Blocks until "start" opens it for reading. */
+        snprintf(path, sizeof path, "/proc/self/fd/%d", p->fifo_fd);
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (write(fd, "0", 1) != 1)
+                return -EIO;
+        return 0;
+}

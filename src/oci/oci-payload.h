@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "machine.h"
+#include "oci-config.h"
+
+/* What the container's init does for config.json in its own root, just
+ * before it executes the process (the core's payload hooks, machine.h):
+ * mqueue mounts, maskedPaths, readonlyPaths, rlimits, oomScoreAdj,
+ * noNewPrivileges, the user, the working directory, a look for the
+ * executable; then it waits on exec.fifo for "start". */
+typedef struct OciPayload {
+        const OciConfig *config;
+        int fifo_fd; /* O_PATH of exec.fifo */
+} OciPayload;
+
+int oci_payload_before_exec(const Machine *m, void *userdata, char *error, size_t size);
+int oci_payload_wait_start(const Machine *m, void *userdata);

@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "missing-syscall.h"
+#include "mount-points.h"
+#include "oci-log.h"
+#include "oci-state.h"
+#include "oci-verbs.h"
+#include "stale.h"
+#include "util.h"
+
+/* ROOT/ID and its state, for the verbs that need an existing container. */
+static int open_container(const char *verb, int argc, char *argv[], int *ret_fd, OciState *ret) {
+        _cleanup_close_ int fd = -EBADF;
+        const char *id;
+        int r;
+
+        if (argc - optind < 1)
+                return oci_error(EINVAL, "\"%s\" requires a container ID", verb);
+        id = argv[optind];
+        if (!oci_id_is_valid(id))
+                return oci_error(EINVAL, "invalid id format: %s", id);
+        r = oci_state_dir_open(oci_globals.root, id, false, &fd);
+        if (r == -ENOENT)
+                return oci_error(r, "container %s does not exist", id);
+        if (r < 0)
+                return oci_error(r, "container %s: cannot open its state in %s: %s", id, oci_globals.root, strerror(-r));
+        r = oci_state_load(fd, ret);
+        if (r == -ENOENT)
+                return oci_error(r, "container %s does not exist (its create did not finish)", id);
+        if (r < 0)
+                return oci_error(r, "container %s: cannot read its state: %s", id, strerror(-r));
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* Options of verbs that take none: --help is all. */
+static int parse_no_options(int argc, char *argv[]) {
+        static const struct option options[] = { {} };
+
+        optind = 1;
+        if (getopt_long(argc, argv, "", options, NULL) >= 0)
+                return -EINVAL;
+        return 0;
+}
+
+int verb_start(int argc, char *argv[]) {
+        _cleanup_(oci_state_done) OciState st = {};
+        _cleanup_close_ int dir_fd = -EBADF, fifo = -EBADF;
+        char c;
+
+        if (parse_no_options(argc, argv) < 0 || open_container("start", argc, argv, &dir_fd, &st) < 0)
+                return 1;
+        switch (oci_state_status(dir_fd, &st)) {
+        case OCI_STATUS_CREATED:
+                break;
+        case OCI_STATUS_STOPPED:
+                (void) oci_error(EINVAL, "cannot start a container that has stopped");
+                return 1;
+        default:
+                (void) oci_error(EINVAL, "cannot start an already running container");
+                return 1;
+        }
+        /* Non-blocking: the init holds the other end open for writing once
+         * it waits, and it is alive (checked above). */
+        fifo = openat(dir_fd, OCI_EXEC_FIFO, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        if (fifo < 0) {
+                (void) oci_error(errno, "container %s: cannot open its exec fifo: %s", st.id, strerror(errno));
+                return 1;
+        }
+        /* The init opens it for writing when it gets there, and writes one byte. */
+        for (;;) {
+                struct pollfd p = { .fd = fifo, .events = POLLIN };
+                ssize_t n;
+
+                if (poll(&p, 1, 100) < 0 && errno != EINTR) {
+                        (void) oci_error(errno, "container %s: %s", st.id, strerror(errno));
+                        return 1;
+                }
+                n = read(fifo, &c, 1);
+                if (n == 1)
+                        break;
+                if (n < 0 && errno != EAGAIN && errno != EINTR) {
+                        (void) oci_error(errno, "container %s: cannot read its exec fifo: %s", st.id, strerror(errno));
+                        return 1;
+                }
+                if (!oci_pid_alive(st.pid, st.pid_start)) {
+                        (void) oci_error(ESRCH, "container %s: its init died before it was started", st.id);
+                        (void) unlinkat(dir_fd, OCI_EXEC_FIFO, 0);
+                        return 1;
+                }
+        }
+        (void) unlinkat(dir_fd, OCI_EXEC_FIFO, 0);
+        return 0;
+}
+
+int verb_state(int argc, char *argv[]) {
+        _cleanup_(oci_state_done) OciState st = {};
+        _cleanup_close_ int dir_fd = -EBADF;
+        json_object *o;
+
+        if (parse_no_options(argc, argv) < 0 || open_container("state", argc, argv, &dir_fd, &st) < 0)
+                return 1;
+        o = oci_state_to_json(&st, oci_state_status(dir_fd, &st));
+        printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(o);
+        return 0;
+}
+
+int verb_list(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "format", required_argument, NULL, 'f' },
+                { "quiet", no_argument, NULL, 'q' },
+                {}
+        };
+        _cleanup_(closedirp) DIR *d = NULL;
+        json_object *all = json_object_new_array();
+        bool json = false, quiet = false;
+        struct dirent *de;
+        int c;
+
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "f:q", options, NULL)) >= 0)
+                switch (c) {
+                case 'f':
+                        if (!streq(optarg, "json") && !streq(optarg, "table"))
+                                return oci_error(EINVAL, "invalid format option: %s", optarg), 1;
+                        json = streq(optarg, "json");
+                        break;
+                case 'q':
+                        quiet = true;
+                        break;
+                default:
+                        return 1;
+                }
+        d = opendir(oci_globals.root);
+        if (!d && errno != ENOENT) {
+                (void) oci_error(errno, "cannot list %s: %s", oci_globals.root, strerror(errno));
+                return 1;
+        }
+        if (!json && !quiet)
+                printf("%-12s %-8s %-10s %-40s %-32s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER");
+        while (d && (de = readdir(d))) {
+                _cleanup_(oci_state_done) OciState st = {};
+                _cleanup_close_ int fd = -EBADF;
+                OciStatus status;
+
+                if (de->d_name[0] == '.' || !oci_id_is_valid(de->d_name))
+                        continue;
+                if (oci_state_dir_open(oci_globals.root, de->d_name, false, &fd) < 0 || oci_state_load(fd, &st) < 0)
+                        continue;
+                status = oci_state_status(fd, &st);
+                if (quiet)
+                        printf("%s\n", st.id);
+                else if (json)
+                        json_object_array_add(all, oci_state_to_json(&st, status));
+                else {
+                        json_object *o = oci_state_to_json(&st, status);
+
+                        printf("%-12s %-8d %-10s %-40s %-32s %s\n", st.id, status == OCI_STATUS_STOPPED ? 0 : (int) st.pid,
+                               oci_status_to_string(status), st.bundle, st.created,
+                               json_object_get_string(json_object_object_get(o, "owner")));
+                        json_object_put(o);
+                }
+        }
+        if (json)
+                printf("%s\n", json_object_to_json_string_ext(all, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(all);
+        return 0;
+}
+
+static int parse_signal(const char *s) {
+        unsigned n;
+
+        if (parse_uint(s, &n) >= 0)
+                return n > 0 && n < _NSIG ? (int) n : -EINVAL;
+        if (strncasecmp(s, "SIG", 3) == 0)
+                s += 3;
+        for (int i = 1; i < _NSIG; i++) {
+                const char *name = sigabbrev_np(i);
+
+                if (name && strcasecmp(name, s) == 0)
+                        return i;
+        }
+        if (strncasecmp(s, "RTMIN+", 6) == 0 && parse_uint(s + 6, &n) >= 0 && SIGRTMIN + (int) n <= SIGRTMAX)
+                return SIGRTMIN + (int) n;
+        return -EINVAL;
+}
+
+static int scope_cgroup(const char *id, Cgroup **ret) {
+        _cleanup_free_ char *unit = cgroup_unit_name(id), *path = NULL;
+
+        if (!unit)
+                return -ENOMEM;
+        path = strjoin3("/" BOXCTL_CGROUP_SLICE "/", unit, "");
+        if (!path)
+                return -ENOMEM;
+        return cgroup_machine_open(path, ret);
+}
+
+/* SIG to the init, by pidfd (a PID reused since is not it), or to all. */
+static int signal_container(const OciState *st, int sig, bool all) {
+        _cleanup_close_ int pidfd = -EBADF;
+
+        if (all) {
+                _cleanup_(cgroup_machine_freep) Cgroup *cg = NULL;
+                int r = scope_cgroup(st->id, &cg);
+
+                return r < 0 ? r : cgroup_machine_kill(cg, sig);
+        }
+        pidfd = pidfd_open(st->pid, 0);
+        if (pidfd < 0)
+                return -errno;
+        if (!oci_pid_alive(st->pid, st->pid_start))
+                return -ESRCH;
+        return sys_pidfd_send_signal(pidfd, sig) < 0 ? -errno : 0;
+}
+
+int verb_kill(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "all", no_argument, NULL, 'a' },
+                {}
+        };
+        _cleanup_(oci_state_done) OciState st = {};
+        _cleanup_close_ int dir_fd = -EBADF;
+        bool all = false;
+        int c, sig = SIGTERM, r;
+
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "a", options, NULL)) >= 0)
+                if (c == 'a')
+                        all = true;
+                else
+                        return 1;
+        if (argc - optind > 2)
+                return oci_error(EINVAL, "\"kill\" takes a container ID and a signal"), 1;
+        if (argc - optind == 2) {
+                sig = parse_signal(argv[optind + 1]);
+                if (sig < 0)
+                        return oci_error(EINVAL, "invalid signal: %s", argv[optind + 1]), 1;
+        }
+        if (open_container("kill", argc, argv, &dir_fd, &st) < 0)
+                return 1;
+        if (oci_state_status(dir_fd, &st) == OCI_STATUS_STOPPED) {
+                (void) oci_error(ESRCH, "container not running");
+                return 1;
+        }
+        r = signal_container(&st, sig, all);
+        if (r == -ESRCH) {
+                (void) oci_error(r, "container not running");
+                return 1;
+        }
+        if (r < 0) {
+                (void) oci_error(r, "container %s: cannot send signal %d: %s", st.id, sig, strerror(-r));
+                return 1;
+        }
+        return 0;
+}
+
+/* Everything create made: the init and what is left in its cgroups, those
+ * cgroups, the mount points it made in the rootfs, the state. */
+static int destroy_container(const OciState *st) {
+        _cleanup_close_ int tree_fd = -EBADF, pidfd = -EBADF;
+        int r;
+
+        pidfd = pidfd_open(st->pid, 0);
+        if (pidfd >= 0 && oci_pid_alive(st->pid, st->pid_start)) {
+                struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+                (void) sys_pidfd_send_signal(pidfd, SIGKILL);
+                (void) poll(&p, 1, 10 * 1000);
+        }
+        r = stale_machine_remove(st->id, NULL);
+        if (r < 0 && r != -ENOENT)
+                return oci_error(r, "container %s: cannot remove its cgroups: %s", st->id, strerror(-r));
+        if (st->mount_points) {
+                MountPoints mp = { .created = strv_copy(st->mount_points) };
+
+                tree_fd = open(st->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (tree_fd >= 0)
+                        mount_points_cleanup(tree_fd, &mp);
+                strv_freep(&mp.created);
+        }
+        r = oci_state_dir_remove(oci_globals.root, st->id);
+        if (r < 0)
+                return oci_error(r, "container %s: cannot remove its state: %s", st->id, strerror(-r));
+        return 0;
+}
+
+int verb_delete(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "force", no_argument, NULL, 'f' },
+                {}
+        };
+        _cleanup_(oci_state_done) OciState st = {};
+        _cleanup_close_ int dir_fd = -EBADF;
+        bool force = false;
+        OciStatus status;
+        int c, r;
+
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "f", options, NULL)) >= 0)
+                if (c == 'f')
+                        force = true;
+                else
+                        return 1;
+        if (argc - optind == 1 && oci_id_is_valid(argv[optind])) {
+                /* A create that did not finish left a directory without state: --force takes it. */
+                r = oci_state_dir_open(oci_globals.root, argv[optind], false, &dir_fd);
+                if (r >= 0 && oci_state_load(dir_fd, &st) == -ENOENT) {
+                        if (!force)
+                                return oci_error(ENOENT, "container %s does not exist (its create did not finish)", argv[optind]), 1;
+                        (void) stale_machine_remove(argv[optind], NULL);
+                        return oci_state_dir_remove(oci_globals.root, argv[optind]) < 0 ? 1 : 0;
+                }
+                if (r == -ENOENT && force)
+                        return 0;
+                dir_fd = safe_close(dir_fd);
+                oci_state_done(&st);
+        }
+        if (open_container("delete", argc, argv, &dir_fd, &st) < 0)
+                return 1;
+        status = oci_state_status(dir_fd, &st);
+        if (status == OCI_STATUS_RUNNING && !force) {
+                (void) oci_error(EBUSY, "cannot delete container %s that is not stopped: %s", st.id, oci_status_to_string(status));
+                return 1;
+        }
+        return destroy_container(&st) < 0 ? 1 : 0;
+}
+
+int verb_features(int argc, char *argv[]) {
+        json_object *o = json_object_new_object(), *linux_ = json_object_new_object(), *ns = json_object_new_array(),
+                    *mext = json_object_new_object(), *idmap = json_object_new_object();
+        static const char *const namespaces[] = { "cgroup", "ipc", "mount", "network", "pid", "user", "uts" };
+
+        json_object_object_add(o, "ociVersionMin", json_object_new_string("1.0.0"));
+        json_object_object_add(o, "ociVersionMax", json_object_new_string("1.1.0"));
+        for (size_t i = 0; i < ELEMENTSOF(namespaces); i++)
+                json_object_array_add(ns, json_object_new_string(namespaces[i]));
+        json_object_object_add(linux_, "namespaces", ns);
+        json_object_object_add(idmap, "enabled", json_object_new_boolean(true));
+        json_object_object_add(mext, "idmap", idmap);
+        json_object_object_add(linux_, "mountExtensions", mext);
+        json_object_object_add(o, "linux", linux_);
+        printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(o);
+        return 0;
+}

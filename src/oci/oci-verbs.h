@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+/* The global options, for every verb. */
+typedef struct OciGlobals {
+        const char *root; /* the state directory: /run/boxctl-oci */
+        bool debug;
+        bool systemd_cgroup;
+} OciGlobals;
+
+extern OciGlobals oci_globals;
+
+/* Each verb: argv[0] is its name; returns the exit status. */
+int verb_create(int argc, char *argv[]);
+int verb_start(int argc, char *argv[]);
+int verb_state(int argc, char *argv[]);
+int verb_list(int argc, char *argv[]);
+int verb_kill(int argc, char *argv[]);
+int verb_delete(int argc, char *argv[]);
+int verb_features(int argc, char *argv[]);

@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# boxctl-oci, the OCI runtime with runc's command line: the verbs and the
+# container's life (created -> running -> stopped), config.json mapped onto
+# the machine, the errors (runc's words, exit 1) of every bad input, and
+# nothing left behind by a delete or a failed create. The engine's part
+# (a subreaper that creates, starts and waits, as conmon does) is played by
+# a few lines of Python.
+set -euo pipefail
+. "${BOXCTL_SRCDIR:?}/tests/lib/common.sh"
+sandbox_enter "$@"
+
+OCI=${BOXCTL_OCI:-${BOXCTL_BUILDDIR:?}/src/oci/boxctl-oci}
+work=$(realpath "$(test_tmpdir)")
+root=$_sb_state/oci # on the sandbox's own /run, as /run/boxctl-oci is
+oci() { "$OCI" --root "$root" "$@"; }
+has() { [[ $2 == *"$1"* ]]; } # has NEEDLE HAYSTACK
+# fails_with DESC NEEDLE CMD...: CMD exits 1 with one line of stderr holding NEEDLE.
+fails_with() {
+        local desc=$1 needle=$2 rc=0 err
+        shift 2
+        err=$("$@" 2>&1 >/dev/null) || rc=$?
+        ok "$desc: exit $rc, one line: $err" \
+                bash -c '(( $1 == 1 )) && [[ $2 == *"$3"* && $2 != *$'"'"'\n'"'"'* ]]' _ "$rc" "$err" "$needle"
+}
+status_of() { oci state "$1" | jq -r .status; }
+is_status() { [[ $(status_of "$1") == "$2" ]]; }
+# Nothing of container ID: no state, no cgroup in either hierarchy.
+gone() {
+        [[ ! -e $root/$1 ]] &&
+                [[ ! -e $(cgroup2_root)/machine.slice/machine-$1.scope ]] &&
+                ! compgen -G "/sys/fs/cgroup/*/machine.slice/machine-$1.scope" >/dev/null
+}
+
+# bundle NAME JQ-FILTER: a bundle whose rootfs is a copy of the busybox tree,
+# its config.json the base below, changed by the filter.
+base_config='{
+  "ociVersion": "1.0.2",
+  "process": {
+    "terminal": false, "user": {"uid": 0, "gid": 0},
+    "args": ["sh", "-c", "echo hello; exit 7"],
+    "env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], "cwd": "/"
+  },
+  "root": {"path": "rootfs"},
+  "hostname": "oci-test",
+  "mounts": [
+    {"destination": "/proc", "type": "proc", "source": "proc"},
+    {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"]},
+    {"destination": "/dev/pts", "type": "devpts", "source": "devpts"},
+    {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue"},
+    {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["ro"]}
+  ],
+  "linux": {
+    "namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}],
+    "maskedPaths": ["/proc/kcore", "/etc/inittab", "/var"],
+    "readonlyPaths": ["/proc/sys"]
+  },
+  "annotations": {"org.example.test": "yes"}
+}'
+tree=$(fixture_busybox)
+bundle() {
+        local b=$work/$1
+        mkdir -p "$b"
+        [[ -d $b/rootfs ]] || cp -a "$tree" "$b/rootfs"
+        jq "${2:-.}" <<<"$base_config" >"$b/config.json"
+        echo "$b"
+}
+
+# run_container ID BUNDLE: as conmon does it: a subreaper creates (with a
+# pid file), checks that the container's init is its child now that create
+# has returned, starts, and waits for the init. Prints the container's
+# output, then "exit N".
+run_container() {
+        python3 - "$OCI" "$root" "$@" <<'EOF'
+import ctypes, os, subprocess, sys
+oci, root, cid, bundle = sys.argv[1:5]
+ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+pidfile = os.path.join(bundle, "pid")
+subprocess.run([oci, "--root", root, "create", "--bundle", bundle, "--pid-file", pidfile, cid], check=True)
+pid = int(open(pidfile).read())
+ppid = int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
+if ppid != os.getpid():
+    sys.exit(f"the init {pid} is a child of {ppid}, not of the caller {os.getpid()}")
+sys.stdout.flush()
+subprocess.run([oci, "--root", root, "start", cid], check=True)
+while True:
+    p, st = os.waitpid(-1, 0)
+    if p == pid:
+        break
+print("exit", os.waitstatus_to_exitcode(st), flush=True)
+EOF
+}
+
+# --- the runtime itself ---
+out=$(oci --version)
+ok "--version names the runtime and the spec: $(tr '\n' ' ' <<<"$out")" has "spec: 1.0.2" "$out"
+check "features: JSON with the user namespace and idmap" \
+        bash -c '"$1" features | jq -e "(.linux.namespaces | index(\"user\")) and .linux.mountExtensions.idmap.enabled"' _ "$OCI"
+check "list: empty with no containers" bash -c '[[ $("$1" --root "$2" list -q) == "" ]]' _ "$OCI" "$root"
+
+# --- the life of a container: created -> running -> stopped ---
+b=$(bundle life '.process.args = ["sleep", "1000"]')
+snap=$(tree_snapshot "$b/rootfs")
+check "create" oci --systemd-cgroup create --bundle "$b" --pid-file "$b/pid" life
+is "$(status_of life)" created "state: created"
+st=$(oci state life)
+pid=$(jq -r .pid <<<"$st")
+is "$pid" "$(cat "$b/pid")" "state's pid is the pid file's"
+is "$(jq -r '.id + " " + .bundle + " " + .rootfs + " " + .ociVersion' <<<"$st")" "life $b $b/rootfs 1.0.2-dev" \
+        "state: id, bundle, rootfs, ociVersion"
+check "state: created (RFC 3339) and owner" jq -e '(.created | test("^[0-9-]+T[0-9:.]+Z$")) and .owner == "root"' <<<"$st"
+is "$(jq -r '.annotations["org.example.test"]' <<<"$st")" yes "state: the annotations"
+ok "the init waits: not yet sleep" bash -c '[[ $(cat /proc/$1/comm) != sleep ]]' _ "$pid"
+list=$(oci list)
+ok "list shows it: $(tail -1 <<<"$list")" bash -c '[[ $1 =~ life\ +$2\ +created\ +$3 ]]' _ "$list" "$pid" "$b"
+is "$(oci list --format json | jq -r '.[0].id + " " + .[0].status')" "life created" "list --format json"
+fails_with "create of an existing ID" "already exists" oci create --bundle "$b" life
+check "start" oci start life
+is "$(status_of life)" running "state: running"
+check "the process is the command now" wait_for 10 bash -c '[[ $(ps -o comm= --ppid "$1") == sleep ]]' _ "$pid"
+fails_with "start of a running container" "cannot start an already running container" oci start life
+check "kill (SIGTERM by default)" oci kill life
+check "...and it stops" wait_for 10 is_status life stopped
+is "$(oci state life | jq -r .pid)" 0 "state: a stopped container's pid is 0"
+fails_with "kill of a stopped container" "container not running" oci kill life KILL
+fails_with "start of a stopped container" "cannot start a container that has stopped" oci start life
+check "delete" oci delete life
+check "delete leaves nothing: state, cgroups" gone life
+is "$(tree_snapshot "$b/rootfs")" "$snap" "...and the rootfs as it was"
+fails_with "state of a deleted container" "does not exist" oci state life
+
+# kill by number and by name; delete --force of a running one; delete of a created one
+b=$(bundle sig '.process.args = ["sleep", "1000"]')
+oci create --bundle "$b" sig && oci start sig
+check "kill with a signal by name (SIGINT)" oci kill sig SIGINT
+check "...and it stops" wait_for 10 is_status sig stopped
+check "delete" oci delete sig
+oci create --bundle "$b" sig && oci start sig
+fails_with "delete of a running container" "is not stopped" oci delete sig
+check "kill --all with a signal number (9)" oci kill --all sig 9
+check "...and it stops" wait_for 10 is_status sig stopped
+check "delete" oci delete sig
+oci create --bundle "$b" sig && oci start sig
+check "delete --force of a running container" oci delete --force sig
+check "...leaves nothing" gone sig
+oci create --bundle "$b" sig
+check "delete of a created container" oci delete sig
+check "...leaves nothing" gone sig
+check "delete --force of an unknown ID succeeds, as runc's does" oci delete --force nosuch
+
+# --- config.json onto the machine, under a subreaper (conmon's part) ---
+b=$(bundle run)
+out=$(run_container run "$b")
+is "$out" $'hello\nexit 7' "the process's stdout and exit status reach the engine (and the init was its child)"
+check "delete" oci delete run
+b=$(bundle map '.process.args = ["sh", "-c", "echo $(hostname) $(pwd) $FOO $(id -u):$(id -g):$(id -G | tr \" \" ,) $(cat /data/f) $(ls /scratch | wc -l); touch / 2>/dev/null || echo root-ro; touch /data/x 2>/dev/null || echo bind-ro; wc -c </etc/inittab; ls /var | wc -l; echo x >/proc/sys/kernel/hostname 2>/dev/null || echo sys-ro; touch /tmp/x 2>/dev/null || echo tmp-ro; grep -c mqueue /proc/mounts; ulimit -n"]
+        | .process.cwd = "/tmp" | .process.env += ["FOO=bar"]
+        | .process.user = {"uid": 1000, "gid": 1001, "additionalGids": [1002]}
+        | .process.rlimits = [{"type": "RLIMIT_NOFILE", "soft": 123, "hard": 456}]
+        | .root.readonly = true | .linux.readonlyPaths += ["/tmp"]
+        | .mounts += [{"destination": "/data", "type": "bind", "source": "data", "options": ["rbind", "ro"]},
+                      {"destination": "/scratch", "type": "tmpfs", "source": "tmpfs"}]')
+mkdir -p "$b/data" "$b/rootfs/data" "$b/rootfs/scratch" && echo from-host >"$b/data/f"
+out=$(run_container map "$b")
+is "$out" $'oci-test /tmp bar 1000:1001:1001,1002 from-host 0\nroot-ro\nbind-ro\n0\n0\nsys-ro\ntmp-ro\n1\n123\nexit 0' \
+        "hostname, cwd, env, user and groups, binds, tmpfs, readonly root, maskedPaths, readonlyPaths, mqueue, rlimits"
+check "delete" oci delete map
+
+# --- bad input: one line, exit 1, nothing left ---
+fails_with "a missing bundle" "bundle $work/nosuch" oci create --bundle "$work/nosuch" bad
+check "...leaves nothing" gone bad
+mkdir -p "$work/empty"
+fails_with "a bundle without config.json" "config.json not found" oci create --bundle "$work/empty" bad
+b=$(bundle bad)
+echo '{"ociVersion": "1.0.2", "process": ' >"$b/config.json"
+fails_with "config.json that is not JSON" "not valid JSON" oci create --bundle "$b" bad
+bundle bad '.process.args = ["sh", 1]' >/dev/null
+fails_with "a wrong type: the JSON path" "process.args[1]: not a string" oci create --bundle "$b" bad
+bundle bad '.linux.namespaces += [{"type": "bogus"}]' >/dev/null
+fails_with "an unknown namespace type" "linux.namespaces[5].type: bogus is not a namespace type" oci create --bundle "$b" bad
+bundle bad '.process.cwd = "tmp"' >/dev/null
+fails_with "a relative cwd" "process.cwd: tmp is not an absolute path" oci create --bundle "$b" bad
+bundle bad '.linux.namespaces += [{"type": "user"}] | .linux.uidMappings = [{"containerID": 0, "hostID": 4294967000, "size": 65536}] | .linux.gidMappings = .linux.uidMappings' >/dev/null
+fails_with "an impossible mapping" "linux.uidMappings[0]: hostID 4294967000 + size 65536 is out of range" oci create --bundle "$b" bad
+bundle bad '.mounts += [{"destination": "/x", "type": "nfs", "source": "h:/x"}]' >/dev/null
+fails_with "an unsupported mount" "mounts[5]: a nfs mount on /x is not supported" oci create --bundle "$b" bad
+bundle bad '.process.args = ["nosuch-command"]' >/dev/null
+fails_with "a command that is not there" 'exec: "nosuch-command": executable file not found in $PATH' oci create --bundle "$b" bad
+check "...leaves nothing after the machine was made" gone bad
+bundle bad '.process.terminal = true' >/dev/null
+fails_with "a terminal without a console socket" "cannot allocate tty" oci create --bundle "$b" bad
+touch "$work/not-a-socket"
+fails_with "a console socket that is not a socket" "console socket $work/not-a-socket: not a socket" \
+        oci create --bundle "$b" --console-socket "$work/not-a-socket" bad
+check "...leaves nothing" gone bad
+bundle bad >/dev/null
+fails_with "an unwritable --root" "cannot make the state directory $work/not-a-socket/bad" \
+        "$OCI" --root "$work/not-a-socket" create --bundle "$b" bad
+fails_with "an invalid ID" "invalid id format: a/b" oci create --bundle "$b" a/b
+for verb in start state kill delete; do
+        fails_with "$verb of an unknown ID" "container nosuch does not exist" oci "$verb" nosuch
+done
+fails_with "an unknown signal" "invalid signal: SIGNOPE" oci kill nosuch SIGNOPE
+check "--log-format json: the error as a JSON line in --log" bash -c '
+        ! "$1" --root "$2" --log "$3" --log-format json state nosuch 2>/dev/null &&
+        tail -1 "$3" | jq -e ".level == \"error\" and (.msg | contains(\"does not exist\")) and (.time | length > 0)"' \
+        _ "$OCI" "$root" "$work/log.json"
+check "list: empty again" bash -c '[[ $("$1" --root "$2" list -q) == "" ]]' _ "$OCI" "$root"
+
+leaks_check
