@@ -5,16 +5,11 @@
  * starts nor stops anything now. */
 #include <getopt.h>
 #include <stdio.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "enabled.h"
 #include "log.h"
+#include "systemd-unit.h"
 #include "verbs.h"
-
-#ifndef BOXCTL_UNIT_DIR
-#define BOXCTL_UNIT_DIR "/usr/lib/systemd/system"
-#endif
 
 static void help(const char *verb) {
         bool enable = streq(verb, "enable");
@@ -34,34 +29,22 @@ static void help(const char *verb) {
 }
 
 /* On a host booted with systemd, machines.target starts the machine:
- * box@NAME.service in its wants, as "systemctl enable box@NAME" makes it. */
+ * box@NAME.service in its wants, as "systemctl enable box@NAME" makes it.
+ * 1 when the link changed (systemd must reload), 0 when not. */
 static int systemd_wants(const char *name, bool enable, bool quiet) {
-        _cleanup_free_ char *link = NULL, *dir = NULL, *target = NULL;
+        _cleanup_free_ char *link = NULL, *target = NULL;
         int r;
 
         if (!enabled_host_has_systemd())
                 return 0;
-        r = enabled_systemd_wants_path(name, &link);
-        if (r < 0)
-                return r;
-        if (!enable) {
-                if (unlink(link) < 0)
-                        return errno == ENOENT ? 0 : -errno;
-                if (!quiet)
+        r = enabled_systemd_link(name, enable, &link, &target);
+        if (r > 0 && !quiet) {
+                if (enable)
+                        printf("Created symlink %s → %s.\n", link, target);
+                else
                         printf("Removed \"%s\".\n", link);
-                return 0;
         }
-        dir = strdup(link);
-        if (!dir || asprintf(&target, "%s/box@.service", BOXCTL_UNIT_DIR) < 0)
-                return -ENOMEM;
-        *strrchr(dir, '/') = '\0';
-        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-                return -errno;
-        if (symlink(target, link) < 0)
-                return errno == EEXIST ? 0 : -errno;
-        if (!quiet)
-                printf("Created symlink %s → %s.\n", link, target);
-        return 0;
+        return r;
 }
 
 static int enable_one(const char *verb, const char *arg, bool quiet) {
@@ -94,6 +77,20 @@ static int enable_one(const char *verb, const char *arg, bool quiet) {
         r = systemd_wants(name, enable, quiet);
         if (r < 0)
                 return log_error_errno(r, "cannot %s box@%s.service in machines.target.wants: %m", verb, name);
+        return r;
+}
+
+/* What "systemctl enable" does after it links: systemd reads the links
+ * again, so that machines.target wants the machine now, not after a reboot. */
+static int systemd_reload(void) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r;
+
+        r = sd_bus_open_system(&bus);
+        if (r >= 0)
+                r = systemd_unit_daemon_reload(bus);
+        if (r < 0)
+                return log_error_errno(r, "cannot make systemd reload its units (systemctl daemon-reload): %m");
         return 0;
 }
 
@@ -103,7 +100,7 @@ static int enable_main(int argc, char *argv[]) {
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        bool quiet = false;
+        bool quiet = false, reload = false;
         int c, ret = 0;
 
         opterr = 0;
@@ -124,9 +121,16 @@ static int enable_main(int argc, char *argv[]) {
                 log_error("no machine given; usage: boxctl %s NAME...", argv[0]);
                 return 1;
         }
-        for (int i = optind; i < argc; i++)
-                if (enable_one(argv[0], argv[i], quiet) < 0)
+        for (int i = optind; i < argc; i++) {
+                int r = enable_one(argv[0], argv[i], quiet);
+
+                if (r < 0)
                         ret = 1;
+                else if (r > 0)
+                        reload = true;
+        }
+        if (reload && systemd_reload() < 0)
+                ret = 1;
         return ret;
 }
 

@@ -10,10 +10,16 @@
 #include "enabled.h"
 #include "pool.h"
 #include "settings.h"
+#include "systemd-unit.h"
 #include "util.h"
 
 #ifndef BOXCTL_CONFIG_DIR
 #define BOXCTL_CONFIG_DIR "/etc/boxctl"
+#endif
+/* Where meson installs box@.service; the link points at it when systemd's
+ * unit directories do not hold it. */
+#ifndef BOXCTL_UNIT_DIR
+#define BOXCTL_UNIT_DIR "/usr/lib/systemd/system"
 #endif
 #ifndef BOXCTL_SYSTEMD_UNIT_DIR
 #define BOXCTL_SYSTEMD_UNIT_DIR "/etc/systemd/system"
@@ -202,8 +208,47 @@ int enabled_systemd_wants_path(const char *name, char **ret) {
 }
 
 bool enabled_host_has_systemd(void) {
-        /* What sd_booted() checks. */
-        struct stat st;
+        return systemd_unit_host();
+}
 
-        return lstat("/run/systemd/system", &st) >= 0 && S_ISDIR(st.st_mode);
+int enabled_systemd_link(const char *name, bool enable, char **ret_link, char **ret_target) {
+        _cleanup_free_ char *link = NULL, *dir = NULL, *target = NULL;
+        int r;
+
+        if (!machine_name_is_valid(name))
+                return -EINVAL;
+        r = enabled_systemd_wants_path(name, &link);
+        if (r < 0)
+                return r;
+        if (!enable) {
+                if (unlink(link) >= 0)
+                        r = 1;
+                else if (errno == ENOENT)
+                        r = 0;
+                else
+                        return -errno;
+        } else {
+                /* As "systemctl enable box@NAME" links it: to the template's file. */
+                r = systemd_unit_find_file("box@.service", BOXCTL_UNIT_DIR, &target);
+                if (r < 0)
+                        return r;
+                dir = strdup(link);
+                if (!dir)
+                        return -ENOMEM;
+                *strrchr(dir, '/') = '\0';
+                r = mkdir_parents(dir);
+                if (r < 0)
+                        return r;
+                if (symlink(target, link) < 0) {
+                        if (errno != EEXIST)
+                                return -errno;
+                        r = 0;
+                } else
+                        r = 1;
+        }
+        if (ret_link)
+                *ret_link = TAKE_PTR(link);
+        if (ret_target)
+                *ret_target = TAKE_PTR(target);
+        return r;
 }

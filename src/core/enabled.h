@@ -30,6 +30,15 @@ bool enabled_contains(const char *name);
 int enabled_list(char ***ret);
 
 /* Where a host with systemd as PID 1 keeps the same wish for box@NAME.service
- * (machines.target.wants), and whether this host runs systemd as PID 1. */
+ * (machines.target.wants), and whether this host runs systemd as PID 1
+ * (systemd_unit_host()). */
 int enabled_systemd_wants_path(const char *name, char **ret);
 bool enabled_host_has_systemd(void);
+
+/* Links box@NAME.service into machines.target.wants (ENABLE), or removes
+ * that link, as "systemctl enable|disable box@NAME" would: 1 when it
+ * changed, 0 when it was already so. The link points at box@.service in the
+ * first of systemd's unit directories that holds it. *ret_link and
+ * *ret_target (enable only), when given, say what it made or removed.
+ * systemd sees the change after a daemon-reload (systemd-unit.h). */
+int enabled_systemd_link(const char *name, bool enable, char **ret_link, char **ret_target);
