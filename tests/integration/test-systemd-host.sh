@@ -47,7 +47,6 @@ fails_with() {
 }
 unit_prop() { g systemctl show -p "$2" --value "$1"; } # unit_prop UNIT PROPERTY
 unit_gone() { [[ $(unit_prop "$1" LoadState) == not-found ]]; }
-unit_active() { [[ $(unit_prop "$1" ActiveState) == active ]]; }
 nested_listed() { n list --no-legend | grep -q "^$1 "; }
 
 # The libraries the build's binaries need and the Debian tree lacks (a
@@ -118,12 +117,24 @@ ok "...and the machine" bash -c "! '$BOXCTL' shell sysd -- '$bin' list --no-lege
 check "start bb again (--wait=registered)" n start bb
 check "stop bb: exit 0" n stop bb
 check "...its unit is gone" wait_for 10 unit_gone box-bb.service
+check "start bb again" n start bb
+check "systemctl stop box-bb.service: SIGTERM to the supervisor powers the machine off" g systemctl stop box-bb.service
+ok "...the machine is gone" bash -c "! '$BOXCTL' shell sysd -- '$bin' list --no-legend | grep -q '^bb '"
+journal=$(g journalctl -u box-bb.service --no-pager -o cat)
+is "$(grep -c '^box-bb.service: Deactivated successfully' <<<"$journal"):$(grep -c 'Failed with result' <<<"$journal")" "3:0" \
+        "...all three runs of box-bb.service ended with exit 0 (the journal)"
 
 # --- a wait that times out powers the machine off and leaves no unit ---
 fails_with "start --wait=ready --wait-timeout=0.001" "was not ready within 0.001 s" \
         n start --wait=ready --wait-timeout=0.001 bb
 check "...its unit is gone" wait_for 10 unit_gone box-bb.service
 ok "...the machine is not listed" bash -c "! '$BOXCTL' shell sysd -- '$bin' list --no-legend | grep -q '^bb '"
+
+# --- BOXCTL_SYSTEMD_UNITS=no: the detached supervisor, as where systemd is not PID 1 ---
+check "BOXCTL_SYSTEMD_UNITS=no start bb" g env BOXCTL_SYSTEMD_UNITS=no "$bin" start bb
+is "$(unit_prop box-bb.service LoadState)" not-found "...no unit"
+check "...list shows it" nested_listed bb
+check "...stop bb" n stop bb
 
 # --- enable, box@.service, disable ---
 link=/etc/systemd/system/machines.target.wants/box@bb.service
