@@ -81,12 +81,120 @@ static int parse_argv(int argc, char *argv[]) {
         return 1;
 }
 
+/* The daemon: the registry outlives its bus connection. When the dbus-daemon
+ * goes away (restarted, say) boxd keeps watching its machines and connects
+ * again once a bus is there, with the same registry: the machines are listed
+ * again, and nothing a machine's end must clean up is missed meanwhile. */
+typedef struct Boxd {
+        sd_event *event;
+        sd_bus *bus; /* NULL while disconnected */
+        Registry *reg;
+        sd_event_source *reconnect;
+        unsigned reconnect_tries;
+} Boxd;
+
+/* From 50 ms up to 1 s between attempts: a restarted dbus-daemon is
+ * usually back within a second. */
+#define RECONNECT_FIRST_USEC (50 * 1000ULL)
+#define RECONNECT_MAX_USEC (1000 * 1000ULL)
+
 static void on_leader_gone(Registry *r, RegMachine *m, void *userdata) {
+        Boxd *b = userdata;
+
         log_info("Machine %s ended (leader %d exited).", m->name, (int) m->leader);
         if (m->abandoned)
                 log_info("Its supervisor (PID %d) is gone too: removing its scope, cgroups, locks and runtime files.",
                          (int) m->supervisor);
-        registry_bus_emit_removed(userdata, m);
+        if (b->bus)
+                registry_bus_emit_removed(b->bus, m);
+}
+
+static int on_disconnected(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+static int on_reconnect(sd_event_source *s, uint64_t usec, void *userdata);
+
+/* Connects, puts the API on the bus and takes the name. -EEXIST: another
+ * registry has the name. */
+static int bus_connect(Boxd *b, bool first) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r;
+
+        r = sd_bus_open_system(&bus);
+        if (r < 0)
+                return log_full_errno(first ? LOG_ERR : LOG_DEBUG, r, "cannot connect to the system bus: %m");
+        r = sd_bus_match_signal_async(bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
+                                      "org.freedesktop.DBus.Local", "Disconnected", on_disconnected, NULL, b);
+        if (r < 0)
+                return log_error_errno(r, "cannot watch the bus connection: %m");
+        r = registry_bus_register(bus, b->reg);
+        if (r < 0)
+                return log_error_errno(r, "cannot put the machine1 API on the bus: %m");
+        r = sd_bus_request_name(bus, MACHINE1_BUS_NAME, 0);
+        if (r == -EEXIST)
+                return r;
+        if (r < 0)
+                return log_error_errno(r, "cannot own %s on the system bus: %m", MACHINE1_BUS_NAME);
+        r = sd_bus_attach_event(bus, b->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_error_errno(r, "cannot attach the bus to the event loop: %m");
+        b->bus = TAKE_PTR(bus);
+        return 0;
+}
+
+static void bus_drop(Boxd *b) {
+        if (!b->bus)
+                return;
+        (void) sd_bus_detach_event(b->bus);
+        b->bus = sd_bus_close_unref(b->bus);
+}
+
+static int schedule_reconnect(Boxd *b) {
+        uint64_t delay = RECONNECT_FIRST_USEC << MIN(b->reconnect_tries, 5u);
+
+        b->reconnect = sd_event_source_disable_unref(b->reconnect);
+        /* An accuracy of 0 would mean the default, 250 ms. */
+        return sd_event_add_time_relative(b->event, &b->reconnect, CLOCK_MONOTONIC, MIN(delay, RECONNECT_MAX_USEC),
+                                          10 * 1000, on_reconnect, b);
+}
+
+static int on_disconnected(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Boxd *b = userdata;
+        int r;
+
+        log_info("Lost the system bus; watching the machines on, and connecting again when it is back.");
+        b->reconnect_tries = 0;
+        /* Not here: the bus is dispatching this very message. */
+        r = schedule_reconnect(b);
+        if (r < 0) {
+                log_error_errno(r, "cannot schedule a new connection to the system bus: %m");
+                return sd_event_exit(b->event, 1);
+        }
+        return 0;
+}
+
+static int on_reconnect(sd_event_source *s, uint64_t usec, void *userdata) {
+        Boxd *b = userdata;
+        int r;
+
+        bus_drop(b);
+        r = bus_connect(b, false);
+        if (r == -EEXIST) {
+                /* Activated while we were away, it adopted our machines from
+                 * the state directory: one registry is enough. */
+                log_info("Another registry took %s meanwhile; leaving the machines to it.", MACHINE1_BUS_NAME);
+                return sd_event_exit(b->event, 0);
+        }
+        if (r < 0) {
+                b->reconnect_tries++;
+                r = schedule_reconnect(b);
+                if (r < 0) {
+                        log_error_errno(r, "cannot schedule a new connection to the system bus: %m");
+                        return sd_event_exit(b->event, 1);
+                }
+                return 0;
+        }
+        b->reconnect = sd_event_source_disable_unref(b->reconnect);
+        log_info("Serving %s again, on the new bus, with %zu machines.", MACHINE1_BUS_NAME, b->reg->n_machines);
+        return 0;
 }
 
 /* One pidfd per machine: lift the soft limit on open files to the hard one
@@ -121,10 +229,10 @@ static int start_enabled(sd_event *event, Registry *reg, Starter **ret) {
 
 static int run(void) {
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(registry_freep) Registry *reg = NULL;
         _cleanup_(starter_freep) Starter *starter = NULL;
         _cleanup_free_ char *state = NULL;
+        Boxd b = {};
         size_t adopted = 0, dropped = 0;
         sigset_t mask;
         int r;
@@ -142,33 +250,25 @@ static int run(void) {
                 return log_error_errno(r, "cannot make an event loop: %m");
         (void) sd_event_add_signal(event, NULL, SIGTERM, NULL, NULL);
         (void) sd_event_add_signal(event, NULL, SIGINT, NULL, NULL);
-
-        r = sd_bus_open_system(&bus);
-        if (r < 0)
-                return log_error_errno(r, "cannot connect to the system bus: %m");
+        b.event = event;
 
         r = runtime_dir_make("machines", &state);
         if (r < 0)
                 return log_error_errno(r, "cannot make the state directory: %m");
-        r = registry_new(event, state, on_leader_gone, bus, &reg);
+        r = registry_new(event, state, on_leader_gone, &b, &reg);
         if (r < 0)
                 return log_error_errno(r, "cannot set up the registry in %s: %m", state);
+        b.reg = reg;
         r = registry_load(reg, &adopted, &dropped);
         if (r < 0)
                 return log_error_errno(r, "cannot read %s: %m", state);
 
-        r = registry_bus_register(bus, reg);
-        if (r < 0)
-                return log_error_errno(r, "cannot put the machine1 API on the bus: %m");
-        r = sd_bus_request_name(bus, MACHINE1_BUS_NAME, 0);
+        r = bus_connect(&b, true);
         if (r == -EEXIST)
-                return log_error_errno(r, "%s is already owned on the system bus: is systemd-machined (or another boxd) running?",
-                                       MACHINE1_BUS_NAME);
+                log_error_errno(r, "%s is already owned on the system bus: is systemd-machined (or another boxd) running?",
+                                MACHINE1_BUS_NAME);
         if (r < 0)
-                return log_error_errno(r, "cannot own %s on the system bus: %m", MACHINE1_BUS_NAME);
-        r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
-        if (r < 0)
-                return log_error_errno(r, "cannot attach the bus to the event loop: %m");
+                goto finish;
 
         log_info("Serving %s; %zu machines adopted, %zu gone since the last run dropped.",
                  MACHINE1_BUS_NAME, adopted, dropped);
@@ -177,9 +277,17 @@ static int run(void) {
 
         r = sd_event_loop(event);
         if (r < 0)
-                return log_error_errno(r, "event loop failed: %m");
+                log_error_errno(r, "event loop failed: %m");
+        else
+                r = r == 0 ? 0 : -EIO;
         (void) sd_notify(false, "STOPPING=1");
-        return 0;
+finish:
+        b.reconnect = sd_event_source_disable_unref(b.reconnect);
+        if (b.bus) {
+                (void) sd_bus_flush(b.bus);
+                bus_drop(&b);
+        }
+        return r;
 }
 
 int main(int argc, char *argv[]) {
