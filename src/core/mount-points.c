@@ -7,6 +7,47 @@
 #include "mount-setup.h"
 #include "tree.h"
 
+static MountPointParent *parent_find(MountPoints *mp, const char *path) {
+        for (size_t i = 0; i < mp->n_parents; i++)
+                if (streq(mp->parents[i].path, path))
+                        return &mp->parents[i];
+        return NULL;
+}
+
+/* Before we make an entry in directory PARENT_FD (PATH in the tree): its times. */
+static int parent_note_before(MountPoints *mp, int parent_fd, const char *path) {
+        MountPointParent *n;
+        struct stat st;
+
+        if (parent_find(mp, path))
+                return 0;
+        if (fstat(parent_fd, &st) < 0)
+                return -errno;
+        n = realloc(mp->parents, (mp->n_parents + 1) * sizeof(*n));
+        if (!n)
+                return -ENOMEM;
+        mp->parents = n;
+        n = &mp->parents[mp->n_parents];
+        *n = (MountPointParent) { .before = { st.st_atim, st.st_mtim }, .after = st.st_mtim };
+        n->path = strdup(path);
+        if (!n->path)
+                return -ENOMEM;
+        mp->n_parents++;
+        return 0;
+}
+
+static void parent_note_after(MountPoints *mp, int parent_fd, const char *path) {
+        MountPointParent *n = parent_find(mp, path);
+        struct stat st;
+
+        if (n && fstat(parent_fd, &st) >= 0)
+                n->after = st.st_mtim;
+}
+
+static bool timespec_eq(struct timespec a, struct timespec b) {
+        return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
 /* Creates PATH inside the tree, each missing component a directory except the
  * last when !last_is_dir. */
 static int make_path(int tree_fd, const char *path, bool last_is_dir, MountPoints *mp) {
@@ -42,6 +83,11 @@ static int make_path(int tree_fd, const char *path, bool last_is_dir, MountPoint
                         if (r < 0)
                                 return r;
                         base = ls + 1;
+                        *ls = '\0';
+                        r = parent_note_before(mp, parent, isempty(p) ? "/" : p);
+                        *ls = '/';
+                        if (r < 0)
+                                return r;
                         if (!last || last_is_dir)
                                 r = mkdirat(parent, base, 0755) < 0 ? -errno : 0;
                         else {
@@ -52,6 +98,9 @@ static int make_path(int tree_fd, const char *path, bool last_is_dir, MountPoint
                         }
                         if (r < 0)
                                 return r;
+                        *ls = '\0';
+                        parent_note_after(mp, parent, isempty(p) ? "/" : p);
+                        *ls = '/';
                         r = strv_push_dup(&mp->created, p);
                         if (r < 0)
                                 return r;
@@ -101,7 +150,38 @@ int mount_points_prepare(int tree_fd, const Settings *s, MountPoints *mp,
         return 0;
 }
 
+/* The directories we made entries in get their times back, unless someone
+ * else changed them meanwhile (the machine wrote there) or an entry of ours
+ * stays. */
+static bool *parents_untouched(int tree_fd, const MountPoints *mp) {
+        bool *u = calloc(mp->n_parents + 1, sizeof(bool));
+
+        for (size_t i = 0; u && i < mp->n_parents; i++) {
+                _cleanup_close_ int fd = -EBADF;
+                struct stat st;
+
+                u[i] = tree_resolve(tree_fd, mp->parents[i].path, O_PATH | O_DIRECTORY, &fd) >= 0 &&
+                       fstat(fd, &st) >= 0 && timespec_eq(st.st_mtim, mp->parents[i].after);
+        }
+        return u;
+}
+
+static void parents_restore(int tree_fd, MountPoints *mp, const bool *untouched) {
+        for (size_t i = mp->n_parents; i > 0; i--) {
+                MountPointParent *n = &mp->parents[i - 1];
+                _cleanup_close_ int fd = -EBADF;
+
+                if (untouched && untouched[i - 1] &&
+                    tree_resolve(tree_fd, n->path, O_RDONLY | O_DIRECTORY, &fd) >= 0 &&
+                    futimens(fd, n->before) < 0)
+                        log_debug("Left the times of %s as they are: %m", n->path);
+        }
+}
+
 void mount_points_cleanup(int tree_fd, MountPoints *mp) {
+        _cleanup_free_ bool *untouched = parents_untouched(tree_fd, mp);
+        bool all_gone = true;
+
         for (size_t n = strv_length(mp->created); n > 0; n--) {
                 _cleanup_close_ int parent = -EBADF;
                 char *p = mp->created[n - 1], *ls = strrchr(p, '/');
@@ -113,10 +193,25 @@ void mount_points_cleanup(int tree_fd, MountPoints *mp) {
                 if (fstatat(parent, ls + 1, &st, AT_SYMLINK_NOFOLLOW) < 0)
                         continue;
                 if (S_ISDIR(st.st_mode)) {
-                        if (unlinkat(parent, ls + 1, AT_REMOVEDIR) < 0)
+                        if (unlinkat(parent, ls + 1, AT_REMOVEDIR) < 0) {
                                 log_debug("Left %s/%s in place: %m", p, ls + 1);
+                                all_gone = false;
+                        }
                 } else if (S_ISREG(st.st_mode) && st.st_size == 0)
                         (void) unlinkat(parent, ls + 1, 0);
+                else
+                        all_gone = false;
         }
+        if (all_gone)
+                parents_restore(tree_fd, mp, untouched);
+        mount_points_forget(mp);
+}
+
+void mount_points_forget(MountPoints *mp) {
         strv_freep(&mp->created);
+        for (size_t i = 0; i < mp->n_parents; i++)
+                free(mp->parents[i].path);
+        free(mp->parents);
+        mp->parents = NULL;
+        mp->n_parents = 0;
 }

@@ -235,7 +235,7 @@ int mount_setup(const MountContext *c, int *ret_root_fd, const char **ret_step) 
                 _cleanup_free_ char *failed = NULL;
 
                 r = mount_points_prepare(root_fd, c->settings, &mp, &failed);
-                strv_freep(&mp.created);
+                mount_points_forget(&mp);
                 if (r < 0) {
                         *ret_step = failed ? "a mount point" : c->root_path;
                         return r;
