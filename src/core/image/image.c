@@ -114,8 +114,8 @@ static int image_mount_partition(Image *img, int backing_fd, PartitionDesignator
                                img->dissected->kind == IMAGE_FILESYSTEM ? 0 : p->size,
                                read_only ? LOOP_READ_ONLY : 0, loop);
         if (r < 0)
-                return error_set(ret_error, r, "image %s: cannot attach a loop device for its %s: %s",
-                            img->path, what, strerror(-r));
+                return error_set(ret_error, r, "image %s: cannot attach a loop device for its %s: %s; or boot a directory tree",
+                            img->path, what, loop_device_strerror(r));
         r = mount_block_device(p->fstype, loop->path, read_only, ret_mntfd, &kmsg);
         if (r >= 0) {
                 img->n_loops++;

@@ -3,6 +3,7 @@
 #include <linux/fs.h>
 #include <linux/loop.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -49,7 +50,7 @@ static int loop_configure_nr(int nr, int backing_fd, const struct loop_config *c
                 return -ENOMEM;
         fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
-                return -errno;
+                return errno == ENOENT ? -ENODEV : -errno;
         c.fd = (uint32_t) backing_fd;
         if (ioctl(fd, LOOP_CONFIGURE, &c) < 0) {
                 /* Before Linux 6.x some kernels refused direct I/O on a backing
@@ -125,6 +126,22 @@ int loop_device_attach(int backing_fd, uint64_t offset, uint64_t size, LoopFlags
                 (void) nanosleep(&(struct timespec) { .tv_nsec = 1000 * 1000 * (i % 8 + 1) }, NULL);
         }
         return -EBUSY;
+}
+
+const char *loop_device_strerror(int r) {
+        switch (r) {
+        case -ENOENT:
+                return "no free loop device: there is no /dev/loop-control (load the loop driver: modprobe loop)";
+        case -ENODEV:
+                return "no free loop device: the kernel has one, but /dev has no node for it (is /dev a devtmpfs?)";
+        case -EPERM:
+        case -EACCES:
+                return "no free loop device: access to loop devices is denied here (a device cgroup, or no CAP_SYS_ADMIN)";
+        case -EBUSY:
+                return "no free loop device: others took each free one first; try again";
+        default:
+                return strerror(-r);
+        }
 }
 
 void loop_device_unref(LoopDevice *d) {

@@ -33,9 +33,18 @@ typedef struct LoopDevice {
 
 /* Attaches the file or block device BACKING_FD to a free loop device.
  * BACKING_FD must be open for writing unless LOOP_READ_ONLY (-EROFS otherwise).
- * -EINVAL: offset/size outside the file. */
+ * -EINVAL: offset/size outside the file. No loop device to be had:
+ * -ENOENT: no /dev/loop-control (no loop driver, or a /dev without it);
+ * -ENODEV: the kernel named a free device that /dev has no node for (a /dev
+ *  that is not a devtmpfs, as in some containers);
+ * -EPERM, -EACCES: loop devices are denied to us (a device cgroup, no CAP_SYS_ADMIN);
+ * -EBUSY: others took every free device we were given first. */
 int loop_device_attach(int backing_fd, uint64_t offset, uint64_t size, LoopFlags flags,
                        LoopDevice *ret);
+
+/* For the caller's one line: what R from loop_device_attach() means and what
+ * to do, or strerror() for the errors that say it themselves. */
+const char *loop_device_strerror(int r);
 
 /* Closes our fd: from then on, the device lives exactly as long as its other
  * users (the mounts on it). Keeps nr/path/diskseq for loop_device_released(). */
