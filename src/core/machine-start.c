@@ -415,7 +415,9 @@ static int prepare_userns(MachineInstance *mi, char **ret_error) {
                 return error_set(ret_error, r, "UID range %u..%u: busy: another machine uses it; pick another base or use -U",
                                  s->uid_base, s->uid_base + s->uid_size - 1);
         if (r == -EADDRNOTAVAIL)
-                return error_set(ret_error, r, "no free UID range for machine %s (256 candidates tried)", s->machine_name);
+                return error_set(ret_error, r,
+                                 "no free UID range for machine %s: the 256 ranges it may take are in use (locks in %s/uidranges); stop a machine that uses -U, or give this one a range with --private-users=BASE:SIZE",
+                                 s->machine_name, runtime_dir());
         if (r < 0)
                 return error_set(ret_error, r, "cannot reserve a UID range for machine %s: %s", s->machine_name, strerror(-r));
         mi->machine.uid_range = &mi->range;
