@@ -951,6 +951,18 @@ bus_stop() {
         fi
 }
 
+# bus_restart: the dbus-daemon of bus_start stopped (SIGTERM, or the signal
+# given) and started again on the same socket, with the same configuration;
+# boxd is left to notice. Waits until the new one answers.
+bus_restart() {
+        local sig=${1:-TERM}
+        kill -"$sig" "$_bus_pid"
+        wait "$_bus_pid" 2>/dev/null || true
+        dbus-daemon --config-file="$_sb_state/system-bus.conf" --nofork --nopidfile --nosyslog 2>>"$_sb_state/dbus.log" &
+        _bus_pid=$!
+        wait_for 5 busctl --system list --no-pager >/dev/null 2>&1 || bail_out "the restarted dbus-daemon does not answer"
+}
+
 # boxd_running: the registry's name has an owner on the bus.
 boxd_running() {
         busctl --system status org.freedesktop.machine1 >/dev/null 2>&1
