@@ -90,6 +90,18 @@ static void help(StartMode mode, bool background) {
                "     --system-call-filter=[~]@GROUP|NAME...\n"
                "                           Allow these system calls too, or with ~ refuse them\n"
                "                           (--system-call-filter=help lists the groups)\n"
+               "     --memory-max=BYTES    Memory limit: the machine's processes are OOM-killed beyond it\n"
+               "     --memory-high=BYTES   Memory throttling limit (cgroup v1: the soft limit)\n"
+               "     --memory-swap-max=BYTES\n"
+               "                           Swap limit (cgroup v1: needs --memory-max)\n"
+               "                           BYTES: 64M, 1.5G, 10%% of the host's memory, or infinity\n"
+               "     --cpu-weight=1..10000 CPU share against other machines (100 by default)\n"
+               "     --cpu-quota=PERCENT   CPU time per wall time, 20%% is a fifth of one CPU\n"
+               "     --pids-max=N          At most N processes and threads\n"
+               "     --io-weight=1..10000  Disk share against other machines (100 by default)\n"
+               "     --io-max=DEVICE:r|w:BYTES\n"
+               "                           Read (r) or write (w) bandwidth per second on a whole\n"
+               "                           disk (/dev/vda or MAJ:MIN), or max; repeatable\n"
                "  -q --quiet               Say nothing but errors\n"
                "  -h --help                Show this help\n\n"
                "SIGTERM or SIGINT asks the machine to power off; a second one kills it.\n");
@@ -121,6 +133,8 @@ enum {
         ARG_NOTIFY_READY,
         ARG_WAIT,
         ARG_WAIT_TIMEOUT,
+        ARG_LIMIT,  /* --memory-max and the others: the option's name says which */
+        ARG_IO_MAX,
 };
 
 typedef enum HelpKind {
@@ -394,6 +408,46 @@ static int parse_option_security(int c, const char *arg, Settings *s, ParseState
         }
 }
 
+/* Resource limits: 1 handled, 0 not ours, < 0 error (logged). The core parses; the
+ * option's name (NAME) is the limit's. */
+static int parse_option_limits(int c, const char *name, const char *arg, Settings *s) {
+        CgroupLimit k;
+        int r;
+
+        switch (c) {
+        case ARG_LIMIT:
+                k = cgroup_limit_option_from_string(name);
+                if (k < 0)
+                        return -EINVAL;
+                r = cgroup_limits_parse(&s->limits, k, arg);
+                if (r == -ERANGE)
+                        return log_error_errno(r, "invalid --%s '%s': out of range; use %s", name, arg, cgroup_limit_range(k));
+                if (r < 0)
+                        return log_error_errno(r, "invalid --%s '%s': use %s", name, arg, cgroup_limit_range(k));
+                return 1;
+        case ARG_IO_MAX:
+                r = cgroup_limits_parse_io_max(&s->limits, arg);
+                switch (r) {
+                case 0:
+                        return 1;
+                case -ENOMEM:
+                        return log_oom();
+                case -ERANGE:
+                        return log_error_errno(r, "invalid --io-max '%s': the bytes per second are out of range (1 to 4E, or max)", arg);
+                case -ENOENT:
+                        return log_error_errno(r, "invalid --io-max '%s': no such block device", arg);
+                case -ENOTBLK:
+                        return log_error_errno(r, "invalid --io-max '%s': not a block device", arg);
+                case -EISDIR:
+                        return log_error_errno(r, "invalid --io-max '%s': a partition; the kernel limits whole disks only", arg);
+                default:
+                        return log_error_errno(r, "invalid --io-max '%s': use DEVICE:r|w:BYTES, like /dev/vda:w:10M or 254:0:r:max", arg);
+                }
+        default:
+                return 0;
+        }
+}
+
 /* After the options: what they imply, what conflicts, and the positional arguments. */
 static int parse_finish(int argc, char *argv[], Settings *s, const ParseState *st) {
         if (st->ownership_set && s->userns_mode == USERNS_NO)
@@ -495,10 +549,18 @@ static int parse_argv(int argc, char *argv[], Settings *s, bool background, Help
                 { "notify-ready", no_argument, NULL, ARG_NOTIFY_READY },
                 { "wait", required_argument, NULL, ARG_WAIT },
                 { "wait-timeout", required_argument, NULL, ARG_WAIT_TIMEOUT },
+                { "memory-max", required_argument, NULL, ARG_LIMIT },
+                { "memory-high", required_argument, NULL, ARG_LIMIT },
+                { "memory-swap-max", required_argument, NULL, ARG_LIMIT },
+                { "cpu-weight", required_argument, NULL, ARG_LIMIT },
+                { "cpu-quota", required_argument, NULL, ARG_LIMIT },
+                { "pids-max", required_argument, NULL, ARG_LIMIT },
+                { "io-weight", required_argument, NULL, ARG_LIMIT },
+                { "io-max", required_argument, NULL, ARG_IO_MAX },
                 {},
         };
         ParseState st = { .background = background, .verb = background ? "start" : start_mode_to_string(s->start_mode) };
-        int c, r;
+        int c, r, opt_index = 0;
 
         s->capabilities = caps_default();
         s->kill_timeout_usec = DEFAULT_KILL_TIMEOUT_USEC;
@@ -507,7 +569,7 @@ static int parse_argv(int argc, char *argv[], Settings *s, bool background, Help
         opterr = 0;
         optind = 0;
 
-        while ((c = getopt_long(argc, argv, "M:E:qhUxnp:i:", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "M:E:qhUxnp:i:", options, &opt_index)) >= 0) {
                 if (c == 'h') {
                         *ret_help = HELP_OPTIONS;
                         return 0;
@@ -528,6 +590,8 @@ static int parse_argv(int argc, char *argv[], Settings *s, bool background, Help
                         r = parse_option_network(c, optarg, s, &st);
                 if (r == 0)
                         r = parse_option_security(c, optarg, s, &st);
+                if (r == 0)
+                        r = parse_option_limits(c, options[opt_index].name, optarg, s);
                 if (r <= 0)
                         return r < 0 ? r : -EINVAL;
                 if (st.filter_help) {

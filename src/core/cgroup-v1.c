@@ -19,10 +19,12 @@ typedef struct Hierarchy {
         int machine_fd; /* machine.slice/machine-NAME.scope in it */
         char *own;     /* where we were, relative to the root ("" for the root) */
         char *controllers;
+        char *path;    /* the machine's cgroup, relative to the root */
 } Hierarchy;
 
 struct CgroupV1 {
         char *scope; /* machine-NAME.scope */
+        bool opened; /* by cgroup_v1_machine_open(): not ours to remove */
         Hierarchy h[HIERARCHIES_MAX];
         size_t n;
 };
@@ -86,7 +88,8 @@ static int hierarchy_open(Hierarchy *h, const char *controllers, const char *own
         }
         h->own = strdup(own[0] == '/' ? own + 1 : own);
         h->controllers = strdup(controllers);
-        return h->own && h->controllers ? 0 : -ENOMEM;
+        h->path = strjoin3("machine.slice/", scope, "");
+        return h->own && h->controllers && h->path ? 0 : -ENOMEM;
 }
 
 int cgroup_v1_machine_new(const char *machine_name, CgroupV1 **ret) {
@@ -171,7 +174,7 @@ CgroupV1 *cgroup_v1_machine_free(CgroupV1 *v) {
         for (size_t i = 0; i < v->n; i++) {
                 Hierarchy *h = &v->h[i];
 
-                if (h->root_fd >= 0 && h->machine_fd >= 0) {
+                if (!v->opened && h->root_fd >= 0 && h->machine_fd >= 0) {
                         _cleanup_free_ char *path = strjoin3("machine.slice/", v->scope, "");
 
                         /* The machine's processes are gone (its cgroup2 scope
@@ -190,6 +193,7 @@ CgroupV1 *cgroup_v1_machine_free(CgroupV1 *v) {
                 safe_close(h->root_fd);
                 free(h->own);
                 free(h->controllers);
+                free(h->path);
         }
         free(v->scope);
         free(v);
@@ -355,4 +359,69 @@ static int join_one(int root_fd, const char *controllers, const char *path, void
 
 int cgroup_v1_join(pid_t leader) {
         return for_each_hierarchy_of(leader, join_one, NULL);
+}
+
+/* ---- a running machine's ---- */
+
+static bool controller_in(const char *controllers, const char *controller) {
+        size_t n = strlen(controller);
+
+        for (const char *p = controllers; *p;) {
+                size_t k = strcspn(p, ",");
+
+                if (k == n && strneq(p, controller, n))
+                        return true;
+                p += k;
+                p += *p == ',';
+        }
+        return false;
+}
+
+int cgroup_v1_controller_dir(const CgroupV1 *v, const char *controller, int *ret_fd, const char **ret_path) {
+        for (size_t i = 0; v && i < v->n; i++)
+                if (v->h[i].machine_fd >= 0 && controller_in(v->h[i].controllers, controller)) {
+                        *ret_fd = v->h[i].machine_fd;
+                        *ret_path = v->h[i].path;
+                        return 0;
+                }
+        return -ENOENT;
+}
+
+static int open_one(int root_fd, const char *controllers, const char *path, void *userdata) {
+        CgroupV1 *v = userdata;
+        Hierarchy *h;
+
+        if (v->n >= HIERARCHIES_MAX)
+                return -E2BIG;
+        h = &v->h[v->n];
+        *h = (Hierarchy) { .root_fd = -EBADF, .machine_fd = -EBADF };
+        v->n++;
+        h->controllers = strdup(controllers);
+        h->path = strdup(path);
+        h->own = strdup("");
+        if (!h->controllers || !h->path || !h->own)
+                return -ENOMEM;
+        /* The leader at a hierarchy's root: not a machine's cgroup of ours. */
+        if (isempty(path))
+                return 0;
+        h->machine_fd = openat(root_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (h->machine_fd < 0)
+                return -errno;
+        h->root_fd = fcntl(root_fd, F_DUPFD_CLOEXEC, 3);
+        return h->root_fd < 0 ? -errno : 0;
+}
+
+int cgroup_v1_machine_open(pid_t leader, CgroupV1 **ret) {
+        _cleanup_(cgroup_v1_machine_freep) CgroupV1 *v = NULL;
+        int r;
+
+        v = calloc(1, sizeof *v);
+        if (!v)
+                return -ENOMEM;
+        v->opened = true;
+        r = for_each_hierarchy_of(leader, open_one, v);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(v);
+        return 0;
 }

@@ -28,7 +28,15 @@ int cgroup_v1_leave(const CgroupV1 *v, pid_t pid);
 /* Moves us into LEADER's cgroups in every v1 hierarchy it is in (as the
  * host sees them): "boxctl shell" joins a machine's. */
 int cgroup_v1_join(pid_t leader);
-/* Removes the machine's v1 cgroups (once they are empty) and frees. */
+/* The machine's cgroup in the v1 hierarchy that has CONTROLLER ("memory",
+ * "blkio"): an O_DIRECTORY fd that V keeps, and its path below the
+ * hierarchy's root. -ENOENT when no hierarchy has it. */
+int cgroup_v1_controller_dir(const CgroupV1 *v, const char *controller, int *ret_fd, const char **ret_path);
+/* The v1 cgroups of a running machine: its LEADER's in every v1 hierarchy
+ * that process is in (as the host sees them). Freeing leaves them alone. */
+int cgroup_v1_machine_open(pid_t leader, CgroupV1 **ret);
+/* Removes the machine's v1 cgroups (once they are empty; not those of
+ * cgroup_v1_machine_open()) and frees. */
 CgroupV1 *cgroup_v1_machine_free(CgroupV1 *v);
 DEFINE_TRIVIAL_CLEANUP_FUNC(CgroupV1 *, cgroup_v1_machine_free)
 /* Frees and leaves the machine's v1 cgroups as they are (a created OCI

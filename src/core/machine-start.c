@@ -443,6 +443,9 @@ static int prepare_cgroup(MachineInstance *mi, char **ret_error) {
                 return error_set(ret_error, r, "machine %s: cannot make its cgroups in the host's cgroup v1 hierarchies: %s",
                                  s->machine_name, strerror(-r));
         mi->machine.cgroup_v1 = mi->cgroup_v1;
+        r = cgroup_limits_apply(&s->limits, mi->cgroup, mi->cgroup_v1, &why);
+        if (r < 0)
+                return error_set(ret_error, r, "machine %s: %s", s->machine_name, why);
         r = device_filter_attach(mi->cgroup->fd, &why);
         if (r < 0)
                 return error_set(ret_error, r, "machine %s: cannot attach its device policy (a cgroup BPF program) to %s: %s%s%s",

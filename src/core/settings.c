@@ -50,6 +50,7 @@ void settings_done(Settings *s) {
         free(s->network_bridge);
         free(s->network_zone);
         free(s->ports);
+        cgroup_limits_done(&s->limits);
         *s = (Settings) {};
 }
 

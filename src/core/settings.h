@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cgroup-limits.h"
 #include "network.h"
 #include "port-forward.h"
 #include "userns.h"
@@ -87,6 +88,7 @@ typedef struct Settings {
         bool notify_ready;
         StartWait start_wait;        /* start --wait= */
         uint64_t wait_timeout_usec;  /* start --wait-timeout= */
+        CgroupLimits limits;         /* --memory-max= and the like */
 } Settings;
 
 void settings_done(Settings *s);
