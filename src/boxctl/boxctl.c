@@ -19,6 +19,7 @@ static const Verb verbs[] = {
         { "list", verb_list_main, "List the running machines the registry knows" },
         { "status", verb_status, "Show the state of machines and their processes" },
         { "show", verb_show, "Show the registry's properties of machines" },
+        { "set-property", verb_set_property, "Change the resource limits of a running machine" },
         { "poweroff", verb_poweroff, "Ask machines to power off" },
         { "reboot", verb_reboot, "Ask machines to reboot" },
         { "terminate", verb_terminate, "Kill machines at once, without a clean shutdown" },

@@ -11,6 +11,7 @@
 
 #include "cgroup.h"
 #include "log.h"
+#include "process-util.h"
 #include "string-table.h"
 #include "util.h"
 
@@ -348,6 +349,32 @@ int cgroup_machine_open(const char *cgroup, Cgroup **ret) {
                 return -ENOMEM;
         *ret = TAKE_PTR(cg);
         return 0;
+}
+
+int cgroup_machine_open_leader(pid_t leader, const char *unit, Cgroup **ret) {
+        _cleanup_free_ char *cg = NULL;
+        size_t ul = strlen(strempty(unit));
+        int r;
+
+        r = pid_cgroup2_path(leader, &cg);
+        if (r < 0)
+                return r;
+        if (ul > 0) {
+                char *e = cg + strlen(cg);
+
+                for (;;) {
+                        char *slash = memrchr(cg, '/', (size_t) (e - cg));
+
+                        if (!slash)
+                                return -ENOENT;
+                        if ((size_t) (e - slash - 1) == ul && strneq(slash + 1, unit, ul)) {
+                                *e = '\0';
+                                break;
+                        }
+                        e = slash;
+                }
+        }
+        return cgroup_machine_open(cg, ret);
 }
 
 void cgroup_machine_disown(Cgroup *cg) {

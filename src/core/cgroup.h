@@ -54,6 +54,11 @@ int cgroup_machine_new(const char *machine_name, Cgroup **ret);
 /* The cgroup of a machine made earlier, CGROUP relative to the cgroup2 root (as
  * /proc/PID/cgroup has it). Freeing it leaves the cgroup alone. */
 int cgroup_machine_open(const char *cgroup, Cgroup **ret);
+/* The cgroup of running machine UNIT (machine-NAME.scope): the nearest one
+ * named UNIT above or at LEADER's (systemd inside moves its init down to
+ * init.scope); LEADER's own when UNIT is NULL. -ENOENT when no cgroup above
+ * LEADER is named UNIT. Freeing it leaves the cgroup alone. */
+int cgroup_machine_open_leader(pid_t leader, const char *unit, Cgroup **ret);
 /* From now on someone else removes the cgroup: freeing CG leaves it alone. */
 void cgroup_machine_disown(Cgroup *cg);
 int cgroup_machine_kill(Cgroup *cg, int sig);

@@ -7,7 +7,8 @@
 # allocates beyond --memory-max is OOM-killed inside while another lives on;
 # --pids-max stops a fork bomb where the kernel counts 50 tasks; --cpu-quota
 # holds a busy loop near its share (measured from the cgroup's own CPU time).
-# Every bad value is one line and a non-zero exit.
+# set-property changes them on a running machine (the lowered TasksMax
+# stops forks). Every bad value is one line and a non-zero exit.
 #
 # On this host every controller is on a v1 hierarchy and the cgroup2 root has
 # none (but hugetlb), in the unified run too: there the same v1 hierarchies
@@ -178,6 +179,28 @@ ok "...the kernel throttled it ($throttled periods)" test "${throttled:-0}" -gt 
 machine_release spin
 wait "$spinpid" || true
 cleanup_pop
+
+# --- set-property on a running machine ---
+fails_with "set-property of an unknown key" "set-property: unknown property 'MemoryLimit'" "$BOXCTL" set-property lim MemoryLimit=1G
+fails_with "set-property of a value that does not parse" "set-property: invalid MemoryMax=lots: use bytes" "$BOXCTL" set-property lim MemoryMax=lots
+fails_with "set-property out of range" "set-property: invalid CPUWeight=0: out of range" "$BOXCTL" set-property lim CPUWeight=0
+fails_with "set-property without a value" "set-property: invalid assignment 'TasksMax': expected KEY=VALUE" "$BOXCTL" set-property lim TasksMax
+fails_with "set-property without a property" "set-property lim: no property given" "$BOXCTL" set-property lim
+fails_with "set-property of a missing disk" "set-property: invalid IOReadBandwidthMax=/dev/no-such-disk 1M: no such block device" \
+        "$BOXCTL" set-property lim "IOReadBandwidthMax=/dev/no-such-disk 1M"
+fails_with "set-property of an unknown machine" "machine 'nosuch': no such machine" "$BOXCTL" set-property nosuch TasksMax=5
+is "$(attr pids lim pids.max pids.max)" 50 "...and none of them changed a limit"
+check "set-property lowers TasksMax, MemoryMax, CPUQuota and CPUWeight at once" \
+        "$BOXCTL" set-property lim TasksMax=10 MemoryMax=32M CPUQuota=10% CPUWeight=200
+is "$(attr pids lim pids.max pids.max)" 10 "...TasksMax=10"
+is "$(attr memory lim memory.limit_in_bytes memory.max)" 33554432 "...MemoryMax=32M"
+if on_v2 cpu; then quota=$(cat "$(cgdir cpu lim)/cpu.max"); else quota=$(cat "$(cgdir cpu lim)/cpu.cfs_quota_us"); fi
+is "${quota% *}" 10000 "...CPUQuota=10%"
+is "$(attr cpu lim cpu.shares cpu.weight)" "$(on_v2 cpu && echo 200 || echo 2048)" "...CPUWeight=200"
+out=$("$BOXCTL" shell lim -- limits-probe fork 100 2>&1) || true
+diag "fork bomb after TasksMax=10: $out"
+ok "the lowered TasksMax holds: a fork bomb joined to the machine stops below 10 ($out)" \
+        bash -c '[[ $1 =~ ^forked\ ([0-9]+)\ EAGAIN$ ]] && (( BASH_REMATCH[1] < 10 ))' _ "$out"
 
 machine_release lim
 wait "$limpid" || true
