@@ -8,6 +8,7 @@
 #include "log.h"
 #include "registry-client.h"
 #include "verb-machines.h"
+#include "verb-usage.h"
 #include "verbs.h"
 
 /* --all: taken off the command line by verb_list_main() before the shared
@@ -218,6 +219,15 @@ static const char *null_if_empty(const char *s) {
         return isempty(s) ? NULL : s;
 }
 
+/* What a running machine uses; null where not known, and for a stopped one. */
+static void print_json_usage(const MachineTable *t, const MachineInfo *mi) {
+        CgroupUsage u = CGROUP_USAGE_NULL;
+
+        if (row_running(t, mi) && mi->leader > 0)
+                (void) machine_usage_read(mi, &u);
+        usage_print_json_fields(&u);
+}
+
 /* "state" and "enabled" come with --all or without: a reader of the JSON
  * ignores the keys it does not know. */
 static void print_json(const MachineTable *t) {
@@ -251,6 +261,7 @@ static void print_json(const MachineTable *t) {
                         fputs("null", stdout);
                 fputs(",\"root\":", stdout);
                 json_string(null_if_empty(mi->root));
+                print_json_usage(t, mi);
                 putchar('}');
         }
         fputs(t->n > 0 ? "\n]\n" : "]\n", stdout);

@@ -437,6 +437,7 @@ static const struct option options_list[] = {
 
 static const struct option options_status[] = {
         { "full", no_argument, NULL, 'l' },
+        { "output", required_argument, NULL, 'o' },
         { "help", no_argument, NULL, 'h' },
         {},
 };
@@ -470,9 +471,11 @@ static const MachinesVerb verb_spec_list = {
 };
 
 static const MachinesVerb verb_spec_status = {
-        "status", options_status, "lh", "NAME...", MACHINE_NAMES_REQUIRED, NULL, status_one, true,
-        "Show the state of machines and the processes of their cgroups.\n\n"
-        "  -l --full                 Do not cut command lines to the terminal's width\n",
+        "status", options_status, "o:lh", "NAME...", MACHINE_NAMES_REQUIRED, NULL, status_one, true,
+        "Show the state of machines, their use of memory, CPU, tasks and IO, and the\n"
+        "processes of their cgroups.\n\n"
+        "  -l --full                 Do not cut command lines to the terminal's width\n"
+        "  -o --output=MODE          table (the default) or json: one object a machine\n",
 };
 
 static const MachinesVerb verb_spec_show = {

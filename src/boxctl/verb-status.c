@@ -12,6 +12,7 @@
 #include "process-util.h"
 #include "registry-client.h"
 #include "verb-machines.h"
+#include "verb-usage.h"
 #include "verbs.h"
 
 /* ---- status: the machine ---- */
@@ -109,34 +110,20 @@ static void print_status_fields(const MachineInfo *mi, uint32_t uid_shift) {
 
 #define TREE_INDENT 18 /* under the value column of the fields above */
 
-/* The machine's cgroup, absolute: its leader's, or above it the one named
- * after the machine's unit (systemd inside moves itself to init.scope). */
+/* The machine's cgroup, absolute: the one named after the machine's unit at
+ * or above its leader's (systemd inside moves itself to init.scope), else
+ * its leader's. */
 static int machine_cgroup_find(const MachineInfo *mi, char **ret) {
-        _cleanup_free_ char *cg = NULL;
-        CgroupLayout layout;
-        const char *mount;
-        size_t ul = strlen(strempty(mi->unit));
+        _cleanup_(cgroup_machine_freep) Cgroup *cg = NULL;
         int r;
 
-        r = cgroup_layout_detect(&layout, &mount);
+        r = cgroup_machine_open_leader((pid_t) mi->leader, mi->unit, &cg);
+        if (r == -ENOENT)
+                r = cgroup_machine_open_leader((pid_t) mi->leader, NULL, &cg);
         if (r < 0)
                 return r;
-        r = pid_cgroup2_path((pid_t) mi->leader, &cg);
-        if (r < 0)
-                return r;
-        for (char *e = cg + strlen(cg); ul > 0 && e > cg;) {
-                char *slash = memrchr(cg, '/', (size_t) (e - cg));
-
-                if (!slash)
-                        break;
-                if ((size_t) (e - slash - 1) == ul && strneq(slash + 1, mi->unit, ul)) {
-                        *e = '\0';
-                        break;
-                }
-                e = slash;
-        }
-        *ret = strjoin3(mount, streq(cg, "/") ? "" : cg, "");
-        return *ret ? 0 : -ENOMEM;
+        *ret = TAKE_PTR(cg->path);
+        return 0;
 }
 
 static char *process_cmdline(pid_t pid) {
@@ -307,9 +294,36 @@ static void print_status_processes(const MachineInfo *mi, bool full) {
                 log_warning_errno(r, "status %s: cannot show the processes of its cgroup: %m", mi->name);
 }
 
+/* -o json: one object per machine, the usage numbers null where unknown. */
+static void print_status_json(const MachineInfo *mi, uint32_t uid_shift) {
+        CgroupUsage u = CGROUP_USAGE_NULL;
+
+        if (mi->leader > 0)
+                (void) machine_usage_read(mi, &u);
+        fputs("{\"machine\":", stdout);
+        usage_print_json_string(mi->name);
+        fputs(",\"leader\":", stdout);
+        if (mi->leader > 0)
+                printf("%" PRIu32, mi->leader);
+        else
+                fputs("null", stdout);
+        fputs(",\"class\":", stdout);
+        usage_print_json_string(isempty(mi->class) ? NULL : mi->class);
+        fputs(",\"root\":", stdout);
+        usage_print_json_string(isempty(mi->root) ? NULL : mi->root);
+        fputs(",\"unit\":", stdout);
+        usage_print_json_string(isempty(mi->unit) ? NULL : mi->unit);
+        fputs(",\"os\":", stdout);
+        usage_print_json_string(isempty(mi->os_id) ? NULL : mi->os_id);
+        printf(",\"uid_shift\":%" PRIu32, uid_shift);
+        usage_print_json_fields(&u);
+        fputs("}\n", stdout);
+}
+
 int status_one(sd_bus *bus, const char *name, const Args *a) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(machine_info_done) MachineInfo mi = {};
+        CgroupUsage usage;
         uint32_t shift = 0;
         int r;
 
@@ -324,7 +338,13 @@ int status_one(sd_bus *bus, const char *name, const Args *a) {
         (void) machine_info_fetch_addresses(bus, &mi);
         (void) fetch_uid_shift(bus, name, &shift);
 
+        if (a->json) {
+                print_status_json(&mi, shift);
+                return 0;
+        }
         print_status_fields(&mi, shift);
+        if (mi.leader > 0 && machine_usage_read(&mi, &usage) >= 0)
+                usage_print_status(&usage);
         print_status_processes(&mi, a->full);
         return 0;
 }

@@ -8,7 +8,8 @@
 # --pids-max stops a fork bomb where the kernel counts 50 tasks; --cpu-quota
 # holds a busy loop near its share (measured from the cgroup's own CPU time).
 # set-property changes them on a running machine (the lowered TasksMax
-# stops forks). Every bad value is one line and a non-zero exit.
+# stops forks), and status and list show usage that moves when the guest
+# works. Every bad value is one line and a non-zero exit.
 #
 # On this host every controller is on a v1 hierarchy and the cgroup2 root has
 # none (but hugetlb), in the unified run too: there the same v1 hierarchies
@@ -176,6 +177,10 @@ ok "...at most 30% of a CPU over $(((t1 - t0) / 1000)) ms (measured $pct%)" test
 ok "...and more than 2% (it did run)" test "$pct" -gt 2
 throttled=$(awk '$1 == "nr_throttled" { print $2 }' "$(cgdir cpu spin)/cpu.stat")
 ok "...the kernel throttled it ($throttled periods)" test "${throttled:-0}" -gt 0
+# status shows that usage, and it moves while the loop runs.
+json() { "$BOXCTL" status -o json "$1" | python3 -c "import json, sys; print(json.load(sys.stdin)['$2'])"; }
+c0=$(json spin cpu_usec)
+check "status -o json: the CPU time of the busy loop grows ($c0 µs, then more)" wait_for 10 bash -c "(( \$(\"\$BOXCTL\" status -o json spin | python3 -c 'import json, sys; print(json.load(sys.stdin)[\"cpu_usec\"])') > $c0 ))"
 machine_release spin
 wait "$spinpid" || true
 cleanup_pop
@@ -201,6 +206,27 @@ out=$("$BOXCTL" shell lim -- limits-probe fork 100 2>&1) || true
 diag "fork bomb after TasksMax=10: $out"
 ok "the lowered TasksMax holds: a fork bomb joined to the machine stops below 10 ($out)" \
         bash -c '[[ $1 =~ ^forked\ ([0-9]+)\ EAGAIN$ ]] && (( BASH_REMATCH[1] < 10 ))' _ "$out"
+
+# --- usage: status and list ---
+out=$("$BOXCTL" status lim)
+ok "status shows memory, with the limit" grep -qE '^ +Memory: [0-9.]+[BKMG] \(peak: [0-9.]+[BKMG], max: 32.0M\)$' <<<"$out"
+ok "status shows CPU time" grep -qE '^ +CPU: [0-9]' <<<"$out"
+ok "status shows tasks, with the limit" grep -qE '^ +Tasks: [0-9]+ \(limit: 10\)$' <<<"$out"
+if ! grep -qE '^ +IO: ' <<<"$out"; then diag "$out"; fi
+ok "status shows IO" grep -qE '^ +IO: [0-9.]+[BKMG] read, [0-9.]+[BKMG] written$' <<<"$out"
+peak0=$(json lim memory_peak)
+is "$(json lim tasks_max)" 10 "status -o json: tasks_max"
+is "$(json lim memory_max)" 33554432 "status -o json: memory_max"
+out=$("$BOXCTL" shell lim -- limits-probe alloc 24 2>&1) || true
+ok "the guest allocates 24 MiB" grep -q survived <<<"$out"
+peak1=$(json lim memory_peak)
+ok "...and its memory peak moved to at least 24 MiB ($peak0 -> $peak1 bytes)" test "$peak1" -ge $((24 << 20))
+ok "list -o json: usage of the running machine" bash -c "\"\$1\" list -o json | python3 -c '
+import json, sys
+m = [x for x in json.load(sys.stdin) if x[\"machine\"] == \"lim\"][0]
+assert m[\"memory_current\"] > 0 and m[\"memory_peak\"] >= 24 << 20 and m[\"tasks\"] >= 2 and m[\"cpu_usec\"] > 0, m
+assert m[\"tasks_max\"] == 10 and m[\"memory_max\"] == 32 << 20, m
+'" _ "$BOXCTL"
 
 machine_release lim
 wait "$limpid" || true
