@@ -164,7 +164,11 @@ is "$rc:$out" "0:" "disable bb again: exit 0, nothing said"
 is "$(g find /run/boxctl -path '*/start/*' ! -type d 2>&1)" "" "no report socket is left inside"
 
 # --- and the outer machine ends cleanly ---
-check "stop the Debian machine: exit 0" "$BOXCTL" stop --kill-timeout=20 sysd
+# Its console, for the log should the shutdown hang: the reader ends with it.
+"$BOXCTL" console --read-only sysd </dev/null >"$_sb_state/console-sysd" 2>&1 &
+reader=$!
+check "stop the Debian machine: exit 0" "$BOXCTL" stop sysd
+check "...its console's reader ends with it" wait "$reader"
 cleanup_pop
 diag "the whole test: $((($(_now_us) - t0) / 1000)) ms"
 bus_stop
