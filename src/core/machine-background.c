@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -187,6 +188,24 @@ static int notify_socket_new(int *ret_fd, char **ret_name) {
         return 0;
 }
 
+/* What starters that were killed left in DIR: sockets nobody is bound to
+ * any more (a datagram socket refuses a connection then). */
+static void report_sockets_sweep(const char *dir) {
+        _cleanup_closedir_ DIR *d = opendir(dir);
+        struct dirent *de;
+
+        while (d && (de = readdir(d))) {
+                _cleanup_close_ int fd = -EBADF;
+                struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+                if (de->d_type != DT_SOCK || (size_t) snprintf(sa.sun_path, sizeof sa.sun_path, "%s/%s", dir, de->d_name) >= sizeof sa.sun_path)
+                        continue;
+                fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+                if (fd >= 0 && connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0 && errno == ECONNREFUSED)
+                        (void) unlinkat(dirfd(d), de->d_name, 0);
+        }
+}
+
 /* A unit's supervisor is not our child, and does not share our network
  * namespace for sure: its socket is a file, RUNTIME_DIR/start/NAME.RANDOM,
  * in a directory only root may enter, so only root can send to it. */
@@ -202,6 +221,7 @@ static int report_socket_new(const char *machine_name, int *ret_fd, char **ret_p
                 return r;
         if (chmod(dir, 0700) < 0)
                 return -errno;
+        report_sockets_sweep(dir);
         (void) getrandom(&rnd, sizeof rnd, GRND_NONBLOCK);
         if (asprintf(&path, "%s/%s.%016" PRIx64, dir, machine_name, rnd) < 0)
                 return -ENOMEM;
