@@ -348,8 +348,11 @@ static int waiter_run(Waiter *w, int fd, uint64_t timeout_usec, char **ret_error
                                          (double) timeout_usec / 1e6);
                 }
                 timeout_ms = (int) MIN((deadline - now + 999) / 1000, (uint64_t) INT32_MAX);
-                if (poll(p, 2, timeout_ms) < 0 && errno != EINTR)
-                        return error_set(ret_error, -errno, "cannot wait for machine %s: %s", w->name, strerror(errno));
+                if (poll(p, 2, timeout_ms) < 0 && errno != EINTR) {
+                        r = error_set(ret_error, -errno, "cannot wait for machine %s: %s", w->name, strerror(errno));
+                        free(w->error);
+                        return r;
+                }
                 if (p[1].revents & POLLIN)
                         break; /* the supervisor exited */
         }
@@ -474,12 +477,9 @@ static int start_as_unit(Settings *s, char *const *start_args, const char *name,
                 .timeout_stop_usec = s->kill_timeout_usec + 15ULL * 1000000ULL,
         };
         r = systemd_unit_start_transient(bus, &u, ret_error);
-        if (r == -EEXIST) {
-                free(*ret_error);
-                *ret_error = NULL;
+        if (r == -EEXIST)
                 return error_set(ret_error, -EBUSY, "machine %s: busy: unit %s is loaded already (the machine runs, or is stopping; see 'boxctl list')",
                                  name, unit);
-        }
         if (r < 0)
                 return r;
 
