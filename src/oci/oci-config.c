@@ -519,3 +519,27 @@ int oci_config_parse(const char *text, OciConfig *ret, char **ret_error) {
         c = (OciConfig) {};
         return 0;
 }
+
+int oci_process_parse(const char *text, OciConfig *ret, char **ret_error) {
+        _cleanup_(oci_config_done) OciConfig c = {};
+        json_object *proc, *top;
+        int r;
+
+        proc = json_tokener_parse(text);
+        if (!proc)
+                return error_set(ret_error, -EINVAL, "not valid JSON");
+        if (!json_object_is_type(proc, json_type_object)) {
+                json_object_put(proc);
+                return error_set(ret_error, -EINVAL, "not a JSON object");
+        }
+        /* The same checks as config.json's "process", and the same paths in errors. */
+        top = json_object_new_object();
+        json_object_object_add(top, "process", proc);
+        r = parse_process(top, &c, ret_error);
+        json_object_put(top);
+        if (r < 0)
+                return r;
+        *ret = c;
+        c = (OciConfig) {};
+        return 0;
+}

@@ -66,3 +66,6 @@ void oci_config_done(OciConfig *c);
 /* Parses TEXT (the contents of config.json). On error *ret_error says where
  * (the JSON path) and what. */
 int oci_config_parse(const char *text, OciConfig *ret, char **ret_error);
+
+/* An exec's --process file: a "process" object alone, into RET's process fields. */
+int oci_process_parse(const char *text, OciConfig *ret, char **ret_error);

@@ -305,6 +305,8 @@ static int create_machine(const CreateArgs *a, const char *bundle, OciConfig *c,
         if (r >= 0 && pid_starttime(leader, &st.pid_start) < 0)
                 r = oci_error(ESRCH, "container %s: its init died while it was created", a->id);
         if (r >= 0 && console_fd >= 0) {
+                /* The engine reads it as runc's: blocking. */
+                (void) fd_nonblock(master, false);
                 r = send_fd_with_data(console_fd, master, "/dev/ptmx", strlen("/dev/ptmx"));
                 if (r < 0)
                         (void) oci_error(r, "console socket %s: cannot send the terminal: %s", a->console_socket, strerror(-r));

@@ -20,15 +20,16 @@
 #include "stale.h"
 #include "util.h"
 
-/* ROOT/ID and its state, for the verbs that need an existing container. */
 static int open_container(const char *verb, int argc, char *argv[], int *ret_fd, OciState *ret) {
-        _cleanup_close_ int fd = -EBADF;
-        const char *id;
-        int r;
-
         if (argc - optind < 1)
                 return oci_error(EINVAL, "\"%s\" requires a container ID", verb);
-        id = argv[optind];
+        return oci_container_open(verb, argv[optind], ret_fd, ret);
+}
+
+int oci_container_open(const char *verb, const char *id, int *ret_fd, OciState *ret) {
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
         if (!oci_id_is_valid(id))
                 return oci_error(EINVAL, "invalid id format: %s", id);
         r = oci_state_dir_open(oci_globals.root, id, false, &fd);

@@ -20,3 +20,9 @@ int verb_list(int argc, char *argv[]);
 int verb_kill(int argc, char *argv[]);
 int verb_delete(int argc, char *argv[]);
 int verb_features(int argc, char *argv[]);
+int verb_exec(int argc, char *argv[]);
+int verb_ps(int argc, char *argv[]);
+
+struct OciState;
+/* ROOT/ID, locked, and its state; logs "container ID does not exist". */
+int oci_container_open(const char *verb, const char *id, int *ret_fd, struct OciState *ret);

@@ -30,6 +30,8 @@ static const OciVerb verbs[] = {
         { "kill", verb_kill, "Send a signal to a container's init (or --all its processes)" },
         { "delete", verb_delete, "Remove a stopped container (--force: any)" },
         { "list", verb_list, "List the containers" },
+        { "exec", verb_exec, "Run another process in a running container" },
+        { "ps", verb_ps, "List the processes of a container (--format json: their PIDs)" },
         { "features", verb_features, "Show what this runtime supports, as JSON" },
 };
 

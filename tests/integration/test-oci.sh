@@ -15,6 +15,8 @@ OCI=${BOXCTL_OCI:-${BOXCTL_BUILDDIR:?}/src/oci/boxctl-oci}
 work=$(realpath "$(test_tmpdir)")
 root=$_sb_state/oci # on the sandbox's own /run, as /run/boxctl-oci is
 oci() { "$OCI" --root "$root" "$@"; }
+# Should the test stop half-way: its containers go (their inits left the test's process tree).
+cleanup_push bash -c 'for id in $("$1" --root "$2" list -q 2>/dev/null); do "$1" --root "$2" delete --force "$id"; done' _ "$OCI" "$root"
 has() { [[ $2 == *"$1"* ]]; } # has NEEDLE HAYSTACK
 # fails_with DESC NEEDLE CMD...: CMD exits 1 with one line of stderr holding NEEDLE.
 fails_with() {
@@ -24,6 +26,7 @@ fails_with() {
         ok "$desc: exit $rc, one line: $err" \
                 bash -c '(( $1 == 1 )) && [[ $2 == *"$3"* && $2 != *$'"'"'\n'"'"'* ]]' _ "$rc" "$err" "$needle"
 }
+ended() { [[ $(ps -o stat= -p "$1") != [^Z]* ]]; } # gone, or a zombie
 status_of() { oci state "$1" | jq -r .status; }
 is_status() { [[ $(status_of "$1") == "$2" ]]; }
 # Nothing of container ID: no state, no cgroup in either hierarchy.
@@ -67,17 +70,46 @@ bundle() {
         echo "$b"
 }
 
-# run_container ID BUNDLE: as conmon does it: a subreaper creates (with a
-# pid file), checks that the container's init is its child now that create
-# has returned, starts, and waits for the init. Prints the container's
-# output, then "exit N".
+# run_container ID BUNDLE [tty]: as conmon does it: a subreaper creates
+# (with a pid file), checks that the container's init is its child now that
+# create has returned, starts, and waits for the init. Prints the container's
+# output, then "exit N". With "tty", create gets a console socket, and what
+# the container writes is read from the pty master that comes over it, with
+# the terminal's name sent alongside.
 run_container() {
         python3 - "$OCI" "$root" "$@" <<'EOF'
-import ctypes, os, subprocess, sys
+import array, ctypes, os, socket, subprocess, sys, threading
 oci, root, cid, bundle = sys.argv[1:5]
+tty = len(sys.argv) > 5
 ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
 pidfile = os.path.join(bundle, "pid")
-subprocess.run([oci, "--root", root, "create", "--bundle", bundle, "--pid-file", pidfile, cid], check=True)
+args = [oci, "--root", root, "create", "--bundle", bundle, "--pid-file", pidfile]
+console = []
+if tty:
+    path = os.path.join(bundle, "console.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(1)
+    args += ["--console-socket", path]
+    def receive():
+        conn, _ = srv.accept()
+        fds = array.array("i")
+        msg, anc, _, _ = conn.recvmsg(1024, socket.CMSG_SPACE(4))
+        for level, kind, data in anc:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds.frombytes(data[:4])
+        console.append(msg.decode())
+        while True:
+            try:
+                b = os.read(fds[0], 4096)
+            except OSError:
+                break
+            if not b:
+                break
+            console.append(b.decode(errors="replace"))
+    reader = threading.Thread(target=receive)
+    reader.start()
+subprocess.run(args + [cid], check=True)
 pid = int(open(pidfile).read())
 ppid = int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
 if ppid != os.getpid():
@@ -88,6 +120,10 @@ while True:
     p, st = os.waitpid(-1, 0)
     if p == pid:
         break
+if tty:
+    reader.join()
+    print("name", console[0])
+    print("".join(console[1:]).replace("\r", ""), end="")
 print("exit", os.waitstatus_to_exitcode(st), flush=True)
 EOF
 }
@@ -149,11 +185,36 @@ check "delete of a created container" oci delete sig
 check "...leaves nothing" gone sig
 check "delete --force of an unknown ID succeeds, as runc's does" oci delete --force nosuch
 
+# --- exec and ps in a running container ---
+b=$(bundle ex '.process.args = ["sleep", "1000"]')
+check "create and start" bash -c '"$1" --root "$2" create --bundle "$3" ex </dev/null >/dev/null && "$1" --root "$2" start ex' _ "$OCI" "$root" "$b"
+out=$(oci exec ex sh -c 'echo in $(hostname) as $(id -u); exit 5') && rc=0 || rc=$?
+is "$out $rc" "in oci-test as 0 5" "exec ARGS: in the container, its stdout and exit status"
+echo '{"args": ["sh", "-c", "echo $(id -u):$(id -g) $BAR"], "env": ["PATH=/bin:/sbin", "BAR=baz"], "cwd": "/", "user": {"uid": 7, "gid": 7}}' >"$work/proc.json"
+is "$(oci exec --process "$work/proc.json" ex)" "7:7 baz" "exec --process: args, env, user (its uid; the gid is not applied yet)"
+echo '{"args": "sh", "cwd": "/"}' >"$work/badproc.json"
+fails_with "exec --process with a wrong type" "process.args: not an array" oci exec --process "$work/badproc.json" ex
+check "exec --detach --pid-file" oci exec --detach --pid-file "$work/exec.pid" ex sleep 1000
+epid=$(cat "$work/exec.pid")
+ps_json=$(oci ps --format json ex)
+ok "ps --format json lists the init ($pid) and the exec'd sleep: $ps_json" \
+        jq -e --argjson p "$(oci state ex | jq .pid)" 'index($p) != null and length >= 3' <<<"$ps_json"
+ok "...the exec'd command is in the container's cgroup" bash -c 'grep -q machine-ex.scope /proc/$1/cgroup' _ "$epid"
+fails_with "exec --tty without a console socket" "needs --console-socket" oci exec --tty ex sh
+check "delete --force" oci delete --force ex
+check "...leaves nothing" gone ex
+check "...the exec'd processes neither" wait_for 10 ended "$epid"
+
 # --- config.json onto the machine, under a subreaper (conmon's part) ---
 b=$(bundle run)
 out=$(run_container run "$b")
 is "$out" $'hello\nexit 7' "the process's stdout and exit status reach the engine (and the init was its child)"
 check "delete" oci delete run
+b=$(bundle tty '.process.terminal = true | .process.args = ["sh", "-c", "tty; [ -t 0 ] && [ -t 1 ] && echo on-a-terminal; exit 3"]')
+out=$(run_container tty "$b" tty)
+is "$out" $'name /dev/ptmx\n/dev/console\non-a-terminal\nexit 3' \
+        "process.terminal: the pty master comes over the console socket; the process has it as its terminal"
+check "delete" oci delete tty
 b=$(bundle map '.process.args = ["sh", "-c", "echo $(hostname) $(pwd) $FOO $(id -u):$(id -g):$(id -G | tr \" \" ,) $(cat /data/f) $(ls /scratch | wc -l); touch / 2>/dev/null || echo root-ro; touch /data/x 2>/dev/null || echo bind-ro; wc -c </etc/inittab; ls /var | wc -l; echo x >/proc/sys/kernel/hostname 2>/dev/null || echo sys-ro; touch /tmp/x 2>/dev/null || echo tmp-ro; grep -c mqueue /proc/mounts; ulimit -n"]
         | .process.cwd = "/tmp" | .process.env += ["FOO=bar"]
         | .process.user = {"uid": 1000, "gid": 1001, "additionalGids": [1002]}
