@@ -23,6 +23,8 @@ packages=(
         e2fsprogs squashfs-tools btrfs-progs xfsprogs erofs-utils fdisk
         # reference implementations compared against, and benchmarks
         systemd-container crun hyperfine nftables
+        # engines that drive boxctl-oci in its tests
+        podman conmon
         # shell completions and test helpers
         bash-completion zsh python3 jq attr acl
         # network tests: ping and a TCP client on the test's own "host" side

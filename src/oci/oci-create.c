@@ -127,6 +127,13 @@ static int map_mounts(const OciConfig *c, const char *bundle, Settings *s, char 
                                 own = true;
                 if (own || (type && streq(type, "mqueue")))
                         continue;
+                /* The machine's /run and /dev are tmpfs it makes itself, after
+                 * the binds' mount points were made: nowhere to bind to yet
+                 * (podman's /run/.containerenv). Left out, said with --debug. */
+                if (bind && (startswith(m->destination, "/run/") || startswith(m->destination, "/dev/"))) {
+                        oci_debug("mounts[%zu]: a bind mount on %s (in the machine's own tmpfs) is left out", i, m->destination);
+                        continue;
+                }
                 if (!type)
                         return error_set(ret_error, -EINVAL, "mounts[%zu].type: missing", i);
                 if (streq(type, "bind"))

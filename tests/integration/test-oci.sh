@@ -269,4 +269,30 @@ check "--log-format json: the error as a JSON line in --log" bash -c '
         _ "$OCI" "$root" "$work/log.json"
 check "list: empty again" bash -c '[[ $("$1" --root "$2" list -q) == "" ]]' _ "$OCI" "$root"
 
+# --- podman drives it: its own storage in the sandbox ---
+# This host needs cgroupfs, vfs, no network, and limits within its hard
+# ones (podman asks for more than conmon has here, and root lacks
+# CAP_SYS_RESOURCE on this host: no one may raise a hard limit).
+pm=$(test_tmpdir)
+mkdir -p "$pm/root" "$pm/runroot" "$pm/tmp"
+printf '[storage]\ndriver = "vfs"\nrunroot = "%s"\ngraphroot = "%s"\n' "$pm/runroot" "$pm/root" >"$pm/storage.conf"
+export CONTAINERS_STORAGE_CONF=$pm/storage.conf
+podman_run() { # [--OPTION=VALUE...] COMMAND...
+        local opts=()
+        while [[ $1 == -* ]]; do
+                opts+=("$1")
+                shift
+        done
+        podman --root "$pm/root" --runroot "$pm/runroot" --tmpdir "$pm/tmp" --storage-driver vfs \
+                --cgroup-manager cgroupfs --events-backend file --runtime "$OCI" \
+                run --rm --network none --ulimit nofile=1024:20000 --ulimit nproc=16384:16384 \
+                "${opts[@]}" --rootfs "$work/run/rootfs" "$@"
+}
+out=$(podman_run -i sh -c 'echo hello from $(cat /proc/1/comm); read x; echo got $x; exit 4' <<<"input") && rc=0 || rc=$?
+is "$out $rc" $'hello from boxctl-oci\ngot input 4' "podman run --rm -i --rootfs: stdout, stdin and the exit status"
+out=$(podman_run --env=FOO=bar --workdir=/tmp sh -c 'echo $FOO $(pwd) $(hostname)') && rc=0 || rc=$?
+ok "podman run -e, -w: $out" bash -c '[[ $1 =~ ^bar\ /tmp\ [0-9a-f]{12}$ && $2 == 0 ]]' _ "$out" "$rc"
+ok "...and its containers are deleted: nothing in /run/boxctl-oci" bash -c '[[ -z $(ls -A /run/boxctl-oci 2>/dev/null) ]]'
+rm -rf "$pm"
+
 leaks_check
