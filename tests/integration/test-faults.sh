@@ -385,6 +385,20 @@ bus_restart KILL
 check "(h) after a SIGKILLed dbus-daemon, boxd is back" wait_for 10 boxd_running
 is "$(busctl --system status org.freedesktop.machine1 | sed -n 's/^PID=//p')" "$boxd_pid" "(h) ...the same boxd"
 check "(h) ...and lists the machine again" wait_for 5 listed fh
+# Once more, with boxd held (SIGSTOP) until a call on the new bus has
+# activated another: that one adopts the machines from the state directory,
+# and the old one, let go, finds the name taken, leaves them to it and exits.
+kill -STOP "$boxd_pid"
+bus_restart
+check "(h) with boxd held, a list activates another boxd, which lists the machine" wait_for 10 listed fh
+new_boxd=$(busctl --system status org.freedesktop.machine1 | sed -n 's/^PID=//p')
+ok "(h) ...a second boxd ($new_boxd)" test -n "$new_boxd" -a "$new_boxd" != "$boxd_pid"
+kill -CONT "$boxd_pid"
+check "(h) the old boxd, let go, exits" wait_for 10 gone "$boxd_pid"
+wait "$boxd_pid" 2>/dev/null || true
+_boxd_pid=
+ok "(h) ...saying why" grep -q "Another registry took org.freedesktop.machine1 meanwhile" "$_sb_state/boxd.log"
+is "$(n_listed fh)" 1 "(h) the machine is listed once"
 check "(h) boxctl poweroff of the foreground machine" "$BOXCTL" poweroff fh
 finish_machine fh
 is "$rc" 0 "(h) it powered off: boxctl boot exits 0"
