@@ -110,13 +110,15 @@ fi
 disk=$(lsblk -dno MAJ:MIN,TYPE | awk '$2 == "disk" && $1 !~ /^(7|1|253):/ { print $1; exit }')
 disk_opt=()
 [[ -n $disk ]] && disk_opt=(--io-max="$disk:w:10M" --io-max="$disk:r:20M")
-"$BOXCTL" run --register=yes --read-only -M lim "$bb" --memory-max=64M --memory-high=48M --cpu-weight=50 --cpu-quota=20% --pids-max=50 --io-weight=200 \
+"$BOXCTL" run --register=yes --read-only -M lim "$bb" --memory-max=64M --memory-swap-max=16M --memory-high=48M --cpu-weight=50 --cpu-quota=20% --pids-max=50 --io-weight=200 \
         "${disk_opt[@]}" -- sh -c "$HOLD" >"$_sb_state/lim.out" 2>&1 &
 limpid=$!
 cleanup_push kill -KILL "$limpid"
 check "a machine with every limit runs" wait_for 10 machine_leader lim
 is "$(attr memory lim memory.limit_in_bytes memory.max)" 67108864 "--memory-max=64M: $(cgdir memory lim)"
 is "$(attr memory lim memory.soft_limit_in_bytes memory.high)" 50331648 "--memory-high=48M (v1: the soft limit)"
+is "$(attr memory lim memory.memsw.limit_in_bytes memory.swap.max)" "$(on_v2 memory && echo 16777216 || echo 83886080)" \
+        "--memory-swap-max=16M (v1: memory.memsw is memory plus swap, 80M)"
 is "$(attr cpu lim cpu.shares cpu.weight)" "$(on_v2 cpu && echo 50 || echo 512)" "--cpu-weight=50 (v1: cpu.shares 512)"
 if on_v2 cpu; then
         quota=$(cat "$(cgdir cpu lim)/cpu.max")
@@ -199,6 +201,8 @@ check "set-property lowers TasksMax, MemoryMax, CPUQuota and CPUWeight at once" 
         "$BOXCTL" set-property lim TasksMax=10 MemoryMax=32M CPUQuota=10% CPUWeight=200
 is "$(attr pids lim pids.max pids.max)" 10 "...TasksMax=10"
 is "$(attr memory lim memory.limit_in_bytes memory.max)" 33554432 "...MemoryMax=32M"
+is "$(attr memory lim memory.memsw.limit_in_bytes memory.swap.max)" "$(on_v2 memory && echo 16777216 || echo 50331648)" \
+        "...the swap allowance kept (v1: memory.memsw 32M + 16M)"
 if on_v2 cpu; then quota=$(cat "$(cgdir cpu lim)/cpu.max"); else quota=$(cat "$(cgdir cpu lim)/cpu.cfs_quota_us"); fi
 is "${quota% *}" 10000 "...CPUQuota=10%"
 is "$(attr cpu lim cpu.shares cpu.weight)" "$(on_v2 cpu && echo 200 || echo 2048)" "...CPUWeight=200"
