@@ -25,6 +25,12 @@ static const Verb verbs[] = {
         { "terminate", verb_terminate, "Kill machines at once, without a clean shutdown" },
         { "kill", verb_kill, "Send a signal to the processes of machines" },
         { "shell", verb_shell, "Run a shell or a command inside a running machine" },
+        { "list-images", verb_list_images, "List the images of the pool (/var/lib/machines)" },
+        { "image-status", verb_image_status, "Show the properties of images of the pool" },
+        { "clone", verb_clone, "Copy an image of the pool (a snapshot or reflink where possible)" },
+        { "rename", verb_rename, "Rename an image of the pool" },
+        { "remove", verb_remove, "Remove images of the pool" },
+        { "read-only", verb_read_only, "Mark an image of the pool read-only or writable" },
         { "help", verb_help, "Show this help" },
         { "version", verb_version, "Show the version" },
 };

@@ -47,3 +47,11 @@ int verb_set_property(int argc, char *argv[]);
 
 /* verb-shell.c: a command inside a running machine, without D-Bus in it */
 int verb_shell(int argc, char *argv[]);
+
+/* verb-images.c: the image pool (src/core/pool/) */
+int verb_list_images(int argc, char *argv[]);
+int verb_image_status(int argc, char *argv[]);
+int verb_clone(int argc, char *argv[]);
+int verb_rename(int argc, char *argv[]);
+int verb_remove(int argc, char *argv[]);
+int verb_read_only(int argc, char *argv[]);

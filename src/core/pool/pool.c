@@ -52,8 +52,6 @@ void pool_image_array_free(PoolImage **l, size_t n) {
         free(l);
 }
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(PoolImage *, pool_image_free);
-
 const char *pool_default_dir(void) {
         const char *e = getenv("BOXCTL_POOL");
 
@@ -537,8 +535,6 @@ int pool_temp_make(int pool_fd, const char *entry_name, PoolTempKind kind, PoolT
         pid_t pid;
         int r;
 
-        if (faccessat(pool_fd, entry_name, F_OK, AT_SYMLINK_NOFOLLOW) >= 0)
-                return -EEXIST;
         name = strdup(entry_name);
         if (!name)
                 return -ENOMEM;

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "macro.h"
+
 /* The image pool: a directory (/var/lib/machines, $BOXCTL_POOL, --pool=DIR)
  * of machines' roots, each an entry named after its image:
  *
@@ -46,6 +48,7 @@ typedef struct PoolImage {
 
 PoolImage *pool_image_free(PoolImage *i);
 void pool_image_array_free(PoolImage **l, size_t n);
+DEFINE_TRIVIAL_CLEANUP_FUNC(PoolImage *, pool_image_free);
 
 /* $BOXCTL_POOL when set, else /var/lib/machines. The one place that decides it. */
 const char *pool_default_dir(void);
@@ -106,8 +109,7 @@ typedef enum PoolTempKind {
         POOL_TEMP_NAME,      /* only the name: the caller makes it (a btrfs snapshot) */
 } PoolTempKind;
 
-/* Makes the temporary entry for the entry ENTRY_NAME; -EEXIST when the pool
- * holds an entry of that name already. */
+/* Makes the temporary entry for the entry ENTRY_NAME. */
 int pool_temp_make(int pool_fd, const char *entry_name, PoolTempKind kind, PoolTemp *ret);
 /* Renames the temporary into place (never over an existing entry: -EEXIST). */
 int pool_temp_commit(PoolTemp *t);

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdint.h>
+
+/* Image NAME of the pool DIR copied to NEW_NAME: a btrfs snapshot of a
+ * subvolume, else a copy (reflinked where the file system can) made under a
+ * hidden temporary name and renamed into place when whole. -EEXIST when
+ * NEW_NAME exists, -EBUSY while a machine runs from NAME read-write. */
+int pool_image_clone(const char *dir, const char *name, const char *new_name);
+
+/* The tree FROM_DFD/FROM_NAME copied into the existing, empty directory
+ * TO_DFD/TO_NAME, with owners, modes, times, xattrs (ACLs, capabilities),
+ * device nodes, hard links and holes; symlinks are copied, never followed. */
+int copy_tree_at(int from_dfd, const char *from_name, int to_dfd, const char *to_name);
+
+/* FROM's data into the empty file TO: a reflink, else the data extents only. */
+int copy_data(int from, int to, uint64_t size);
+/* Every xattr of FROM_DFD/FROM_NAME onto TO_DFD/TO_NAME (symlinks not followed). */
+int copy_xattrs_at(int from_dfd, const char *from_name, int to_dfd, const char *to_name);
