@@ -31,6 +31,8 @@ static const Verb verbs[] = {
         { "rename", verb_rename, "Rename an image of the pool" },
         { "remove", verb_remove, "Remove images of the pool" },
         { "read-only", verb_read_only, "Mark an image of the pool read-only or writable" },
+        { "import-tar", verb_import_tar, "Import a tar archive as an image of the pool" },
+        { "export-tar", verb_export_tar, "Export an image of the pool as a tar archive" },
         { "help", verb_help, "Show this help" },
         { "version", verb_version, "Show the version" },
 };

@@ -3,6 +3,7 @@
  * read-only, import-tar, export-tar. What they do is in src/core/pool/;
  * here are the options, the output and the one line per error. */
 #include <getopt.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <time.h>
@@ -10,6 +11,7 @@
 
 #include "log.h"
 #include "pool-copy.h"
+#include "pool-tar.h"
 #include "pool.h"
 #include "verbs.h"
 
@@ -61,7 +63,7 @@ static int parse_args(int argc, char *argv[], int min, int max, const char *usag
                 ret->pool = NULL;
         opterr = 0;
         optind = 0;
-        while ((c = getopt_long(argc, argv, "+o:aqh", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "o:aqh", options, NULL)) >= 0) {
                 switch (c) {
                 case 'h':
                         help(argv[0], usage, what);
@@ -341,5 +343,104 @@ int verb_read_only(int argc, char *argv[]) {
                 return log_error_errno(r, "%s: its file system cannot mark a directory read-only (no immutable flag)", a.args[0]), 1;
         if (r < 0)
                 return log_image_error(r, &a, "mark read-only", a.args[0]), 1;
+        return 0;
+}
+
+/* One line on stderr, redrawn: bytes so far and the rate. */
+typedef struct Progress {
+        const char *what;
+        uint64_t start, last;
+} Progress;
+
+static void progress_draw(uint64_t bytes, void *userdata) {
+        Progress *p = userdata;
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+        char done[32], rate[32];
+
+        if (now - p->last < 100000)
+                return;
+        p->last = now;
+        format_bytes(bytes, done, sizeof done);
+        format_bytes(now > p->start ? bytes * 1000000 / (now - p->start) : 0, rate, sizeof rate);
+        fprintf(stderr, "\r\033[K%s: %s, %s/s", p->what, done, rate);
+}
+
+static void progress_end(const Progress *p) {
+        if (p->last != 0)
+                fputs("\r\033[K", stderr);
+}
+
+int verb_import_tar(int argc, char *argv[]) {
+        _cleanup_free_ char *error = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        Progress p = { .what = "import" };
+        bool show;
+        ImagesArgs a;
+        int r;
+
+        r = parse_args(argc, argv, 2, 2, "[OPTIONS...] FILE|- NAME",
+                       "Import the tar FILE (- for stdin; compressed with gzip, xz, zstd or bzip2, or not)\n"
+                       "as image NAME of the pool. Nothing is left of a failed or interrupted import.",
+                       &a);
+        if (r <= 0)
+                return r < 0;
+        if (!pool_image_name_is_valid(a.args[1]))
+                return log_image_error(-EINVAL, &a, "import", a.args[1]), 1;
+        if (streq(a.args[0], "-"))
+                fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+        else
+                fd = open(a.args[0], O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return log_error_errno(errno, "%s: %m", a.args[0]), 1;
+        show = !a.quiet && isatty(STDERR_FILENO);
+        p.start = now_usec(CLOCK_MONOTONIC);
+        r = pool_import_tar(a.pool, fd, a.args[1], show ? progress_draw : NULL, &p, &error);
+        progress_end(&p);
+        if (r < 0 && error)
+                return log_error_errno(r, "%s: refused, nothing imported: %s", a.args[0], error), 1;
+        if (r == -EEXIST || r == -EINVAL)
+                return log_image_error(r, &a, "import", a.args[1]), 1;
+        if (r < 0)
+                return log_error_errno(r, "%s: cannot import as %s: %m", a.args[0], a.args[1]), 1;
+        return 0;
+}
+
+int verb_export_tar(int argc, char *argv[]) {
+        _cleanup_free_ char *error = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        Progress p = { .what = "export" };
+        PoolCompression c;
+        bool show, to_stdout;
+        ImagesArgs a;
+        int r;
+
+        r = parse_args(argc, argv, 2, 2, "[OPTIONS...] NAME FILE|-",
+                       "Export image NAME of the pool (a tree) as a tar to FILE (- for stdout),\n"
+                       "compressed as FILE's suffix says (.gz .xz .zst .bz2) or as --format= says.",
+                       &a);
+        if (r <= 0)
+                return r < 0;
+        to_stdout = streq(a.args[1], "-");
+        c = a.format ? pool_compression_from_string(a.format) : pool_compression_from_filename(a.args[1]);
+        if (c < 0)
+                return log_error_errno(EINVAL, "invalid --format '%s': use gzip, xz, zstd, bzip2 or uncompressed", a.format), 1;
+        if (to_stdout)
+                fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+        else
+                fd = open(a.args[1], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0644);
+        if (fd < 0)
+                return log_error_errno(errno, "%s: %m", a.args[1]), 1;
+        show = !a.quiet && isatty(STDERR_FILENO);
+        p.start = now_usec(CLOCK_MONOTONIC);
+        r = pool_export_tar(a.pool, a.args[0], fd, c, show ? progress_draw : NULL, &p, &error);
+        progress_end(&p);
+        if (r < 0 && !to_stdout)
+                (void) unlink(a.args[1]);
+        if (r < 0 && error)
+                return log_error_errno(r, "%s: cannot export: %s", a.args[0], error), 1;
+        if (r == -EOPNOTSUPP)
+                return log_error_errno(r, "%s: not a tree; export-tar takes a directory or subvolume image", a.args[0]), 1;
+        if (r < 0)
+                return log_image_error(r, &a, "export", a.args[0]), 1;
         return 0;
 }

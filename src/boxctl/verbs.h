@@ -55,3 +55,5 @@ int verb_clone(int argc, char *argv[]);
 int verb_rename(int argc, char *argv[]);
 int verb_remove(int argc, char *argv[]);
 int verb_read_only(int argc, char *argv[]);
+int verb_import_tar(int argc, char *argv[]);
+int verb_export_tar(int argc, char *argv[]);

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdint.h>
+
+/* Called now and then with the bytes read (import) or written (export) so far. */
+typedef void (*PoolProgress)(uint64_t bytes, void *userdata);
+
+typedef enum PoolCompression {
+        POOL_COMPRESSION_NONE,
+        POOL_COMPRESSION_GZIP,
+        POOL_COMPRESSION_XZ,
+        POOL_COMPRESSION_ZSTD,
+        POOL_COMPRESSION_BZIP2,
+        _POOL_COMPRESSION_MAX,
+        _POOL_COMPRESSION_INVALID = -22,
+} PoolCompression;
+
+const char *pool_compression_to_string(PoolCompression c);
+PoolCompression pool_compression_from_string(const char *s);
+/* By FILE's suffix (.gz .tgz .xz .txz .zst .tzst .bz2 .tbz2), else none. */
+PoolCompression pool_compression_from_filename(const char *file);
+
+/* A tar (any compression libarchive reads) from FD into the new image NAME of
+ * the pool DIR. Safe by construction: no entry lands outside the new tree
+ * (absolute names, "..", a path through any symlink, a hard link to
+ * anything outside are refused), device nodes only as root; everything goes
+ * into .#NAME.XXXXXX, renamed into place only when whole, and removed by a
+ * guard process should this one die first. On failure *ret_error (when not
+ * NULL) says which entry and why. */
+int pool_import_tar(const char *dir, int fd, const char *name, PoolProgress progress, void *userdata,
+                    char **ret_error);
+
+/* Image NAME (a tree) of the pool DIR as a pax tar into FD, with owners,
+ * modes, times, xattrs (ACLs, file capabilities), device nodes and hard
+ * links. */
+int pool_export_tar(const char *dir, const char *name, int fd, PoolCompression c, PoolProgress progress,
+                    void *userdata, char **ret_error);
