@@ -10,6 +10,7 @@
 #include "cgroup.h"
 #include "cgroup-v1.h"
 #include "device-filter.h"
+#include "host-limits.h"
 #include "image.h"
 #include "lock.h"
 #include "log.h"
@@ -424,6 +425,36 @@ static int prepare_userns(MachineInstance *mi, char **ret_error) {
         return decide_ownership(mi, ret_error);
 }
 
+/* The host-wide counters every machine draws on (host-limits.h): a systemd
+ * guest that finds no inotify instance left fails in PID 1, obscurely, and
+ * one that finds fewer than it needs runs with failed units. The first is
+ * refused here with the limit's name and how to raise it, the second is
+ * warned of. A probe, not a reservation: machines starting at the same
+ * moment may all see the same free instances. */
+static int prepare_host_limits(MachineInstance *mi, char **ret_error) {
+        const Settings *s = mi->settings;
+        _cleanup_free_ char *text = NULL;
+        unsigned need = HOST_LIMITS_INOTIFY_PER_SYSTEMD, free_count = 0, limit = 0;
+        int r;
+
+        if (s->start_mode != START_BOOT || mi->tree.init_kind != INIT_SYSTEMD)
+                return 0;
+        r = host_limits_inotify_free(need, &free_count, &limit);
+        if (r < 0) {
+                log_debug_errno(r, "Cannot count the free inotify instances: %m");
+                return 0;
+        }
+        if (free_count >= need)
+                return 0;
+        text = host_limits_inotify_message(s->machine_name, need, free_count, limit);
+        if (!text)
+                return -ENOMEM;
+        if (free_count == 0)
+                return error_set(ret_error, -EMFILE, "%s", text);
+        notice(mi, MACHINE_NOTICE_WARNING, "%s; it may run with failed units", text);
+        return 0;
+}
+
 /* The machine's cgroup, with its device policy. */
 static int prepare_cgroup(MachineInstance *mi, char **ret_error) {
         const Settings *s = mi->settings;
@@ -532,6 +563,9 @@ int machine_prepare(Settings *s, const MachineHooks *hooks, MachineInstance **re
         if (stale_sweep(NULL) < 0)
                 log_debug("Could not sweep the leftovers of machines that ended.");
         r = prepare_root(mi, ret_error);
+        if (r < 0)
+                return r;
+        r = prepare_host_limits(mi, ret_error);
         if (r < 0)
                 return r;
         r = prepare_userns(mi, ret_error);
