@@ -37,7 +37,7 @@ meta() {
                 find . \( -type c -o -type b \) -exec stat -c '%n %F %t:%T' {} + | LC_ALL=C sort &&
                 getfattr -R -h -d -m - --absolute-names . 2>/dev/null | grep -v '^$' &&
                 find . -type f -links +1 -printf '%i %P\n' | LC_ALL=C sort |
-                awk '{ if ($1 == prev) print first " = " $2; else { prev = $1; first = $2 } }')
+                awk '{ if ($1 == prev) print first " = " $2; else { prev = $1; first = $2 } }' | LC_ALL=C sort)
 }
 
 # --- a small tree with everything a copy must keep ---
@@ -141,7 +141,13 @@ check "export-tar to a .zst" "$BOXCTL" export-tar deb "$tars/deb.tar.zst"
 ok "...zstd-compressed" bash -c '[[ $(head -c4 "$1" | od -An -tx1 | tr -d " ") == 28b52ffd ]]' _ "$tars/deb.tar.zst"
 check "import-tar of the export" "$BOXCTL" import-tar "$tars/deb.tar.zst" deb2
 is "$(meta "$pool/deb2")" "$(meta "$pool/deb")" "...identical: owners, modes, times, xattrs, ACLs, caps, hard links"
-check "remove deb deb2" "$BOXCTL" remove deb deb2
+# progress: one line redrawn on a terminal (pty-drive.py gives it one), none with -q
+drive() { python3 "$BOXCTL_SRCDIR/tests/lib/pty-drive.py" "$@"; }
+check "import-tar on a terminal" drive --log "$tars/pty-progress" timeout:60 -- "$BOXCTL" import-tar "$tars/deb.tar.zst" deb3
+ok "...draws its progress: bytes and rate" grep -qE 'import: [0-9.]+[BKMG], [0-9.]+[BKMG]/s' "$tars/pty-progress"
+check "export-tar -q on a terminal" drive --log "$tars/pty-quiet" timeout:60 -- "$BOXCTL" export-tar -q deb3 "$tars/deb3.tar"
+ok "...draws nothing" test ! -s "$tars/pty-quiet"
+check "remove deb deb2 deb3" "$BOXCTL" remove deb deb2 deb3
 err=$("$BOXCTL" export-tar bb - 2>"$tars/progress" | "$BOXCTL" import-tar - bbt 2>&1) || true
 is "$err" "" "export-tar NAME - | import-tar - NAME2: no progress without a terminal"
 ok "...none from export either" test ! -s "$tars/progress"
