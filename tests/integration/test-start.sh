@@ -122,7 +122,7 @@ fails_with "start of a running machine: busy, with the holder's PID" "busy: in u
         "$BOXCTL" start bb
 fails_with "start --console=interactive" "a background machine has no terminal; use 'boxctl console NAME'" \
         "$BOXCTL" start bb --console=interactive
-fails_with "start of an unknown name" "nosuch: no such machine in $pool" "$BOXCTL" start nosuch
+fails_with "start of an unknown name" "nosuch: no such image in $pool, and no such path here" "$BOXCTL" start nosuch
 fails_with "console of an unknown machine" "machine nosuch: no console to attach to" "$BOXCTL" console nosuch
 fails_with "stop of an unknown machine" "machine 'nosuch': no such machine" "$BOXCTL" stop nosuch
 fails_with "console as a user other than root" "boxctl console needs root" \
