@@ -17,7 +17,7 @@ complete_words() {
 }
 
 is "$(complete_words boxctl b)" "boot " "a verb"
-is "$(complete_words boxctl "")" "--help --version boot console disable enable help kill list poweroff reboot run shell show start status stop terminate version " "all verbs"
+is "$(complete_words boxctl "")" "--help --version boot clone console disable enable export-tar help image-status import-tar kill list list-images poweroff read-only reboot remove rename run set-property shell show start status stop terminate version " "all verbs"
 is "$(complete_words boxctl boot --con)" "--console " "an option"
 is "$(complete_words boxctl boot --console "")" "interactive passive pipe read-only " "console modes"
 ok "capabilities" grep -q "CAP_SYS_ADMIN" <<<"$(complete_words boxctl run --capability CAP_SYS_A)"
@@ -41,7 +41,7 @@ unset -f boxctl
 # The verbs about running machines.
 is "$(complete_words boxctl list --)" "--all --help --no-legend --output " "list: options"
 is "$(complete_words boxctl list -o "")" "json table " "list: output modes"
-is "$(complete_words boxctl status --)" "--full --help " "status: options"
+is "$(complete_words boxctl status --)" "--full --help --output " "status: options"
 is "$(complete_words boxctl show --)" "--help --property --value " "show: options"
 is "$(complete_words boxctl show -p Lea)" "Leader " "show: property names"
 is "$(complete_words boxctl reboot --)" "--help --quiet " "reboot: options"
@@ -78,6 +78,10 @@ is "$(BOXCTL_POOL=$d complete_words boxctl start poo)" "pool-a " "start: a tree 
 is "$(BOXCTL_POOL=$d complete_words boxctl enable "")" "pool-a tree-a " "enable: the machines of the pool"
 is "$(complete_words boxctl enable --)" "--help --quiet " "enable: options"
 is "$(complete_words boxctl disable --q)" "--quiet " "disable: options"
+is "$(complete_words boxctl boot --memory-m)" "--memory-max " "boot: a limit option"
+is "$(complete_words boxctl set-property m1 CPU)" "CPUQuota= CPUWeight= " "set-property: the keys"
+is "$(complete_words boxctl import-tar --format "")" "bzip2 gzip uncompressed xz zstd " "import-tar: the formats"
+is "$(complete_words boxctl list-images --n)" "--no-legend " "list-images: options"
 mkdir -p "$d/config/enabled"
 : >"$d/config/enabled/en-a"
 : >"$d/config/enabled/en-b"
