@@ -145,12 +145,66 @@ static int mount_proc(int root_fd) {
         return 0;
 }
 
+/* A bind's mount point below a file system we mounted ourselves (/tmp, /run):
+ * the one made in the tree beforehand is hidden under it, so it is made again
+ * there, component by component, each resolved inside the root. Only our own
+ * fresh tmpfs is written: in the tree the mount point already exists. */
+static int make_mount_point_in_root(int root_fd, const char *dest, bool dir) {
+        _cleanup_free_ char *path = strdup(dest);
+        _cleanup_close_ int parent = -EBADF;
+        char *p, *next;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        parent = fcntl(root_fd, F_DUPFD_CLOEXEC, 3);
+        if (parent < 0)
+                return -errno;
+        for (p = path; *p == '/'; p++)
+                ;
+        for (; *p; p = next) {
+                _cleanup_close_ int fd = -EBADF;
+                bool last;
+
+                next = strchr(p, '/');
+                last = !next;
+                if (next)
+                        for (*next++ = 0; *next == '/'; next++)
+                                ;
+                else
+                        next = p + strlen(p);
+                last = last || !*next;
+                if (last && !dir) {
+                        fd = openat(parent, p, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+                        return fd < 0 ? -errno : 0;
+                }
+                if (mkdirat(parent, p, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                r = tree_resolve(parent, p, O_PATH | O_DIRECTORY, &fd);
+                if (r < 0)
+                        return r;
+                close(parent);
+                parent = TAKE_FD(fd);
+        }
+        return 0;
+}
+
 static int mount_user_binds(const MountContext *c, int root_fd, const char **ret_step) {
         const Settings *s = c->settings;
         int r;
 
         for (size_t i = 0; i < s->n_binds; i++) {
+                _cleanup_close_ int probe = -EBADF;
+                struct stat st;
+
                 *ret_step = s->binds[i].destination;
+                if (tree_resolve(root_fd, s->binds[i].destination, O_PATH, &probe) == -ENOENT) {
+                        if (fstat(c->bind_mntfds[i], &st) < 0)
+                                return -errno;
+                        r = make_mount_point_in_root(root_fd, s->binds[i].destination, S_ISDIR(st.st_mode));
+                        if (r < 0)
+                                return r;
+                }
                 r = mount_attach(c->bind_mntfds[i], root_fd, s->binds[i].destination);
                 if (r < 0)
                         return r;

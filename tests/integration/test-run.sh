@@ -89,6 +89,9 @@ is "$(cat "$src/new")" "written" "a write through --bind reaches the host"
 check "--bind-ro is read-only" run --bind-ro="$src:/mnt/src" -- sh -c '! echo x > /mnt/src/new2'
 check "--bind SRC:DST:ro is read-only" run --bind="$src:/mnt/src:ro" -- sh -c '! touch /mnt/src/new3'
 is "$(run --bind="$src/file:/etc/extra" -- cat /etc/extra)" "host file" "--bind of a single file"
+is "$(run --bind-ro="$src:/tmp/a/src" -- cat /tmp/a/src/file)" "host file" "--bind below /tmp (boxctl's own tmpfs there)"
+is "$(run --bind-ro="$src/file:/run/b/file" -- cat /run/b/file)" "host file" "--bind of a file below /run"
+ok "...leaving no mount point in the tree's /tmp and /run" bash -c "[[ ! -e '$tree/tmp/a' && ! -e '$tree/run/b' ]]"
 ok "mount points made for binds are removed afterwards" bash -c "[[ ! -e '$tree/mnt/src' && ! -e '$tree/etc/extra' ]]"
 check "--tmpfs mounts an empty tmpfs" run --tmpfs=/srv/scratch -- sh -c '[ "$(stat -f -c %t /srv/scratch)" = 1021994 ] && touch /srv/scratch/x'
 check "--read-only makes the tree read-only" run --read-only -- sh -c '! touch /etc/boxctl-test && touch /tmp/ok && touch /run/ok'
