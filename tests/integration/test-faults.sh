@@ -207,6 +207,7 @@ uid_candidates() {
         done
 }
 mkdir -p "$R/uidranges"
+mkfifo "$_sb_state/uid-hold.fifo"
 uid_holder() {
         local b fd
         for b in $(uid_candidates fm); do
@@ -214,7 +215,8 @@ uid_holder() {
                 flock -n "$fd" || exit 1
         done
         echo held >"$_sb_state/uid-held"
-        while :; do sleep 1; done
+        # Holds the locks until it is killed: a read from a fifo nobody writes.
+        read -r _ <"$_sb_state/uid-hold.fifo"
 }
 uid_holder &
 holder=$!

@@ -38,7 +38,8 @@ boxd_start
 tree=$(fixture_debian)
 
 # --- the limit, used up: one line that names it ---
-python3 - "$_sb_state/holder" <<'PY' &
+mkfifo "$_sb_state/holder.fifo"
+python3 - "$_sb_state/holder" "$_sb_state/holder.fifo" <<'PY' &
 import ctypes, os, sys, time
 libc = ctypes.CDLL(None, use_errno=True)
 fds = []
@@ -48,7 +49,8 @@ while True:
         break
     fds.append(fd)
 open(sys.argv[1], "w").write(f"{len(fds)}\n")
-time.sleep(60)
+# Holds them until it is killed: a read from a fifo nobody writes.
+open(sys.argv[2]).read()
 PY
 holder=$!
 cleanup_push bash -c "kill $holder 2>/dev/null || true"
@@ -74,7 +76,7 @@ list_loop() {
                 else
                         echo "failed"
                 fi
-                sleep 0.2
+                sleep 0.2 # paces the sampling (a call every 0.2 s); nothing waits on it
         done >>"$list_log"
 }
 list_loop &
