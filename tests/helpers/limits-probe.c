@@ -7,6 +7,10 @@
  *   limits-probe fork N      fork up to N children that wait; print "forked K"
  *                            and, when a fork failed, its errno name; then end
  *                            them all
+ *   limits-probe hold        wait, without ever forking, until SIGUSR1; then
+ *                            exit 0 (a payload that outlives a fork bomb in
+ *                            its own machine, where a shell's `sleep` would
+ *                            fail to fork and end it)
  *
  * Exit status 0 when it ran to the end, 1 on bad arguments. */
 #include <errno.h>
@@ -66,10 +70,25 @@ static int cmd_fork(long n) {
         return 0;
 }
 
+static void on_usr1(int sig) {
+        _exit(0);
+}
+
+static int cmd_hold(void) {
+        struct sigaction sa = { .sa_handler = on_usr1 };
+
+        if (sigaction(SIGUSR1, &sa, NULL) < 0)
+                return 1;
+        for (;;)
+                pause();
+}
+
 int main(int argc, char *argv[]) {
         char *end;
         long n;
 
+        if (argc == 2 && strcmp(argv[1], "hold") == 0)
+                return cmd_hold();
         if (argc != 3)
                 goto usage;
         n = strtol(argv[2], &end, 10);
@@ -80,6 +99,6 @@ int main(int argc, char *argv[]) {
         if (strcmp(argv[1], "fork") == 0)
                 return cmd_fork(n);
 usage:
-        fprintf(stderr, "usage: limits-probe alloc MIB | fork N\n");
+        fprintf(stderr, "usage: limits-probe alloc MIB | fork N | hold\n");
         return 1;
 }

@@ -111,7 +111,7 @@ disk=$(lsblk -dno MAJ:MIN,TYPE | awk '$2 == "disk" && $1 !~ /^(7|1|253):/ { prin
 disk_opt=()
 [[ -n $disk ]] && disk_opt=(--io-max="$disk:w:10M" --io-max="$disk:r:20M")
 "$BOXCTL" run --register=yes --read-only -M lim "$bb" --memory-max=64M --memory-swap-max=16M --memory-high=48M --cpu-weight=50 --cpu-quota=20% --pids-max=50 --io-weight=200 \
-        "${disk_opt[@]}" -- sh -c "$HOLD" >"$_sb_state/lim.out" 2>&1 &
+        "${disk_opt[@]}" -- limits-probe hold >"$_sb_state/lim.out" 2>&1 &
 limpid=$!
 cleanup_push kill -KILL "$limpid"
 check "a machine with every limit runs" wait_for 10 machine_leader lim
@@ -128,9 +128,9 @@ fi
 is "$quota" "20000 100000" "--cpu-quota=20%: 20 ms per 100 ms period"
 is "$(attr pids lim pids.max pids.max)" 50 "--pids-max=50: $(cgdir pids lim)"
 if on_v2 io; then
-        ok "--io-weight=200: io.weight or io.bfq.weight" grep -qE "default (200|109)" "$(cgdir io lim)/io.weight" "$(cgdir io lim)/io.bfq.weight"
+        ok "--io-weight=200: io.weight or io.bfq.weight" grep -sqE "default (200|109)" "$(cgdir io lim)/io.weight" "$(cgdir io lim)/io.bfq.weight"
 else
-        ok "--io-weight=200 (v1: blkio.weight 1000, or BFQ's 109)" grep -qxE "1000|109" "$(cgdir io lim)/blkio.weight" "$(cgdir io lim)/blkio.bfq.weight"
+        ok "--io-weight=200 (v1: blkio.weight 1000, or BFQ's 109)" grep -sqxE "1000|109" "$(cgdir io lim)/blkio.weight" "$(cgdir io lim)/blkio.bfq.weight"
 fi
 if [[ -n $disk ]]; then
         if on_v2 io; then

@@ -478,7 +478,6 @@ int rm_rf_at(int dir_fd, const char *name) {
                 if (errno == EPERM || errno == ENOTEMPTY) {
                         /* An empty btrfs subvolume that rmdir() may not remove. */
                         struct btrfs_ioctl_vol_args args = {};
-                        _cleanup_close_ int pfd = -EBADF;
 
                         if (strlen(name) < sizeof(args.name) && r == 0) {
                                 strcpy(args.name, name);
