@@ -4,14 +4,12 @@
 # The whole test run, as CI does it: install dependencies, build the test
 # fixtures (so that their cost is paid once, before any timed test), build
 # boxctl twice (plain, and with AddressSanitizer + UBSan), then:
-# - the unit tests on the plain build;
-# - the integration tests on the plain build: on the hybrid layout with
+# - the unit tests on both builds;
+# - the integration tests on the sanitized build on the hybrid layout with
 #   tests/stress-host.sh beside them (CPU hogs, and cgroups, mounts, links
 #   and loop devices that come and go under other names, as on a host that
-#   others use; the tests must pass anyway, and leave all that alone), then
-#   on the pure cgroup2 layout;
-# - the unit tests and every integration test once (hybrid layout) on the
-#   sanitized build;
+#   others use; the tests must pass anyway, and leave all that alone);
+# - the integration tests on the plain build on the pure cgroup2 layout;
 # - tests/fuzz/run-fuzzers.sh, when it is there.
 # Exits non-zero if any step or test failed, and ends with the line
 # "N passed, M failed", counted from meson's test logs.
@@ -127,8 +125,8 @@ build=${BOXCTL_BUILD:-build}
 asan=${BOXCTL_BUILD_ASAN:-build-asan}
 # One log per meson test run (--logbase), so that two runs on one build are
 # both counted.
-logs=("$build/meson-logs/unit.json" "$build/meson-logs/integration-stressed.json"
-        "$build/meson-logs/integration-unified.json" "$asan/meson-logs/testlog.json")
+logs=("$build/meson-logs/unit.json" "$asan/meson-logs/unit.json"
+        "$asan/meson-logs/integration-stressed.json" "$build/meson-logs/integration-unified.json")
 # A log left by an earlier run must not be counted as this run's.
 rm -f "${logs[@]}"
 
@@ -136,19 +134,19 @@ if step tools/install-deps.sh && step fixtures &&
         step setup "$build" && step setup "$asan" -Db_sanitize=address,undefined -Dstatic_helpers_dir="$PWD/$build" &&
         step meson compile -C "$build" && step meson compile -C "$asan"; then
         step meson test -C "$build" --suite unit --logbase unit --print-errorlogs
-        # An integration test's time includes its wait for the sandbox lock,
-        # which someone else's test run may hold, and a loaded host makes
-        # everything slower: a hang still ends, only later.
-        step with_stress meson test -C "$build" --suite integration-hybrid --logbase integration-stressed \
+        step meson test -C "$asan" --suite unit --logbase unit --print-errorlogs
+        # Each integration test runs twice, once on each cgroup layout: on the
+        # hybrid layout with the sanitized build and tests/stress-host.sh
+        # beside it (a sanitizer report or a race under load fails it), then
+        # on the pure cgroup2 layout with the plain build, on a quiet host.
+        # Two passes, not three, keep the whole run near half an hour on 2
+        # cores. An integration test's time includes its wait for the sandbox
+        # lock, which someone else's test run may hold, and a loaded host
+        # makes everything slower: a hang still ends, only later.
+        step with_stress meson test -C "$asan" --suite integration-hybrid --logbase integration-stressed \
                 --timeout-multiplier 5 --print-errorlogs
-        # The other layout on a quiet host: two CPU hogs double every
-        # test's time, and the whole run must stay near half an hour.
         step meson test -C "$build" --suite integration-unified --logbase integration-unified \
                 --timeout-multiplier 5 --print-errorlogs
-        # Once more on the sanitized build: every test once, on the hybrid
-        # layout (the plain run above covers both layouts), to keep the
-        # whole run near half an hour on 2 cores.
-        step meson test -C "$asan" --suite unit --suite integration-hybrid --timeout-multiplier 5 --print-errorlogs
         # The fuzz targets (tests/fuzz), once they are there.
         if [[ -x tests/fuzz/run-fuzzers.sh ]]; then
                 step tests/fuzz/run-fuzzers.sh
