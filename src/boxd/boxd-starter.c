@@ -25,6 +25,7 @@ struct Starter {
         sd_event *event;
         Registry *registry;
         char *binary;
+        const char *wait; /* "--wait=ready" or "--wait=registered" */
         unsigned concurrency, running, max_running;
         char **queue; /* names, in order */
         size_t n_queue, next;
@@ -59,10 +60,11 @@ unsigned starter_default_concurrency(void) {
         return 2 * (unsigned) MAX(n, 1);
 }
 
-int starter_new(sd_event *e, Registry *reg, const char *binary, unsigned concurrency, Starter **ret) {
+int starter_new(sd_event *e, Registry *reg, const char *binary, unsigned concurrency, const char *wait,
+                Starter **ret) {
         Starter *s;
 
-        if (concurrency == 0)
+        if (concurrency == 0 || !wait || (!streq(wait, "ready") && !streq(wait, "registered")))
                 return -EINVAL;
         s = calloc(1, sizeof *s);
         if (!s)
@@ -75,6 +77,7 @@ int starter_new(sd_event *e, Registry *reg, const char *binary, unsigned concurr
         s->event = sd_event_ref(e);
         s->registry = reg;
         s->concurrency = concurrency;
+        s->wait = streq(wait, "ready") ? "--wait=ready" : "--wait=registered";
         *ret = s;
         return 0;
 }
@@ -159,8 +162,8 @@ static int on_child_exit(sd_event_source *source, const siginfo_t *si, void *use
         return 0;
 }
 
-static _noreturn_ void child_exec(const char *binary, const char *name, int err_fd) {
-        char *argv[] = { (char *) binary, (char *) "start", (char *) name, (char *) "--wait=registered", NULL };
+static _noreturn_ void child_exec(const char *binary, const char *name, const char *wait, int err_fd) {
+        char *argv[] = { (char *) binary, (char *) "start", (char *) name, (char *) wait, NULL };
         int null_fd;
 
         /* boxd blocks SIGCHLD, SIGTERM and SIGINT for its event loop; its
@@ -204,7 +207,7 @@ static int starter_spawn(Starter *s, const char *name) {
                 return r;
         }
         if (j->pid == 0)
-                child_exec(s->binary, name, wfd);
+                child_exec(s->binary, name, s->wait, wfd);
         wfd = safe_close(wfd);
         (void) fd_nonblock(rfd, true);
         j->err_fd = TAKE_FD(rfd);

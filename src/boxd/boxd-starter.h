@@ -12,7 +12,9 @@
  * start is one line in boxd's log: the child's last line of stderr. */
 typedef struct Starter Starter;
 
-int starter_new(sd_event *e, Registry *reg, const char *binary, unsigned concurrency, Starter **ret);
+/* wait: "ready" or "registered", what each "boxctl start" waits for (its --wait=). */
+int starter_new(sd_event *e, Registry *reg, const char *binary, unsigned concurrency, const char *wait,
+                Starter **ret);
 Starter *starter_free(Starter *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Starter *, starter_free)
 

@@ -86,6 +86,7 @@ cat >"$wrapper" <<WRAP
 #!/bin/bash
 : >"$counts/\$\$"
 echo "\$(ls "$counts" | wc -l)" >>"$_sb_state/concurrency"
+echo "\$*" >>"$_sb_state/starter-args"
 "$BOXCTL" "\$@"
 rc=\$?
 rm -f "$counts/\$\$"
@@ -93,6 +94,14 @@ exit \$rc
 WRAP
 chmod +x "$wrapper"
 : >"$_sb_state/concurrency"
+
+# boxd's own options: bad ones are refused with one line before it does anything.
+fails_with "boxd --start-wait of an unknown value" "invalid --start-wait 'soon': expected ready or registered" "$BOXD" --start-wait=soon
+fails_with "boxd \$BOXD_START_WAIT of an unknown value" "invalid \$BOXD_START_WAIT 'x': expected ready or registered" \
+        env BOXD_START_WAIT=x "$BOXD"
+fails_with "boxd --start-concurrency=0" "invalid --start-concurrency '0': expected a number from 1 to 4096" "$BOXD" --start-concurrency=0
+fails_with "boxd with an argument" "unexpected argument 'extra'" "$BOXD" extra
+ok "...and none of them started: nobody owns the registry's name" bash -c '! busctl --system status org.freedesktop.machine1 >/dev/null 2>&1'
 
 t0=$(_now_us)
 BOXCTL_BINARY=$wrapper BOXD_START_CONCURRENCY=$LIMIT boxd_start
@@ -109,6 +118,8 @@ diag "boxd up to $N machines running: $(((t1 - t0) / 1000)) ms (limit $LIMIT)"
 ok "boxctl list answered while starts ran ($answered times)" test "$answered" -gt 0
 max=$(sort -n "$_sb_state/concurrency" | tail -n 1)
 is "$(wc -l <"$_sb_state/concurrency")" "$N" "boxd ran one starter per enabled machine"
+is "$(sort -u "$_sb_state/starter-args")" "$(printf 'start %s --wait=ready\n' "${names[@]}" | sort -u)" \
+        "...each 'boxctl start NAME --wait=ready' (the default --start-wait): a slot is free once its machine is ready"
 ok "at most $LIMIT starters ran at once (at most $max seen)" test "$max" -le "$LIMIT"
 ok "...and the bound was used ($max at once)" test "$max" -ge "$((LIMIT < 2 ? LIMIT : 2))"
 check "boxd's log: one line per started machine" \
