@@ -25,6 +25,8 @@ packages=(
         systemd-container crun hyperfine nftables
         # engines that drive boxctl-oci in its tests
         podman conmon
+        # man pages: scdoc turns docs/man/*.scd into roff; man-db's man -l renders and checks them
+        scdoc man-db
         # shell completions and test helpers
         bash-completion zsh python3 jq attr acl
         # network tests: ping and a TCP client on the test's own "host" side
