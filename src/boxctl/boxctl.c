@@ -20,6 +20,7 @@ static const Verb verbs[] = {
         { "status", verb_status, "Show the state of machines and their processes" },
         { "show", verb_show, "Show the registry's properties of machines" },
         { "set-property", verb_set_property, "Change the resource limits of a running machine" },
+        { "top", verb_top, "Show the running machines by their use of CPU, memory, tasks and IO" },
         { "poweroff", verb_poweroff, "Ask machines to power off" },
         { "reboot", verb_reboot, "Ask machines to reboot" },
         { "terminate", verb_terminate, "Kill machines at once, without a clean shutdown" },

@@ -44,7 +44,7 @@ void usage_print_json_fields(const CgroupUsage *u) {
 }
 
 /* 1023B, 1.0K, 64.0M, as systemctl status shows sizes. */
-static const char *format_bytes(char *buf, size_t n, uint64_t v) {
+const char *usage_format_bytes(char *buf, size_t n, uint64_t v) {
         static const char units[] = "KMGTPE";
         double d = (double) v;
         int i = -1;
@@ -76,14 +76,14 @@ void usage_print_status(const CgroupUsage *u) {
         char a[32], b[32], c[32];
 
         if (u->memory_current != CGROUP_USAGE_UNKNOWN) {
-                printf("%16s: %s", "Memory", format_bytes(a, sizeof a, u->memory_current));
+                printf("%16s: %s", "Memory", usage_format_bytes(a, sizeof a, u->memory_current));
                 if (u->memory_peak != CGROUP_USAGE_UNKNOWN || u->memory_max != CGROUP_USAGE_UNKNOWN) {
                         printf(" (");
                         if (u->memory_peak != CGROUP_USAGE_UNKNOWN)
-                                printf("peak: %s%s", format_bytes(b, sizeof b, u->memory_peak),
+                                printf("peak: %s%s", usage_format_bytes(b, sizeof b, u->memory_peak),
                                        u->memory_max != CGROUP_USAGE_UNKNOWN ? ", " : "");
                         if (u->memory_max != CGROUP_USAGE_UNKNOWN)
-                                printf("max: %s", format_bytes(c, sizeof c, u->memory_max));
+                                printf("max: %s", usage_format_bytes(c, sizeof c, u->memory_max));
                         putchar(')');
                 }
                 putchar('\n');
@@ -97,8 +97,8 @@ void usage_print_status(const CgroupUsage *u) {
                 putchar('\n');
         }
         if (u->io_read_bytes != CGROUP_USAGE_UNKNOWN)
-                printf("%16s: %s read, %s written\n", "IO", format_bytes(a, sizeof a, u->io_read_bytes),
-                       format_bytes(b, sizeof b, u->io_write_bytes));
+                printf("%16s: %s read, %s written\n", "IO", usage_format_bytes(a, sizeof a, u->io_read_bytes),
+                       usage_format_bytes(b, sizeof b, u->io_write_bytes));
 }
 
 void usage_print_json_string(const char *s) {

@@ -12,6 +12,8 @@
 int machine_usage_read(const MachineInfo *mi, CgroupUsage *ret);
 /* ,"memory_current":N,... for a JSON object; null for what is not known. */
 void usage_print_json_fields(const CgroupUsage *u);
+/* 1023B, 1.0K, 64.0M: a size as systemctl status shows one, in BUF of N bytes. */
+const char *usage_format_bytes(char *buf, size_t n, uint64_t v);
 /* The status lines: Memory, CPU, Tasks, IO. */
 void usage_print_status(const CgroupUsage *u);
 /* A JSON string, or null for NULL. */

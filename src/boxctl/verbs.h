@@ -45,6 +45,9 @@ int machines_get_leader(const char *verb, const char *name, pid_t *ret);
 /* verb-set-property.c: the resource limits of a running machine */
 int verb_set_property(int argc, char *argv[]);
 
+/* verb-top.c: the running machines' usage, refreshed (usage-top.h computes it) */
+int verb_top(int argc, char *argv[]);
+
 /* verb-shell.c: a command inside a running machine, without D-Bus in it */
 int verb_shell(int argc, char *argv[]);
 
