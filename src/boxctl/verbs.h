@@ -51,6 +51,11 @@ int verb_top(int argc, char *argv[]);
 /* verb-shell.c: a command inside a running machine, without D-Bus in it */
 int verb_shell(int argc, char *argv[]);
 
+/* verb-copy.c: files between the host and a running machine, and binds into it */
+int verb_copy_to(int argc, char *argv[]);
+int verb_copy_from(int argc, char *argv[]);
+int verb_bind(int argc, char *argv[]);
+
 /* verb-images.c: the image pool (src/core/pool/) */
 int verb_list_images(int argc, char *argv[]);
 int verb_image_status(int argc, char *argv[]);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/wait.h>
@@ -7,6 +8,7 @@
 #include "cgroup.h"
 #include "enter.h"
 #include "log.h"
+#include "machine-copy.h"
 #include "machine1-names.h"
 #include "netns-addresses.h"
 #include "registry-bus.h"
@@ -136,20 +138,9 @@ static int reply_os_release(sd_bus_message *msg, RegMachine *m, sd_bus_error *er
 }
 
 static int machine_uid_shift(RegMachine *m, uint32_t *ret) {
-        _cleanup_free_ char *s = NULL;
-        char path[64];
-        unsigned inside, outside, count;
-        int r;
+        uint32_t count;
 
-        snprintf(path, sizeof path, "/proc/%d/uid_map", (int) m->leader);
-        r = read_file_at(AT_FDCWD, path, 4096, &s);
-        if (r < 0)
-                return r;
-        /* "0 BASE SIZE" when root inside maps to BASE outside; identity is 0. */
-        if (sscanf(s, "%u %u %u", &inside, &outside, &count) != 3 || inside != 0)
-                return -EBADMSG;
-        *ret = outside;
-        return 0;
+        return machine_read_uid_shift(m->leader, ret, &count);
 }
 
 static int do_kill(sd_bus_message *msg, RegMachine *m, const char *who, int32_t sig, sd_bus_error *error) {
@@ -575,6 +566,131 @@ static int method_get_machine_os_release(sd_bus_message *msg, void *userdata, sd
         return reply_os_release(msg, m, error);
 }
 
+/* ---- files: CopyTo/CopyFrom and BindMount, what machinectl copy-to,
+ * copy-from and bind call ---- */
+
+#define MACHINE_COPY_REPLACE UINT64_C(1) /* machine1's only copy flag */
+
+/* A copy runs in a process of its own (machine-copy.c); the reply waits for
+ * its end, and boxd's event loop goes on meanwhile. */
+typedef struct CopyCall {
+        sd_bus_message *msg;
+        int fd;
+} CopyCall;
+
+static int on_copy_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        CopyCall *call = userdata;
+        _cleanup_free_ char *why = NULL;
+        int status = si->si_code == CLD_EXITED ? (si->si_status & 0xff) << 8 : si->si_status & 0x7f;
+        int r;
+
+        r = machine_job_result(call->fd, status, &why);
+        if (r < 0)
+                (void) sd_bus_reply_method_errnof(call->msg, r, "%s", why ?: strerror(-r));
+        else
+                (void) sd_bus_reply_method_return(call->msg, NULL);
+        sd_bus_message_unref(call->msg);
+        free(call);
+        sd_event_source_disable_unref(s);
+        return 0;
+}
+
+static int do_copy(sd_bus_message *msg, RegMachine *m, bool copy_from, bool with_flags, sd_bus_error *error) {
+        _cleanup_free_ CopyCall *call = NULL;
+        const char *src, *dst;
+        uint64_t flags = 0;
+        sd_event_source *watch = NULL; /* unref'd by on_copy_exit() */
+        pid_t pid;
+        int r;
+
+        r = sd_bus_message_read(msg, "ss", &src, &dst);
+        if (r >= 0 && with_flags)
+                r = sd_bus_message_read(msg, "t", &flags);
+        if (r < 0)
+                return r;
+        r = check_root(msg, error);
+        if (r != 0)
+                return r;
+        if (flags & ~MACHINE_COPY_REPLACE)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown copy flags 0x%" PRIx64,
+                                         flags & ~MACHINE_COPY_REPLACE);
+        if (!path_is_absolute(src) || (!isempty(dst) && !path_is_absolute(dst)))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Paths must be absolute (%s, %s).", src,
+                                         strempty(dst));
+        call = calloc(1, sizeof *call);
+        if (!call)
+                return -ENOMEM;
+        MachineCopy c = {
+                .machine_name = m->name,
+                .leader = m->leader,
+                .copy_from = copy_from,
+                .source = src,
+                .destination = dst,
+                .replace = flags & MACHINE_COPY_REPLACE,
+        };
+        r = machine_copy_start(&c, &pid, &call->fd);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot start copying for machine %s: %m", m->name);
+        r = sd_event_add_child(m->registry->event, &watch, pid, WEXITED, on_copy_exit, call);
+        if (r < 0) {
+                (void) kill(pid, SIGKILL);
+                (void) waitpid(pid, NULL, 0);
+                safe_close(call->fd);
+                return sd_bus_error_set_errnof(error, r, "Cannot watch the copy for machine %s: %m", m->name);
+        }
+        call->msg = sd_bus_message_ref(msg);
+        TAKE_PTR(call);
+        return 1;
+}
+
+static int do_bind(sd_bus_message *msg, RegMachine *m, sd_bus_error *error) {
+        _cleanup_free_ char *why = NULL;
+        const char *src, *dst;
+        int read_only, mkdir;
+        int r;
+
+        r = sd_bus_message_read(msg, "ssbb", &src, &dst, &read_only, &mkdir);
+        if (r < 0)
+                return r;
+        r = check_root(msg, error);
+        if (r != 0)
+                return r;
+        MachineBind b = {
+                .machine_name = m->name,
+                .leader = m->leader,
+                .source = src,
+                .destination = dst,
+                .read_only = read_only,
+                .mkdir = mkdir,
+        };
+        /* Short: a fork, a clone of a mount, a move; done while the loop waits. */
+        r = machine_bind(&b, &why);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "%s", why ?: strerror(-r));
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_copy_to_machine(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        RegMachine *m;
+
+        BY_NAME(msg, userdata, m, error);
+        return do_copy(msg, m, false, sd_bus_message_has_signature(msg, "ssst"), error);
+}
+
+static int method_copy_from_machine(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        RegMachine *m;
+
+        BY_NAME(msg, userdata, m, error);
+        return do_copy(msg, m, true, sd_bus_message_has_signature(msg, "ssst"), error);
+}
+
+static int method_bind_mount_machine(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        RegMachine *m;
+
+        BY_NAME(msg, userdata, m, error);
+        return do_bind(msg, m, error);
+}
+
 static int method_get_machine_uid_shift(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         RegMachine *m;
         uint32_t shift;
@@ -630,6 +746,17 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("OpenMachineShell",
                                 SD_BUS_ARGS("s", name, "s", user, "s", path, "as", args, "as", environment),
                                 SD_BUS_RESULT("h", pty, "s", pty_path), method_open_machine_shell, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CopyToMachine", SD_BUS_ARGS("s", name, "s", source, "s", destination), SD_BUS_NO_RESULT,
+                                method_copy_to_machine, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CopyFromMachine", SD_BUS_ARGS("s", name, "s", source, "s", destination), SD_BUS_NO_RESULT,
+                                method_copy_from_machine, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CopyToMachineWithFlags", SD_BUS_ARGS("s", name, "s", source, "s", destination, "t", flags),
+                                SD_BUS_NO_RESULT, method_copy_to_machine, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CopyFromMachineWithFlags", SD_BUS_ARGS("s", name, "s", source, "s", destination, "t", flags),
+                                SD_BUS_NO_RESULT, method_copy_from_machine, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("BindMountMachine",
+                                SD_BUS_ARGS("s", name, "s", source, "s", destination, "b", read_only, "b", mkdir),
+                                SD_BUS_NO_RESULT, method_bind_mount_machine, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("MachineNew", SD_BUS_ARGS("s", machine, "o", path), 0),
         SD_BUS_SIGNAL_WITH_ARGS("MachineRemoved", SD_BUS_ARGS("s", machine, "o", path), 0),
         SD_BUS_VTABLE_END,
@@ -727,6 +854,18 @@ static int mmethod_get_uid_shift(sd_bus_message *msg, void *userdata, sd_bus_err
         return sd_bus_reply_method_return(msg, "u", shift);
 }
 
+static int mmethod_copy_to(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return do_copy(msg, userdata, false, sd_bus_message_has_signature(msg, "sst"), error);
+}
+
+static int mmethod_copy_from(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return do_copy(msg, userdata, true, sd_bus_message_has_signature(msg, "sst"), error);
+}
+
+static int mmethod_bind_mount(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return do_bind(msg, userdata, error);
+}
+
 static const sd_bus_vtable machine_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Name", "s", NULL, offsetof(RegMachine, name), SD_BUS_VTABLE_PROPERTY_CONST),
@@ -749,6 +888,16 @@ static const sd_bus_vtable machine_vtable[] = {
                                 mmethod_open_login, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("OpenShell", SD_BUS_ARGS("s", user, "s", path, "as", args, "as", environment),
                                 SD_BUS_RESULT("h", pty, "s", pty_path), mmethod_open_shell, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CopyTo", SD_BUS_ARGS("s", source, "s", destination), SD_BUS_NO_RESULT, mmethod_copy_to,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CopyFrom", SD_BUS_ARGS("s", source, "s", destination), SD_BUS_NO_RESULT, mmethod_copy_from,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CopyToWithFlags", SD_BUS_ARGS("s", source, "s", destination, "t", flags), SD_BUS_NO_RESULT,
+                                mmethod_copy_to, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CopyFromWithFlags", SD_BUS_ARGS("s", source, "s", destination, "t", flags),
+                                SD_BUS_NO_RESULT, mmethod_copy_from, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("BindMount", SD_BUS_ARGS("s", source, "s", destination, "b", read_only, "b", mkdir),
+                                SD_BUS_NO_RESULT, mmethod_bind_mount, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 

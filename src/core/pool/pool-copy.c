@@ -30,7 +30,45 @@ typedef struct CopyState {
         int top_fd; /* the new tree's top */
         HardLink *links;
         size_t n_links;
+        const CopyIdShift *shift; /* NULL: owners kept */
 } CopyState;
+
+static uint32_t id_shift(const CopyIdShift *s, uint32_t id) {
+        if (!s)
+                return id;
+        if (id >= s->from && id - s->from < s->count)
+                return s->to + (id - s->from);
+        return s->overflow;
+}
+
+/* The data of [IN, END) by read() and write(): copy_file_range() between two
+ * file systems of different types fails with EXDEV since Linux 5.19 (commit
+ * 868f9f2f8e00), and some file systems do not do it at all. */
+static int copy_range_by_hand(int from, int to, off_t in, off_t end) {
+        char buf[64 * 1024];
+
+        while (in < end) {
+                ssize_t n = pread(from, buf, MIN((size_t) (end - in), sizeof buf), in);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        return -EIO; /* shrunk meanwhile */
+                for (ssize_t done = 0; done < n;) {
+                        ssize_t k = pwrite(to, buf + done, (size_t) (n - done), in + done);
+
+                        if (k < 0 && errno == EINTR)
+                                continue;
+                        if (k <= 0)
+                                return k < 0 ? -errno : -EIO;
+                        done += k;
+                }
+                in += n;
+        }
+        return 0;
+}
 
 int copy_data(int from, int to, uint64_t size) {
         off_t data = 0, hole;
@@ -51,6 +89,13 @@ int copy_data(int from, int to, uint64_t size) {
                 for (off_t in = data, out = data; in < hole;) {
                         ssize_t n = copy_file_range(from, &in, to, &out, (size_t) (hole - in), 0);
 
+                        if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == EOPNOTSUPP || errno == ENOSYS)) {
+                                int r = copy_range_by_hand(from, to, in, hole);
+
+                                if (r < 0)
+                                        return r;
+                                break;
+                        }
                         if (n < 0)
                                 return -errno;
                         if (n == 0)
@@ -100,14 +145,15 @@ int copy_xattrs_at(int from_dfd, const char *from_name, int to_dfd, const char *
         return 0;
 }
 
-/* Owner, mode, xattrs, times of FROM_DFD/NAME onto TO_DFD/NAME, in the order
- * that keeps each: chown() clears set-ID bits and file capabilities, so it
- * goes first; the times last. */
-static int copy_meta(int from_dfd, const char *from_name, int to_dfd, const char *name, const struct stat *st) {
+/* Owner (through SHIFT), mode, xattrs, times of FROM_DFD/NAME onto
+ * TO_DFD/NAME, in the order that keeps each: chown() clears set-ID bits and
+ * file capabilities, so it goes first; the times last. */
+static int copy_meta(int from_dfd, const char *from_name, int to_dfd, const char *name, const struct stat *st,
+                     const CopyIdShift *shift) {
         struct timespec ts[2] = { st->st_atim, st->st_mtim };
         int r;
 
-        if (fchownat(to_dfd, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+        if (fchownat(to_dfd, name, id_shift(shift, st->st_uid), id_shift(shift, st->st_gid), AT_SYMLINK_NOFOLLOW) < 0)
                 return -errno;
         if (!S_ISLNK(st->st_mode) && fchmodat(to_dfd, name, st->st_mode & 07777, 0) < 0)
                 return -errno;
@@ -119,12 +165,18 @@ static int copy_meta(int from_dfd, const char *from_name, int to_dfd, const char
         return 0;
 }
 
-static int copy_file_at(int from_dfd, int to_dfd, const char *name, const struct stat *st) {
+static int copy_file_at(int from_dfd, const char *from_name, int to_dfd, const char *name, const struct stat *st) {
         _cleanup_close_ int from = -EBADF, to = -EBADF;
+        struct stat st_now;
 
-        from = openat(from_dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        /* O_NONBLOCK: a FIFO swapped in for the file since the stat would hang us. */
+        from = openat(from_dfd, from_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (from < 0)
                 return -errno;
+        if (fstat(from, &st_now) < 0)
+                return -errno;
+        if (!S_ISREG(st_now.st_mode))
+                return -EBADFD; /* changed meanwhile */
         to = openat(to_dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (to < 0)
                 return -errno;
@@ -202,7 +254,7 @@ static int copy_children(CopyState *cs, int from_fd, int to_fd, const char *pref
                         break;
                 }
                 case S_IFREG:
-                        r = copy_file_at(from_fd, to_fd, de->d_name, &st);
+                        r = copy_file_at(from_fd, de->d_name, to_fd, de->d_name, &st);
                         break;
                 case S_IFLNK:
                         target = malloc(st.st_size + 1);
@@ -218,11 +270,17 @@ static int copy_children(CopyState *cs, int from_fd, int to_fd, const char *pref
                 }
                 if (r < 0)
                         return r;
-                r = copy_meta(from_fd, de->d_name, to_fd, de->d_name, &st);
+                r = copy_meta(from_fd, de->d_name, to_fd, de->d_name, &st, cs->shift);
                 if (r < 0)
                         return r;
         }
         return errno > 0 ? -errno : 0;
+}
+
+static void copy_state_done(CopyState *cs) {
+        for (size_t i = 0; i < cs->n_links; i++)
+                free(cs->links[i].path);
+        free(cs->links);
 }
 
 int copy_tree_at(int from_dfd, const char *from_name, int to_dfd, const char *to_name) {
@@ -239,13 +297,54 @@ int copy_tree_at(int from_dfd, const char *from_name, int to_dfd, const char *to
                 return -errno;
         cs.top_fd = to;
         r = copy_children(&cs, from, to, "", 0);
-        for (size_t i = 0; i < cs.n_links; i++)
-                free(cs.links[i].path);
-        free(cs.links);
+        copy_state_done(&cs);
         if (r < 0)
                 return r;
         /* The top: its own entry may be a symlink in the pool; what it points at counts. */
-        return copy_meta(from, ".", to_dfd, to_name, &st);
+        return copy_meta(from, ".", to_dfd, to_name, &st, NULL);
+}
+
+int copy_entry_at(int from_dfd, const char *from_name, int to_dfd, const char *to_name, const CopyIdShift *shift) {
+        _cleanup_free_ char *target = NULL;
+        struct stat st;
+        int r;
+
+        if (fstatat(from_dfd, from_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        switch (st.st_mode & S_IFMT) {
+        case S_IFDIR: {
+                _cleanup_close_ int from = -EBADF, to = -EBADF;
+                CopyState cs = { .shift = shift };
+
+                if (mkdirat(to_dfd, to_name, 0700) < 0)
+                        return -errno;
+                from = openat(from_dfd, from_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                to = openat(to_dfd, to_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (from < 0 || to < 0)
+                        return -errno;
+                cs.top_fd = to;
+                r = copy_children(&cs, from, to, "", 0);
+                copy_state_done(&cs);
+                break;
+        }
+        case S_IFREG:
+                r = copy_file_at(from_dfd, from_name, to_dfd, to_name, &st);
+                break;
+        case S_IFLNK:
+                target = malloc(st.st_size + 1);
+                if (!target)
+                        return -ENOMEM;
+                if (readlinkat(from_dfd, from_name, target, st.st_size + 1) != st.st_size)
+                        return -EIO; /* changed meanwhile */
+                target[st.st_size] = '\0';
+                r = symlinkat(target, to_dfd, to_name) < 0 ? -errno : 0;
+                break;
+        default:
+                r = mknodat(to_dfd, to_name, st.st_mode, st.st_rdev) < 0 ? -errno : 0;
+        }
+        if (r < 0)
+                return r;
+        return copy_meta(from_dfd, from_name, to_dfd, to_name, &st, shift);
 }
 
 int pool_image_clone(const char *dir, const char *name, const char *new_name) {
@@ -312,7 +411,7 @@ int pool_image_clone(const char *dir, const char *name, const char *new_name) {
                         return r;
                 /* A clone may be written: a read-only image's clone is not read-only. */
                 st.st_mode |= 0200;
-                r = copy_meta(pool_fd, i->entry, pool_fd, t.temp, &st);
+                r = copy_meta(pool_fd, i->entry, pool_fd, t.temp, &st, NULL);
                 if (r < 0)
                         return r;
                 break;

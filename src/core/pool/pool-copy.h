@@ -14,6 +14,17 @@ int pool_image_clone(const char *dir, const char *name, const char *new_name);
  * device nodes, hard links and holes; symlinks are copied, never followed. */
 int copy_tree_at(int from_dfd, const char *from_name, int to_dfd, const char *to_name);
 
+/* How owners change on the way: an ID in [FROM, FROM + COUNT) becomes
+ * TO + (ID - FROM), any other OVERFLOW (a user namespace's "nobody"). */
+typedef struct CopyIdShift {
+        uint32_t from, to, count, overflow;
+} CopyIdShift;
+
+/* FROM_DFD/FROM_NAME, whatever it is (a tree, a file, a symlink, a node),
+ * copied as the new TO_DFD/TO_NAME, as copy_tree_at() copies, with owners
+ * through SHIFT (NULL: kept). A symlink FROM_NAME is copied, not followed. */
+int copy_entry_at(int from_dfd, const char *from_name, int to_dfd, const char *to_name, const CopyIdShift *shift);
+
 /* FROM's data into the empty file TO: a reflink, else the data extents only. */
 int copy_data(int from, int to, uint64_t size);
 /* Every xattr of FROM_DFD/FROM_NAME onto TO_DFD/TO_NAME (symlinks not followed). */
