@@ -4,6 +4,7 @@
 # The bash completion completes verbs, options, option values and the names
 # of running machines.
 set -euo pipefail
+export LC_ALL=C # the order the expected lists are in
 . "${BOXCTL_SRCDIR:?}/tests/lib/common.sh"
 
 . "$BOXCTL_SRCDIR/shell-completion/bash/boxctl"
@@ -16,8 +17,14 @@ complete_words() {
         printf '%s\n' "${COMPREPLY[@]}" | sort | tr '\n' ' '
 }
 
-is "$(complete_words boxctl b)" "boot " "a verb"
-is "$(complete_words boxctl "")" "--help --version boot clone console disable enable export-tar help image-status import-tar kill list list-images poweroff read-only reboot remove rename run set-property shell show start status stop terminate version " "all verbs"
+is "$(complete_words boxctl bo)" "boot " "a verb"
+# Every verb that "boxctl --help" lists, and nothing else, in both shells.
+help_verbs=$("$BOXCTL" --help | sed -n '/^Verbs:/,/^$/p' | grep -oE '^  [a-z][a-z-]*' | tr -d ' ' | sort | tr '\n' ' ')
+ok "boxctl --help lists verbs ($help_verbs)" test "$(wc -w <<<"$help_verbs")" -gt 20
+is "$(complete_words boxctl "")" "--help --version $help_verbs" "all verbs, as boxctl --help lists them"
+zsh_verbs=$(sed -n "/^_boxctl_verbs() {/,/^}/p" "$BOXCTL_SRCDIR/shell-completion/zsh/_boxctl" |
+        grep -oE "^ +['\"][a-z][a-z-]*:" | tr -d " '\":" | sort | tr '\n' ' ')
+is "$zsh_verbs" "$help_verbs" "zsh: all verbs, as boxctl --help lists them"
 is "$(complete_words boxctl boot --con)" "--console " "an option"
 is "$(complete_words boxctl boot --console "")" "interactive passive pipe read-only " "console modes"
 ok "capabilities" grep -q "CAP_SYS_ADMIN" <<<"$(complete_words boxctl run --capability CAP_SYS_A)"
@@ -82,6 +89,15 @@ is "$(complete_words boxctl boot --memory-m)" "--memory-max " "boot: a limit opt
 is "$(complete_words boxctl set-property m1 CPU)" "CPUQuota= CPUWeight= " "set-property: the keys"
 is "$(complete_words boxctl import-tar --format "")" "bzip2 gzip uncompressed xz zstd " "import-tar: the formats"
 is "$(complete_words boxctl list-images --n)" "--no-legend " "list-images: options"
+is "$(complete_words boxctl top --)" "--batch --delay --help --iterations --no-legend --order " "top: options"
+is "$(complete_words boxctl top --order "")" "cpu io memory name tasks " "top: the columns"
+is "$(complete_words boxctl copy-to --)" "--force --help " "copy-to: options"
+is "$(complete_words boxctl bind --)" "--help --mkdir --read-only " "bind: options"
+: >"$d/hostfile"
+is "$(complete_words boxctl copy-to m1 "$d/hostf")" "$d/hostfile " "copy-to: a host path after the machine"
+is "$(complete_words boxctl copy-to m1 "$d/hostfile" "$d/h")" " " "copy-to: not the host's files for the machine's path"
+is "$(complete_words boxctl copy-from m1 /etc/x "$d/hostf")" "$d/hostfile " "copy-from: a host path last"
+rm "$d/hostfile"
 mkdir -p "$d/config/enabled"
 : >"$d/config/enabled/en-a"
 : >"$d/config/enabled/en-b"
