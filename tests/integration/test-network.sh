@@ -99,10 +99,16 @@ guest_exec netdeb sh -c 'nc -l -k -p 80 -e /bin/cat >/dev/null 2>&1 & echo start
         guest_exec netdeb sh -c '(while true; do echo served | nc -l -p 80 -q 1; done) >/dev/null 2>&1 &' || true
 guest_exec netdeb sh -c 'setsid sh -c "while true; do echo served-by-guest | nc -N -l 80; done" >/dev/null 2>&1 < /dev/null &'
 serving() { guest_exec netdeb ss -Htln 'sport = :80' | grep -q .; }
+# The guest's nc serves one connection and its loop starts the next: each
+# connection waits until it listens again (under load, that takes a while).
+via_port() {
+        wait_for 10 serving || return 0
+        nc -N "$1" 8080 </dev/null 2>/dev/null || true
+}
 check "the guest's server listens on port 80" wait_for 10 serving
-is "$(nc -N 127.0.0.1 8080 </dev/null 2>/dev/null || true)" "served-by-guest" "--port: a TCP connection to the host's 127.0.0.1 reaches the guest"
-is "$(nc -N ::1 8080 </dev/null 2>/dev/null || true)" "served-by-guest" "--port: ...and to ::1"
-is "$(nc -N "$(ip -4 -o addr show dev ve-netdeb | awk '{print $4}' | cut -d/ -f1)" 8080 </dev/null 2>/dev/null || true)" "served-by-guest" "--port: ...and to the host end's address"
+is "$(via_port 127.0.0.1)" "served-by-guest" "--port: a TCP connection to the host's 127.0.0.1 reaches the guest"
+is "$(via_port ::1)" "served-by-guest" "--port: ...and to ::1"
+is "$(via_port "$(ip -4 -o addr show dev ve-netdeb | awk '{print $4}' | cut -d/ -f1)")" "served-by-guest" "--port: ...and to the host end's address"
 rc=0; err=$("$BOXCTL" run --register=no -n -p 8080 -M other "$bb" -- true 2>&1) || rc=$?
 ok "a host port already in use is refused (exit $rc)" test "$rc" -ne 0
 ok "...in one line that says so: $err" bash -c 'one_line() { [[ -n $1 && $1 != *$'"'"'\n'"'"'* ]]; }; one_line "$1" && [[ $1 == *"already in use"* ]]' _ "$err"
