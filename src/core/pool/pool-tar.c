@@ -49,13 +49,24 @@ PoolCompression pool_compression_from_filename(const char *file) {
         return POOL_COMPRESSION_NONE;
 }
 
-static void archive_read_freep(struct archive **a) {
+void pool_archive_read_freep(struct archive **a) {
         if (*a)
                 archive_read_free(*a);
 }
-static void archive_write_freep(struct archive **a) {
+
+void pool_archive_write_freep(struct archive **a) {
         if (*a)
                 archive_write_free(*a);
+}
+
+int pool_archive_add_filter(struct archive *a, PoolCompression c) {
+        switch (c) {
+        case POOL_COMPRESSION_GZIP: return archive_write_add_filter_gzip(a);
+        case POOL_COMPRESSION_XZ: return archive_write_add_filter_xz(a);
+        case POOL_COMPRESSION_ZSTD: return archive_write_add_filter_zstd(a);
+        case POOL_COMPRESSION_BZIP2: return archive_write_add_filter_bzip2(a);
+        default: return archive_write_add_filter_none(a);
+        }
 }
 
 /* ---- import ---- */
@@ -318,7 +329,7 @@ static int dirs_finish(Import *im) {
 
 int pool_import_tar(const char *dir, int fd, const char *name, PoolProgress progress, void *userdata,
                     char **ret_error) {
-        _cleanup_(archive_read_freep) struct archive *a = NULL;
+        _cleanup_(pool_archive_read_freep) struct archive *a = NULL;
         _cleanup_(pool_image_freep) PoolImage *other = NULL;
         _cleanup_(pool_temp_done) PoolTemp t = POOL_TEMP_NULL;
         _cleanup_close_ int pool_fd = -EBADF, root_fd = -EBADF;
@@ -536,7 +547,7 @@ static int export_dir(Export *x, int fd, const char *prefix, unsigned depth) {
 
 int pool_export_tar(const char *dir, const char *name, int fd, PoolCompression c, PoolProgress progress,
                     void *userdata, char **ret_error) {
-        _cleanup_(archive_write_freep) struct archive *a = NULL;
+        _cleanup_(pool_archive_write_freep) struct archive *a = NULL;
         _cleanup_(pool_image_freep) PoolImage *i = NULL;
         _cleanup_(tree_lock_release) TreeLock lock = TREE_LOCK_NULL;
         _cleanup_close_ int root_fd = -EBADF;
@@ -564,13 +575,7 @@ int pool_export_tar(const char *dir, const char *name, int fd, PoolCompression c
         }
         /* Full pax: nanosecond times and xattrs in every entry's header. */
         archive_write_set_format_pax(a);
-        switch (c) {
-        case POOL_COMPRESSION_GZIP: r = archive_write_add_filter_gzip(a); break;
-        case POOL_COMPRESSION_XZ: r = archive_write_add_filter_xz(a); break;
-        case POOL_COMPRESSION_ZSTD: r = archive_write_add_filter_zstd(a); break;
-        case POOL_COMPRESSION_BZIP2: r = archive_write_add_filter_bzip2(a); break;
-        default: r = archive_write_add_filter_none(a);
-        }
+        r = pool_archive_add_filter(a, c);
         if (r != ARCHIVE_OK || archive_write_open_fd(a, fd) != ARCHIVE_OK) {
                 r = error_set(ret_error, -EIO, "%s", archive_error_string(a));
                 goto finish;

@@ -21,6 +21,14 @@ PoolCompression pool_compression_from_string(const char *s);
 /* By FILE's suffix (.gz .tgz .xz .txz .zst .tzst .bz2 .tbz2), else none. */
 PoolCompression pool_compression_from_filename(const char *file);
 
+/* libarchive's handles as cleanups, and the write filter of C: for
+ * pool-tar.c and pool-raw.c, libarchive's two users. */
+struct archive;
+void pool_archive_read_freep(struct archive **a);
+void pool_archive_write_freep(struct archive **a);
+/* ARCHIVE_OK, or libarchive's error. */
+int pool_archive_add_filter(struct archive *a, PoolCompression c);
+
 /* A tar (any compression libarchive reads) from FD into the new image NAME of
  * the pool DIR. Safe by construction: no entry lands outside the new tree
  * (absolute names, "..", a path through any symlink, a hard link to
