@@ -17,6 +17,10 @@ packages=(
         libjson-c-dev
         # the image pool's import-tar and export-tar (tar with every compression, in-process)
         libarchive-dev
+        # pull-tar and pull-raw: HTTP(S) with libcurl, the download's SHA-256 with OpenSSL's libcrypto
+        libcurl4-openssl-dev libssl-dev
+        # pull --verify=signature runs gpgv; its test makes keys with gpg, a certificate with openssl, a .zst with zstd
+        gpgv gnupg openssl zstd
         # test fixtures and the sandbox the integration tests run in
         mmdebstrap busybox-static util-linux mount procps uidmap iproute2 dbus
         # image back ends: make and inspect file systems and partition tables
