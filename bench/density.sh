@@ -204,7 +204,7 @@ for line in open(os.path.join(scratch, "density.tsv")):
 print()
 print(f"All up: from boxd's start to the last guest's marker, written by a oneshot unit after"
       f" multi-user.target. Floor: N times the CPU time one \`boxctl start --wait=ready\` used up to"
-      f" ready ({cpu_one / 1000:.0f} ms, median of {cpu_rounds}, its cgroup's cpu.stat) over the {ncpu}"
+      f" ready ({cpu_one / 1000:.0f} ms, median of {cpu_rounds}, its scope's cpu.stat) over the {ncpu}"
       " CPUs: no manager brings them up faster on this host. CPU used: the machines' cgroups'"
       " cpu.stat summed when the last was up (what overlapping boots cost shows here). Host memory"
       " per machine: MemAvailable before boxd started less MemAvailable then, over N. Supervisor:"

@@ -89,13 +89,14 @@ leader() {
         busctl --system get-property org.freedesktop.machine1 "/org/freedesktop/machine1/machine/$1" \
                 org.freedesktop.machine1.Machine Leader 2>/dev/null | awk '{ print $2 }'
 }
-# scope_cpu NAME: CPU time of the machine's cgroup (its leader's, in the
-# cgroup2 hierarchy) so far, in µs: cgroup2's cpu.stat, there without the
-# cpu controller too.
+# scope_cpu NAME: CPU time of the machine's scope (machine-NAME.scope, above
+# the leader's own cgroup: a guest's systemd moves itself into init.scope
+# below it, and its services into system.slice) so far, in µs: cgroup2's
+# cpu.stat, there without the cpu controller too.
 scope_cpu() {
         local l cg v
         l=$(leader "$1")
-        cg=$(sed -n 's/^0:://p' "/proc/$l/cgroup" 2>/dev/null)
+        cg=$(sed -n 's/^0:://p' "/proc/$l/cgroup" 2>/dev/null | sed -E 's|^(.*/machine-[^/]*\.scope)(/.*)?$|\1|')
         v=$(awk '$1 == "usage_usec" { print $2 }' "$cg2$cg/cpu.stat" 2>/dev/null)
         [[ -n $l && -n $cg && $v =~ ^[0-9]+$ ]] || die "no CPU time for machine $1 (leader '$l', cgroup '$cg')"
         echo "$v"

@@ -10,7 +10,7 @@
 # --notify-ready=yes` (each passes READY=1 on to the $NOTIFY_SOCKET of a
 # small timer, bench/machines.sh's ready-timer.py). The floor: the guest's
 # own start-up, systemd's UserspaceTimestamp to FinishTimestamp inside it.
-# Also the CPU time one start costs up to ready (its cgroup's cpu.stat).
+# Also the CPU time one start costs up to ready (its scope's cpu.stat: the guest's processes, not boxctl's).
 # Many machines at once, started by boxd: bench/density.sh.
 #
 # Needs root, the Debian fixture (tests/fixtures/make-debian-tree.sh), a
@@ -110,7 +110,7 @@ print("The floor: the guest's systemd from its own start (UserspaceTimestamp) to
       " manager's start adds comes on top. \`start\` returns when READY=1 has come; the others"
       " are timed to the READY=1 they pass on to a \$NOTIFY_SOCKET of the timer's.")
 print(f"One start used {cpu_one / 1000:.0f} ms of CPU time up to ready (median; the machine's"
-      " cgroup's cpu.stat in the cgroup2 hierarchy).")
+      " scope's cpu.stat in the cgroup2 hierarchy: the guest's processes).")
 print()
 
 finish()

@@ -37,6 +37,8 @@ static const Verb verbs[] = {
         { "read-only", verb_read_only, "Mark an image of the pool read-only or writable" },
         { "import-tar", verb_import_tar, "Import a tar archive as an image of the pool" },
         { "export-tar", verb_export_tar, "Export an image of the pool as a tar archive" },
+        { "pull-tar", verb_pull_tar, "Download and verify a tar archive as an image of the pool" },
+        { "pull-raw", verb_pull_raw, "Download and verify a disk image as an image of the pool" },
         { "help", verb_help, "Show this help" },
         { "version", verb_version, "Show the version" },
 };

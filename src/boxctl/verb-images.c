@@ -13,6 +13,7 @@
 #include "pool-copy.h"
 #include "pool-tar.h"
 #include "pool.h"
+#include "verb-images.h"
 #include "verbs.h"
 
 typedef struct ImagesArgs {
@@ -346,13 +347,7 @@ int verb_read_only(int argc, char *argv[]) {
         return 0;
 }
 
-/* One line on stderr, redrawn: bytes so far and the rate. */
-typedef struct Progress {
-        const char *what;
-        uint64_t start, last;
-} Progress;
-
-static void progress_draw(uint64_t bytes, void *userdata) {
+void progress_draw(uint64_t bytes, void *userdata) {
         Progress *p = userdata;
         uint64_t now = now_usec(CLOCK_MONOTONIC);
         char done[32], rate[32];
@@ -365,7 +360,7 @@ static void progress_draw(uint64_t bytes, void *userdata) {
         fprintf(stderr, "\r\033[K%s: %s, %s/s", p->what, done, rate);
 }
 
-static void progress_end(const Progress *p) {
+void progress_end(const Progress *p) {
         if (p->last != 0)
                 fputs("\r\033[K", stderr);
 }
