@@ -11,8 +11,15 @@
 #define MACHINE1_MACHINE "org.freedesktop.machine1.Machine"
 /* A machine's object path is this prefix and its name, escaped with sd_bus_path_encode(). */
 #define MACHINE1_MACHINE_PREFIX "/org/freedesktop/machine1/machine"
+#define MACHINE1_IMAGE "org.freedesktop.machine1.Image"
+/* An image's object path: this prefix and its name, escaped the same way. */
+#define MACHINE1_IMAGE_PREFIX "/org/freedesktop/machine1/image"
 
 #define BUS_ERROR_NO_SUCH_MACHINE "org.freedesktop.machine1.NoSuchMachine"
 #define BUS_ERROR_NO_SUCH_IMAGE "org.freedesktop.machine1.NoSuchImage"
 #define BUS_ERROR_MACHINE_EXISTS "org.freedesktop.machine1.MachineExists"
 #define BUS_ERROR_NO_MACHINE_FOR_PID "org.freedesktop.machine1.NoMachineForPID"
+
+/* Set in a process that must not ask boxd for host names through the NSS
+ * module (src/nss/): boxd itself, which would wait on its own answer. */
+#define BOXCTL_NSS_BYPASS_ENV "BOXCTL_NSS_BYPASS_BUS"

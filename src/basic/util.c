@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <inttypes.h>
@@ -500,4 +501,31 @@ int error_set(char **ret_error, int r, const char *fmt, ...) {
                 *ret_error = m;
         }
         return r;
+}
+
+/* Hostname rules (RFC 1123 labels), at most 64 characters: HOST_NAME_MAX. */
+bool machine_name_is_valid(const char *name) {
+        size_t n, label = 0;
+
+        if (isempty(name))
+                return false;
+        n = strlen(name);
+        if (n > 64)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = name[i];
+
+                if (c == '.') {
+                        if (label == 0 || name[i - 1] == '-')
+                                return false;
+                        label = 0;
+                        continue;
+                }
+                if (!isascii(c) || !(isalnum(c) || c == '-'))
+                        return false;
+                if (c == '-' && label == 0)
+                        return false;
+                label++;
+        }
+        return label > 0 && name[n - 1] != '-';
 }

@@ -23,6 +23,10 @@ char **strv_copy(char *const *l);
 bool strv_contains(char *const *l, const char *s) _pure_;
 char *strjoin3(const char *a, const char *b, const char *c);
 
+/* A machine's name: what nspawn and machined accept (a host name of at most
+ * 64 characters), and thus also what may be a file name and a link's name. */
+bool machine_name_is_valid(const char *name) _pure_;
+
 /* parsing */
 int parse_uint(const char *s, unsigned *ret);
 int parse_seconds(const char *s, uint64_t *ret_usec);

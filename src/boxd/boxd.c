@@ -320,6 +320,8 @@ int main(int argc, char *argv[]) {
 
         log_set_program("boxd");
         log_parse_environment();
+        /* A host name lookup of ours must not ask us over the bus (src/nss/). */
+        (void) setenv(BOXCTL_NSS_BYPASS_ENV, "1", 1);
         r = parse_argv(argc, argv);
         if (r <= 0)
                 return r < 0 ? 1 : 0;

@@ -117,33 +117,6 @@ int settings_add_bind(Settings *s, const char *spec, bool read_only) {
         return 0;
 }
 
-/* Hostname rules (RFC 1123 labels), at most 64 characters: HOST_NAME_MAX. */
-bool machine_name_is_valid(const char *name) {
-        size_t n, label = 0;
-
-        if (isempty(name))
-                return false;
-        n = strlen(name);
-        if (n > 64)
-                return false;
-        for (size_t i = 0; i < n; i++) {
-                char c = name[i];
-
-                if (c == '.') {
-                        if (label == 0 || name[i - 1] == '-')
-                                return false;
-                        label = 0;
-                        continue;
-                }
-                if (!isascii(c) || !(isalnum(c) || c == '-'))
-                        return false;
-                if (c == '-' && label == 0)
-                        return false;
-                label++;
-        }
-        return label > 0 && name[n - 1] != '-';
-}
-
 /* The machine name a tree gets when none is given: its directory's base name,
  * with characters that a hostname may not hold turned into '-'. NULL when
  * nothing usable remains. */

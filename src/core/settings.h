@@ -103,5 +103,4 @@ ConsoleMode console_mode_from_string(const char *s) _pure_;
 const char *start_wait_to_string(StartWait w) _pure_;
 StartWait start_wait_from_string(const char *s) _pure_;
 
-bool machine_name_is_valid(const char *name) _pure_;
 char *machine_name_from_path(const char *path);
