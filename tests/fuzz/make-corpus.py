@@ -184,6 +184,22 @@ def text_seeds():
                                 '@clock\0~clock_settime\0@obsolete', '', '~', ' \t', 'not_a_syscall',
                                 '@no-such-group', '~~read', 'READ', '@basic-io @file-system',
                                 '@system-service\0\0read', 'kexec_load\0~@reboot'],
+        # Byte 0: bit 0 trusted, bit 1 the file wins over the command line.
+        'fuzz-settings-file': [
+            '\x01[Exec]\nBoot=yes\nParameters=--log-level=debug "two words" a\\ b\nEnvironment=A=1\n'
+            'PrivateUsers=pick\nHostname=h\nMachineID=0123456789abcdef0123456789abcdef\n'
+            'SystemCallFilter=@clock\nNotifyReady=yes\nCapability=CAP_NET_RAW sys_time\n'
+            'DropCapability=mknod\nKillTimeoutSec=5\nNoReboot=yes\n',
+            '\x01[Files]\nReadOnly=yes\nEphemeral=no\nBind=/srv/a\nBind=/srv/b:/b:ro\nBindReadOnly=/c\n'
+            'TemporaryFileSystem=/t\nPrivateUsersOwnership=chown\n',
+            '\x00[Network]\nPrivate=yes\nVirtualEthernet=yes\nBridge=br0\nZone=lab\nPort=tcp:8080:80\nPort=\n',
+            '\x02[ResourceLimits]\nMemoryMax=64M\nMemoryHigh=10%\nMemorySwapMax=0\nCPUWeight=500\n'
+            'CPUQuota=20%\nTasksMax=infinity\nIOWeight=50\nIOReadBandwidthMax=/dev/null 1M\n',
+            '\x00# comment\n; comment\nEarly=1\n[Nope]\nBind=/x\n[Exec]\nUnknown=1\nEnvironment=\n',
+            '\x00[Exec]\nPrivateUsers=0x80000:65536\nSystemCallFilter=~@swap\n[Files]\nBind=relative\n',
+            '\x03[Exec\n', '\x00[]\n', '\x00=x\n', '\x00[Exec]\nParameters="open\n', '\x00[Exec]\nA\0B\n',
+            '\x00', '\x01\r\n  [Exec]  \r\n  Hostname = spaced \r\n',
+        ],
         'fuzz-passwd': [
             'root\0root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/sh\n\0'
             'root:x:0:\nwheel:x:10:alice,root\nusers:x:100:alice\n',
