@@ -11,7 +11,9 @@
 #include "machine-copy.h"
 #include "machine1-names.h"
 #include "netns-addresses.h"
+#include "pool.h"
 #include "registry-bus.h"
+#include "registry-images.h"
 #include "tree.h"
 
 
@@ -35,6 +37,10 @@ static int check_root(sd_bus_message *m, sd_bus_error *error) {
                 return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
                                         "Only root may change the machine registry.");
         return 0;
+}
+
+int registry_check_root(sd_bus_message *m, sd_bus_error *error) {
+        return check_root(m, error);
 }
 
 static RegMachine *lookup(Registry *r, const char *name, sd_bus_error *error) {
@@ -86,20 +92,14 @@ static int reply_addresses(sd_bus_message *msg, RegMachine *m, sd_bus_error *err
         return sd_bus_send(NULL, reply, NULL);
 }
 
-static int reply_os_release(sd_bus_message *msg, RegMachine *m, sd_bus_error *error) {
+int registry_reply_os_release(sd_bus_message *msg, int root_fd, const char *what, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ char *text = NULL;
-        _cleanup_close_ int root = -EBADF;
-        char path[64];
         int r;
 
-        snprintf(path, sizeof path, "/proc/%d/root", (int) m->leader);
-        root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (root < 0)
-                return -errno;
-        r = tree_read_os_release(root, &text);
+        r = tree_read_os_release(root_fd, &text);
         if (r < 0)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "Machine %s has no os-release", m->name);
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "%s has no os-release", what);
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r < 0)
                 return r;
@@ -135,6 +135,18 @@ static int reply_os_release(sd_bus_message *msg, RegMachine *m, sd_bus_error *er
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
+}
+
+static int reply_os_release(sd_bus_message *msg, RegMachine *m, sd_bus_error *error) {
+        _cleanup_close_ int root = -EBADF;
+        char path[64], what[128];
+
+        snprintf(path, sizeof path, "/proc/%d/root", (int) m->leader);
+        root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root < 0)
+                return -errno;
+        snprintf(what, sizeof what, "Machine %s", m->name);
+        return registry_reply_os_release(msg, root, what, error);
 }
 
 static int machine_uid_shift(RegMachine *m, uint32_t *ret) {
@@ -186,15 +198,6 @@ static int method_get_machine(sd_bus_message *msg, void *userdata, sd_bus_error 
         if (!m)
                 return -ENOENT;
         return sd_bus_reply_method_return(msg, "o", m->path);
-}
-
-static int method_get_image(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        const char *name;
-        int r = sd_bus_message_read(msg, "s", &name);
-
-        if (r < 0)
-                return r;
-        return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_IMAGE, "No image '%s' known (boxd keeps no image pool)", name);
 }
 
 static int method_get_machine_by_pid(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -260,10 +263,6 @@ static int method_list_machines(sd_bus_message *msg, void *userdata, sd_bus_erro
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
-}
-
-static int method_list_images(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        return sd_bus_reply_method_return(msg, "a(ssbttto)", 0);
 }
 
 /* name, id, service, class, leader, root [, ifindices] [, scope properties] */
@@ -706,7 +705,7 @@ static int method_get_machine_uid_shift(sd_bus_message *msg, void *userdata, sd_
 static int property_pool(sd_bus *bus, const char *path, const char *interface, const char *property,
                          sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         if (streq(property, "PoolPath"))
-                return sd_bus_message_append(reply, "s", "/var/lib/machines");
+                return sd_bus_message_append(reply, "s", pool_default_dir());
         return sd_bus_message_append(reply, "t", UINT64_MAX);
 }
 
@@ -719,10 +718,24 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("PoolUsage", "t", property_pool, 0, 0),
         SD_BUS_PROPERTY("PoolLimit", "t", property_pool, 0, 0),
         SD_BUS_METHOD_WITH_ARGS("GetMachine", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", machine), method_get_machine, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("GetImage", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", image), method_get_image, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetImage", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", image), registry_method_get_image, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetMachineByPID", SD_BUS_ARGS("u", pid), SD_BUS_RESULT("o", machine), method_get_machine_by_pid, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListMachines", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssso)", machines), method_list_machines, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("ListImages", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssbttto)", images), method_list_images, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListImages", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssbttto)", images), registry_method_list_images, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RemoveImage", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, registry_method_remove_image,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RenameImage", SD_BUS_ARGS("s", name, "s", new_name), SD_BUS_NO_RESULT,
+                                registry_method_rename_image, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CloneImage", SD_BUS_ARGS("s", name, "s", new_name, "b", read_only), SD_BUS_NO_RESULT,
+                                registry_method_clone_image, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("MarkImageReadOnly", SD_BUS_ARGS("s", name, "b", read_only), SD_BUS_NO_RESULT,
+                                registry_method_mark_image_read_only, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetImageOSRelease", SD_BUS_ARGS("s", name), SD_BUS_RESULT("a{ss}", fields),
+                                registry_method_get_image_os_release, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetImageHostname", SD_BUS_ARGS("s", name), SD_BUS_RESULT("s", hostname),
+                                registry_method_get_image_hostname, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetImageMachineID", SD_BUS_ARGS("s", name), SD_BUS_RESULT("ay", id),
+                                registry_method_get_image_machine_id, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("CreateMachine",
                                 SD_BUS_ARGS("s", name, "ay", id, "s", service, "s", class, "u", leader, "s", root_directory, "a(sv)", scope_properties),
                                 SD_BUS_RESULT("o", path), method_create_machine, SD_BUS_VTABLE_UNPRIVILEGED),
@@ -911,5 +924,8 @@ int registry_bus_register(sd_bus *bus, Registry *r) {
                                        machine_find, r);
         if (q < 0)
                 return q;
-        return sd_bus_add_node_enumerator(bus, NULL, MACHINE1_MACHINE_PREFIX, machine_enumerate, r);
+        q = sd_bus_add_node_enumerator(bus, NULL, MACHINE1_MACHINE_PREFIX, machine_enumerate, r);
+        if (q < 0)
+                return q;
+        return registry_images_register(bus, r);
 }

@@ -8,3 +8,9 @@
 /* Puts the org.freedesktop.machine1 API of the registry on BUS. */
 int registry_bus_register(sd_bus *bus, Registry *r);
 void registry_bus_emit_removed(sd_bus *bus, RegMachine *m);
+
+/* 0 when the caller of MSG is root; else AccessDenied set in ERROR. */
+int registry_check_root(sd_bus_message *m, sd_bus_error *error);
+/* Replies to MSG with the os-release of the tree at ROOT_FD as a{ss}; WHAT
+ * ("Machine NAME", "Image NAME") names it in the error when there is none. */
+int registry_reply_os_release(sd_bus_message *msg, int root_fd, const char *what, sd_bus_error *error);
