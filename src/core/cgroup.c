@@ -78,7 +78,8 @@ int cgroup_unit_to_machine_name(const char *unit, char **ret) {
         return 0;
 }
 
-int cgroup_is_populated(const char *path) {
+/* Whether cgroup.events of PATH holds LINE ("populated 1", "frozen 1"). */
+static int cgroup_events_has(const char *path, const char *line) {
         _cleanup_free_ char *p = strjoin3(path, "/", "cgroup.events"), *s = NULL;
         int r;
 
@@ -87,7 +88,11 @@ int cgroup_is_populated(const char *path) {
         r = read_file_at(AT_FDCWD, p, 4096, &s);
         if (r < 0)
                 return r;
-        return strstr(s, "populated 1") != NULL;
+        return strstr(s, line) != NULL;
+}
+
+int cgroup_is_populated(const char *path) {
+        return cgroup_events_has(path, "populated 1");
 }
 
 /* Every process listed in the cgroup and its children, at the time of reading. */
@@ -120,7 +125,8 @@ static int kill_procs_tree(const char *path, int sig) {
         return n;
 }
 
-static int wait_unpopulated(const char *path, uint64_t timeout_usec) {
+/* Waits until cgroup.events of PATH holds LINE (WANT) or no longer does (!WANT). */
+static int wait_events(const char *path, const char *line, bool want, uint64_t timeout_usec) {
         _cleanup_free_ char *p = strjoin3(path, "/", "cgroup.events");
         _cleanup_close_ int fd = -EBADF;
         uint64_t deadline = now_usec(CLOCK_MONOTONIC) + timeout_usec;
@@ -133,10 +139,12 @@ static int wait_unpopulated(const char *path, uint64_t timeout_usec) {
         for (;;) {
                 struct pollfd pfd = { .fd = fd, .events = POLLPRI };
                 uint64_t n;
-                int r = cgroup_is_populated(path);
+                int r = cgroup_events_has(path, line);
 
-                if (r <= 0)
+                if (r < 0)
                         return r;
+                if (r == want)
+                        return 0;
                 n = now_usec(CLOCK_MONOTONIC);
                 if (n >= deadline)
                         return -ETIMEDOUT;
@@ -161,7 +169,7 @@ int cgroup_kill_and_wait(const char *path, uint64_t timeout_usec) {
                 if (r < 0)
                         return r;
         }
-        return wait_unpopulated(path, timeout_usec);
+        return wait_events(path, "populated 1", false, timeout_usec);
 }
 
 int cgroup_remove_tree(const char *path) {
@@ -417,4 +425,34 @@ int cgroup_delegate(const char *path, uid_t uid, gid_t gid) {
                 if (fchownat(fd, files[i], uid, gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOENT)
                         return -errno;
         return 0;
+}
+
+int cgroup_machine_freeze(const Cgroup *cg, bool freeze, uint64_t timeout_usec) {
+        _cleanup_free_ char *f = strjoin3(cg->path, "/", "cgroup.freeze");
+        int r;
+
+        if (!f)
+                return -ENOMEM;
+        if (access(f, F_OK) < 0)
+                return errno == ENOENT && access(cg->path, F_OK) >= 0 ? -EOPNOTSUPP : -errno;
+        r = write_string_file(f, freeze ? "1" : "0");
+        if (r < 0)
+                return r;
+        /* The write asks; the kernel says in cgroup.events when every task has
+         * stopped (or may run again). */
+        return wait_events(cg->path, "frozen 1", freeze, timeout_usec);
+}
+
+int cgroup_machine_is_frozen(const Cgroup *cg) {
+        _cleanup_free_ char *f = strjoin3(cg->path, "/", "cgroup.freeze"), *s = NULL;
+        int r;
+
+        if (!f)
+                return -ENOMEM;
+        r = read_file_at(AT_FDCWD, f, 64, &s);
+        if (r == -ENOENT)
+                return access(cg->path, F_OK) >= 0 ? 0 : -ENOENT;
+        if (r < 0)
+                return r;
+        return s[0] == '1';
 }

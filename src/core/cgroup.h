@@ -68,6 +68,15 @@ int cgroup_machine_destroy(Cgroup *cg, uint64_t timeout_usec);
 Cgroup *cgroup_machine_free(Cgroup *cg);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Cgroup *, cgroup_machine_free)
 
+/* Freezes (or thaws) every process in the machine's cgroup2 scope and below
+ * it by cgroup.freeze (Linux 5.2; it works in the unified hierarchy of a
+ * hybrid host too, needing no controller), and waits up to TIMEOUT until the
+ * kernel says they all are. -EOPNOTSUPP: the kernel has no cgroup.freeze. A
+ * fatal signal still reaches a frozen process. */
+int cgroup_machine_freeze(const Cgroup *cg, bool freeze, uint64_t timeout_usec);
+/* > 0 when the scope is frozen (asked to be), 0 when not, -ENOENT when it is gone. */
+int cgroup_machine_is_frozen(const Cgroup *cg);
+
 /* Kills every process in the subtree and waits up to TIMEOUT for it to empty. */
 int cgroup_kill_and_wait(const char *path, uint64_t timeout_usec);
 int cgroup_is_populated(const char *path);

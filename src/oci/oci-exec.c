@@ -234,6 +234,10 @@ int verb_exec(int argc, char *argv[]) {
         r = oci_container_open("exec", a.id, &dir_fd, &st);
         if (r < 0)
                 goto finish;
+        if (oci_state_status(dir_fd, &st) == OCI_STATUS_PAUSED) {
+                r = oci_error(EINVAL, "cannot exec in a paused container");
+                goto finish;
+        }
         if (oci_state_status(dir_fd, &st) != OCI_STATUS_RUNNING) {
                 r = oci_error(ESRCH, "cannot exec in a container that is not running (%s)", oci_status_to_string(oci_state_status(dir_fd, &st)));
                 goto finish;

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "oci-state.h"
 #include "process-util.h"
 #include "util.h"
@@ -19,6 +20,7 @@ static const char *const status_table[_OCI_STATUS_MAX] = {
         [OCI_STATUS_CREATED] = "created",
         [OCI_STATUS_RUNNING] = "running",
         [OCI_STATUS_STOPPED] = "stopped",
+        [OCI_STATUS_PAUSED] = "paused",
 };
 
 const char *oci_status_to_string(OciStatus s) {
@@ -182,9 +184,29 @@ bool oci_pid_alive(pid_t pid, uint64_t starttime) {
         return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
 }
 
+int oci_scope_open(const char *id, Cgroup **ret) {
+        _cleanup_free_ char *unit = cgroup_unit_name(id), *path = NULL;
+
+        if (!unit)
+                return -ENOMEM;
+        path = strjoin3("/" BOXCTL_CGROUP_SLICE "/", unit, "");
+        if (!path)
+                return -ENOMEM;
+        return cgroup_machine_open(path, ret);
+}
+
+static bool scope_is_frozen(const char *id) {
+        _cleanup_(cgroup_machine_freep) Cgroup *cg = NULL;
+
+        return oci_scope_open(id, &cg) >= 0 && cgroup_machine_is_frozen(cg) > 0;
+}
+
 OciStatus oci_state_status(int dir_fd, const OciState *s) {
         if (!oci_pid_alive(s->pid, s->pid_start))
                 return OCI_STATUS_STOPPED;
+        /* As runc: a frozen container is paused, whether it was started or not. */
+        if (scope_is_frozen(s->id))
+                return OCI_STATUS_PAUSED;
         if (faccessat(dir_fd, OCI_EXEC_FIFO, F_OK, AT_SYMLINK_NOFOLLOW) >= 0)
                 return OCI_STATUS_CREATED;
         return OCI_STATUS_RUNNING;

@@ -22,6 +22,7 @@ typedef enum OciStatus {
         OCI_STATUS_CREATED,
         OCI_STATUS_RUNNING,
         OCI_STATUS_STOPPED,
+        OCI_STATUS_PAUSED,  /* running (or created) with its scope frozen */
         _OCI_STATUS_MAX,
         _OCI_STATUS_INVALID = -EINVAL,
 } OciStatus;
@@ -58,6 +59,10 @@ OciStatus oci_state_status(int dir_fd, const OciState *s);
 
 /* The runtime spec's state, plus runc's rootfs, created and owner. */
 json_object *oci_state_to_json(const OciState *s, OciStatus status);
+
+struct Cgroup;
+/* The container's cgroup2 scope, machine.slice/machine-ID.scope: freeing it leaves it alone. */
+int oci_scope_open(const char *id, struct Cgroup **ret);
 
 /* Whether PID is still the process STARTTIME says, and not a zombie. */
 bool oci_pid_alive(pid_t pid, uint64_t starttime);

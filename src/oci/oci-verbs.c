@@ -69,8 +69,11 @@ int verb_start(int argc, char *argv[]) {
         case OCI_STATUS_STOPPED:
                 (void) oci_error(EINVAL, "cannot start a container that has stopped");
                 return 1;
-        default:
+        case OCI_STATUS_RUNNING:
                 (void) oci_error(EINVAL, "cannot start an already running container");
+                return 1;
+        default:
+                (void) oci_error(EINVAL, "cannot start a container in the %s state", oci_status_to_string(oci_state_status(dir_fd, &st)));
                 return 1;
         }
         /* Non-blocking: the init holds the other end open for writing once
@@ -199,24 +202,13 @@ static int parse_signal(const char *s) {
         return -EINVAL;
 }
 
-static int scope_cgroup(const char *id, Cgroup **ret) {
-        _cleanup_free_ char *unit = cgroup_unit_name(id), *path = NULL;
-
-        if (!unit)
-                return -ENOMEM;
-        path = strjoin3("/" BOXCTL_CGROUP_SLICE "/", unit, "");
-        if (!path)
-                return -ENOMEM;
-        return cgroup_machine_open(path, ret);
-}
-
 /* SIG to the init, by pidfd (a PID reused since is not it), or to all. */
 static int signal_container(const OciState *st, int sig, bool all) {
         _cleanup_close_ int pidfd = -EBADF;
 
         if (all) {
                 _cleanup_(cgroup_machine_freep) Cgroup *cg = NULL;
-                int r = scope_cgroup(st->id, &cg);
+                int r = oci_scope_open(st->id, &cg);
 
                 return r < 0 ? r : cgroup_machine_kill(cg, sig);
         }
@@ -269,9 +261,51 @@ int verb_kill(int argc, char *argv[]) {
         return 0;
 }
 
+#define FREEZE_TIMEOUT_USEC (UINT64_C(10) * 1000 * 1000)
+
+/* pause and resume: the scope's cgroup2 freezer, on either layout (a hybrid
+ * host's unified hierarchy has cgroup.freeze without any controller). */
+static int set_frozen(const char *verb, int argc, char *argv[], bool freeze) {
+        _cleanup_(cgroup_machine_freep) Cgroup *cg = NULL;
+        _cleanup_(oci_state_done) OciState st = {};
+        _cleanup_close_ int dir_fd = -EBADF;
+        OciStatus status;
+        int r;
+
+        if (parse_no_options(argc, argv) < 0 || open_container(verb, argc, argv, &dir_fd, &st) < 0)
+                return 1;
+        status = oci_state_status(dir_fd, &st);
+        /* runc's words: libcontainer's ErrNotRunning (for a paused one too) and ErrNotPaused. */
+        if (freeze && status != OCI_STATUS_RUNNING && status != OCI_STATUS_CREATED)
+                return oci_error(EINVAL, "container not running"), 1;
+        if (!freeze && status != OCI_STATUS_PAUSED)
+                return oci_error(EINVAL, "container not paused"), 1;
+        r = oci_scope_open(st.id, &cg);
+        if (r >= 0)
+                r = cgroup_machine_freeze(cg, freeze, FREEZE_TIMEOUT_USEC);
+        if (r == -EOPNOTSUPP)
+                return oci_error(r, "container %s: cannot %s: the kernel has no cgroup2 freezer (cgroup.freeze, Linux 5.2)", st.id, verb), 1;
+        if (r < 0) {
+                /* Half frozen is worse than not: back to running. */
+                if (freeze && cg)
+                        (void) cgroup_machine_freeze(cg, false, FREEZE_TIMEOUT_USEC);
+                return oci_error(r, "container %s: cannot %s: %s", st.id, verb, strerror(-r)), 1;
+        }
+        return 0;
+}
+
+int verb_pause(int argc, char *argv[]) {
+        return set_frozen("pause", argc, argv, true);
+}
+
+int verb_resume(int argc, char *argv[]) {
+        return set_frozen("resume", argc, argv, false);
+}
+
 /* Everything create made: the init and what is left in its cgroups, those
  * cgroups, the mount points it made in the rootfs, the state. */
 static int destroy_container(const OciState *st) {
+        _cleanup_(cgroup_machine_freep) Cgroup *cg = NULL;
         _cleanup_close_ int tree_fd = -EBADF, pidfd = -EBADF;
         int r;
 
@@ -282,6 +316,10 @@ static int destroy_container(const OciState *st) {
                 (void) sys_pidfd_send_signal(pidfd, SIGKILL);
                 (void) poll(&p, 1, 10 * 1000);
         }
+        /* A paused container: SIGKILL reaches frozen tasks; thawed, nothing
+         * of it waits to be run again when the scope is emptied. As runc. */
+        if (oci_scope_open(st->id, &cg) >= 0 && cgroup_machine_is_frozen(cg) > 0)
+                (void) cgroup_machine_freeze(cg, false, FREEZE_TIMEOUT_USEC);
         r = stale_machine_remove(st->id, NULL);
         if (r < 0 && r != -ENOENT)
                 return oci_error(r, "container %s: cannot remove its cgroups: %s", st->id, strerror(-r));
@@ -333,7 +371,7 @@ int verb_delete(int argc, char *argv[]) {
         if (open_container("delete", argc, argv, &dir_fd, &st) < 0)
                 return 1;
         status = oci_state_status(dir_fd, &st);
-        if (status == OCI_STATUS_RUNNING && !force) {
+        if ((status == OCI_STATUS_RUNNING || status == OCI_STATUS_PAUSED) && !force) {
                 (void) oci_error(EBUSY, "cannot delete container %s that is not stopped: %s", st.id, oci_status_to_string(status));
                 return 1;
         }

@@ -22,6 +22,8 @@ int verb_delete(int argc, char *argv[]);
 int verb_features(int argc, char *argv[]);
 int verb_exec(int argc, char *argv[]);
 int verb_ps(int argc, char *argv[]);
+int verb_pause(int argc, char *argv[]);
+int verb_resume(int argc, char *argv[]);
 
 struct OciState;
 /* ROOT/ID, locked, and its state; logs "container ID does not exist". */

@@ -32,6 +32,8 @@ static const OciVerb verbs[] = {
         { "list", verb_list, "List the containers" },
         { "exec", verb_exec, "Run another process in a running container" },
         { "ps", verb_ps, "List the processes of a container (--format json: their PIDs)" },
+        { "pause", verb_pause, "Freeze every process of a container" },
+        { "resume", verb_resume, "Thaw a paused container" },
         { "features", verb_features, "Show what this runtime supports, as JSON" },
 };
 

@@ -205,6 +205,44 @@ check "delete --force" oci delete --force ex
 check "...leaves nothing" gone ex
 check "...the exec'd processes neither" wait_for 10 ended "$epid"
 
+# --- pause and resume: the scope's cgroup2 freezer (either layout) ---
+b=$(bundle pz '.process.args = ["sh", "-c", "while :; do n=$((n + 1)); echo $n >/out/n.new; mv /out/n.new /out/n; sleep 0.05; done"]
+        | .mounts += [{"destination": "/out", "type": "bind", "source": "out"}]')
+mkdir -p "$b/out" "$b/rootfs/out"
+counter() { cat "$b/out/n" 2>/dev/null; }
+moves() { local n0; n0=$(counter); wait_for "$1" bash -c '[[ $(cat "$1" 2>/dev/null) != "$2" ]]' _ "$b/out/n" "$n0"; }
+scope_events() { cat "$(cgroup2_root)/machine.slice/machine-pz.scope/cgroup.events"; }
+oci create --bundle "$b" pz </dev/null >/dev/null
+fails_with "resume of a created container" "container not paused" oci resume pz
+oci start pz
+check "the process runs: its counter moves" moves 10
+check "pause" oci pause pz
+is "$(status_of pz)" paused "state: paused"
+ok "...the scope is frozen (cgroup.events)" bash -c '[[ $1 == *"frozen 1"* ]]' _ "$(scope_events)"
+ok "...and its counter stands still (1 s)" bash -c '! "$@"' _ moves 1
+is "$(oci list --format json | jq -r '.[] | select(.id == "pz") | .status')" paused "list: paused"
+fails_with "pause of a paused container" "container not running" oci pause pz
+fails_with "start of a paused container" "cannot start a container in the paused state" oci start pz
+fails_with "exec in a paused container" "cannot exec in a paused container" oci exec pz true
+fails_with "delete of a paused container" "cannot delete container pz that is not stopped: paused" oci delete pz
+check "resume" oci resume pz
+is "$(status_of pz)" running "state: running again"
+check "...its counter moves again" moves 10
+fails_with "resume of a running container" "container not paused" oci resume pz
+check "pause again" oci pause pz
+check "kill SIGKILL reaches a paused container" oci kill pz KILL
+check "...and it stops" wait_for 10 is_status pz stopped
+fails_with "pause of a stopped container" "container not running" oci pause pz
+fails_with "resume of a stopped container" "container not paused" oci resume pz
+check "delete" oci delete pz
+check "...leaves nothing" gone pz
+oci create --bundle "$b" pz </dev/null >/dev/null && oci start pz && oci pause pz
+check "delete --force of a paused container: thawed and killed" oci delete --force pz
+check "...leaves nothing" gone pz
+fails_with "pause of an unknown ID" "container nosuch does not exist" oci pause nosuch
+fails_with "pause without an ID" "requires a container ID" oci pause
+fails_with "resume with an unknown option" "unrecognized option" oci resume --bogus pz
+
 # --- config.json onto the machine, under a subreaper (conmon's part) ---
 b=$(bundle run)
 out=$(run_container run "$b")
