@@ -47,6 +47,8 @@ void oci_config_done(OciConfig *c) {
         strv_freep(&c->masked_paths);
         strv_freep(&c->readonly_paths);
         free(c->annotations);
+        cgroup_limits_done(&c->limits);
+        strv_freep(&c->unapplied);
         *c = (OciConfig) {};
 }
 
@@ -390,41 +392,197 @@ static int parse_mapping(json_object *linux_, const char *key, uint32_t *ret_hos
         return 1;
 }
 
+/* A signed integer field (-1 is "no limit" in linux.resources): 1 with *RET set, 0 when absent. */
+static int get_int64(json_object *obj, const char *path, const char *key, int64_t *ret, char **ret_error) {
+        json_object *v;
+        int r = get_field(obj, path, key, json_type_int, &v, ret_error);
+
+        if (r > 0)
+                *ret = json_object_get_int64(v);
+        return r;
+}
+
+/* VALUE for limit K, through the core's parser (and its ranges). */
+static int set_limit(CgroupLimits *l, CgroupLimit k, const char *path, const char *value, char **ret_error) {
+        int r = cgroup_limits_parse(l, k, value);
+
+        if (r == -ERANGE || r == -EINVAL)
+                return error_set(ret_error, -EINVAL, "%s: %s is out of range (%s)", path, value, cgroup_limit_range(k));
+        return r;
+}
+
+static int set_limit_u64(CgroupLimits *l, CgroupLimit k, const char *path, uint64_t v, char **ret_error) {
+        char buf[32];
+
+        snprintf(buf, sizeof buf, "%" PRIu64, v);
+        return set_limit(l, k, path, buf, ret_error);
+}
+
+/* memory.limit and memory.swap (memory plus swap, as runc's; cgroup2's
+ * memory.swap.max is the swap alone); -1 is no limit. */
+static int parse_memory(json_object *res, CgroupLimits *l, char **ret_error) {
+        json_object *mem;
+        int64_t limit = -1, swap = -1;
+        int r;
+
+        r = get_field(res, "linux.resources", "memory", json_type_object, &mem, ret_error);
+        if (r <= 0)
+                return r;
+        if (get_int64(mem, "linux.resources.memory", "limit", &limit, ret_error) < 0 ||
+            get_int64(mem, "linux.resources.memory", "swap", &swap, ret_error) < 0)
+                return -EINVAL;
+        if (limit == 0 || limit < -1)
+                return error_set(ret_error, -EINVAL, "linux.resources.memory.limit: %" PRIi64 " is not a limit (bytes, or -1)", limit);
+        if (swap == 0 || swap < -1)
+                return error_set(ret_error, -EINVAL, "linux.resources.memory.swap: %" PRIi64 " is not a limit (bytes, or -1)", swap);
+        if (limit > 0) {
+                r = set_limit_u64(l, CGROUP_LIMIT_MEMORY_MAX, "linux.resources.memory.limit", (uint64_t) limit, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        if (swap > 0) {
+                if (limit < 0 || swap < limit)
+                        return error_set(ret_error, -EINVAL,
+                                         "linux.resources.memory.swap: %" PRIi64 " is below memory.limit (it counts memory and swap together)", swap);
+                l->value[CGROUP_LIMIT_MEMORY_SWAP_MAX] = (uint64_t) (swap - limit);
+                l->set |= UINT32_C(1) << CGROUP_LIMIT_MEMORY_SWAP_MAX;
+        } else if (swap == -1 && limit > 0) {
+                l->value[CGROUP_LIMIT_MEMORY_SWAP_MAX] = CGROUP_LIMIT_INFINITY;
+                l->set |= UINT32_C(1) << CGROUP_LIMIT_MEMORY_SWAP_MAX;
+        }
+        return 0;
+}
+
+/* cpu.shares as systemd maps CPUWeight= onto v1 (1024 is 100), so that a
+ * v1 host gets back the shares asked for; cpu.quota over cpu.period as a
+ * percentage of one CPU. */
+static int parse_cpu(json_object *res, CgroupLimits *l, char **ret_error) {
+        json_object *cpu;
+        uint64_t shares = 0, period = CGROUP_CPU_PERIOD_USEC;
+        int64_t quota = -1;
+        int r;
+
+        r = get_field(res, "linux.resources", "cpu", json_type_object, &cpu, ret_error);
+        if (r <= 0)
+                return r;
+        if (get_uint(cpu, "linux.resources.cpu", "shares", UINT64_MAX, &shares, ret_error) < 0 ||
+            get_int64(cpu, "linux.resources.cpu", "quota", &quota, ret_error) < 0 ||
+            get_uint(cpu, "linux.resources.cpu", "period", 1000000, &period, ret_error) < 0)
+                return -EINVAL;
+        if (shares > 0) {
+                r = set_limit_u64(l, CGROUP_LIMIT_CPU_WEIGHT, "linux.resources.cpu.shares",
+                                  MIN(MAX(shares * 100 / 1024, CGROUP_WEIGHT_MIN), CGROUP_WEIGHT_MAX), ret_error);
+                if (r < 0)
+                        return r;
+        }
+        if (quota > 0) {
+                char buf[48];
+                uint64_t hundredths;
+
+                if (period < 1000)
+                        return error_set(ret_error, -EINVAL, "linux.resources.cpu.period: %" PRIu64 " is out of range (1000 to 1000000 µs)", period);
+                hundredths = (uint64_t) quota * 10000 / period;
+                snprintf(buf, sizeof buf, "%" PRIu64 ".%02" PRIu64 "%%", hundredths / 100, hundredths % 100);
+                r = set_limit(l, CGROUP_LIMIT_CPU_QUOTA, "linux.resources.cpu.quota", buf, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* blockIO.weight (10..1000) onto io.weight's range as runc maps it;
+ * throttle{Read,Write}BpsDevice onto the core's bandwidth limits. */
+static int parse_block_io(json_object *res, CgroupLimits *l, char **ret_error) {
+        static const struct {
+                const char *key;
+                char rw;
+        } throttles[] = { { "throttleReadBpsDevice", 'r' }, { "throttleWriteBpsDevice", 'w' } };
+        json_object *bio, *devs;
+        uint64_t weight = 0;
+        int r;
+
+        r = get_field(res, "linux.resources", "blockIO", json_type_object, &bio, ret_error);
+        if (r <= 0)
+                return r;
+        if (get_uint(bio, "linux.resources.blockIO", "weight", 1000, &weight, ret_error) < 0)
+                return -EINVAL;
+        if (weight > 0) {
+                if (weight < 10)
+                        return error_set(ret_error, -EINVAL, "linux.resources.blockIO.weight: %" PRIu64 " is out of range (10 to 1000)", weight);
+                r = set_limit_u64(l, CGROUP_LIMIT_IO_WEIGHT, "linux.resources.blockIO.weight", 1 + (weight - 10) * 9999 / 990, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t t = 0; t < ELEMENTSOF(throttles); t++) {
+                r = get_field(bio, "linux.resources.blockIO", throttles[t].key, json_type_array, &devs, ret_error);
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; r > 0 && i < json_object_array_length(devs); i++) {
+                        json_object *e = json_object_array_get_idx(devs, i);
+                        uint64_t major = 0, minor = 0, rate = 0;
+                        char path[96], spec[96];
+                        int q;
+
+                        snprintf(path, sizeof path, "linux.resources.blockIO.%s[%zu]", throttles[t].key, i);
+                        if (!json_object_is_type(e, json_type_object))
+                                return error_set(ret_error, -EINVAL, "%s: not an object", path);
+                        if (get_uint(e, path, "major", UINT32_MAX, &major, ret_error) < 0 ||
+                            get_uint(e, path, "minor", UINT32_MAX, &minor, ret_error) < 0 ||
+                            get_uint(e, path, "rate", UINT64_MAX - 1, &rate, ret_error) < 0)
+                                return -EINVAL;
+                        snprintf(spec, sizeof spec, "%" PRIu64 ":%" PRIu64 ":%c:%" PRIu64, major, minor, throttles[t].rw, rate);
+                        q = cgroup_limits_parse_io_max(l, spec);
+                        if (q == -ENOENT || q == -ENOTBLK || q == -EISDIR)
+                                return error_set(ret_error, q, "%s: device %" PRIu64 ":%" PRIu64 ": %s", path, major, minor,
+                                                 q == -EISDIR ? "a partition (the kernel limits whole disks only)" : strerror(-q));
+                        if (q < 0)
+                                return error_set(ret_error, q, "%s: %s", path, strerror(-q));
+                }
+        }
+        return 0;
+}
+
+/* linux.resources onto the core's limits (cgroup-limits.h), which writes them
+ * where the host keeps each controller (cgroup2, or a hybrid host's v1).
+ * What the core has no limit for (cpus, mems, hugepages, rdma, network,
+ * unified, memory.reservation) is left out, said with --debug; devices are
+ * the machine's own device policy. */
 static int parse_resources(json_object *linux_, OciConfig *c, char **ret_error) {
-        json_object *res, *sub;
-        uint64_t v;
+        static const char *const unmapped[][2] = {
+                { "hugepageLimits", NULL }, { "network", NULL }, { "rdma", NULL }, { "unified", NULL },
+                { "cpu", "cpus" },          { "cpu", "mems" },   { "cpu", "realtimeRuntime" }, { "cpu", "idle" },
+                { "memory", "reservation" }, { "memory", "kernel" }, { "memory", "swappiness" },
+        };
+        json_object *res, *pids, *sub;
+        int64_t pids_limit = 0;
         int r;
 
         r = get_field(linux_, "linux", "resources", json_type_object, &res, ret_error);
         if (r <= 0)
                 return r;
-        r = get_field(res, "linux.resources", "pids", json_type_object, &sub, ret_error);
+        r = get_field(res, "linux.resources", "pids", json_type_object, &pids, ret_error);
+        if (r < 0 || (r > 0 && get_int64(pids, "linux.resources.pids", "limit", &pids_limit, ret_error) < 0))
+                return -EINVAL;
+        /* 0 and -1: no limit */
+        if (pids_limit > 0 && set_limit_u64(&c->limits, CGROUP_LIMIT_TASKS_MAX, "linux.resources.pids.limit", (uint64_t) pids_limit, ret_error) < 0)
+                return -EINVAL;
+        r = parse_memory(res, &c->limits, ret_error);
+        if (r >= 0)
+                r = parse_cpu(res, &c->limits, ret_error);
+        if (r >= 0)
+                r = parse_block_io(res, &c->limits, ret_error);
         if (r < 0)
                 return r;
-        if (r > 0) {
-                r = get_field(sub, "linux.resources.pids", "limit", json_type_int, &(json_object *) { NULL }, ret_error);
-                if (r < 0)
-                        return r;
-                if (r > 0) {
-                        int64_t l = json_object_get_int64(json_object_object_get(sub, "limit"));
-                        c->pids_limit = l > 0 ? l : 0; /* 0 and -1: no limit */
-                }
+        for (size_t i = 0; i < ELEMENTSOF(unmapped); i++) {
+                char what[64];
+
+                if (!json_object_object_get_ex(res, unmapped[i][0], &sub) ||
+                    (unmapped[i][1] && !json_object_object_get_ex(sub, unmapped[i][1], NULL)))
+                        continue;
+                snprintf(what, sizeof what, "linux.resources.%s%s%s", unmapped[i][0], unmapped[i][1] ? "." : "", strempty(unmapped[i][1]));
+                if (strv_push_dup(&c->unapplied, what) < 0)
+                        return -ENOMEM;
         }
-        r = get_field(res, "linux.resources", "memory", json_type_object, &sub, ret_error);
-        if (r < 0)
-                return r;
-        if (r > 0) {
-                r = get_field(sub, "linux.resources.memory", "limit", json_type_int, &(json_object *) { NULL }, ret_error);
-                if (r < 0)
-                        return r;
-                if (r > 0) {
-                        int64_t l = json_object_get_int64(json_object_object_get(sub, "limit"));
-                        if (l > 0 && l < 4096)
-                                return error_set(ret_error, -EINVAL, "linux.resources.memory.limit: %" PRIi64 " bytes is too small", l);
-                        c->memory_limit = l > 0 ? l : 0;
-                }
-        }
-        (void) v;
         return 0;
 }
 

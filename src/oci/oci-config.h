@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cgroup-limits.h"
 #include "macro.h"
 
 /* What a bundle's config.json asks for, of what boxctl-oci maps onto the
@@ -56,8 +57,8 @@ typedef struct OciConfig {
         uint32_t uid_host, uid_size, gid_host, gid_size;
         char **masked_paths;
         char **readonly_paths;
-        int64_t pids_limit;   /* 0: none */
-        int64_t memory_limit; /* 0: none */
+        CgroupLimits limits;  /* linux.resources */
+        char **unapplied;     /* linux.resources fields left out (said with --debug) */
         char *annotations;    /* the object as JSON text, or NULL */
 } OciConfig;
 

@@ -148,7 +148,7 @@ static int map_mounts(const OciConfig *c, const char *bundle, Settings *s, char 
         return 0;
 }
 
-static int settings_from_config(const OciConfig *c, const char *id, const char *bundle, const char *rootfs, Settings *s,
+static int settings_from_config(OciConfig *c, const char *id, const char *bundle, const char *rootfs, Settings *s,
                                 char **ret_error) {
         *s = (Settings) {
                 .start_mode = START_RUN,
@@ -169,6 +169,11 @@ static int settings_from_config(const OciConfig *c, const char *id, const char *
         s->hostname = c->hostname ? strdup(c->hostname) : NULL;
         s->argv = strv_copy(c->args);
         s->environment = c->env ? strv_copy(c->env) : NULL;
+        /* Moved: the core writes them into the machine's cgroups (cgroup-limits.h). */
+        s->limits = c->limits;
+        c->limits = (CgroupLimits) {};
+        for (char **u = c->unapplied; u && *u; u++)
+                oci_debug("%s: not applied (no such limit in boxctl)", *u);
         if (!s->root || !s->machine_name || (c->hostname && !s->hostname) || !s->argv || (c->env && !s->environment))
                 return -ENOMEM;
         return map_mounts(c, bundle, s, ret_error);

@@ -266,6 +266,42 @@ is "$out" $'oci-test /tmp bar 1000:1001:1001,1002 from-host 0\nroot-ro\nbind-ro\
         "hostname, cwd, env, user and groups, binds, tmpfs, readonly root, maskedPaths, readonlyPaths, mqueue, rlimits"
 check "delete" oci delete map
 
+# --- linux.resources through the core's limits, on the hierarchy that has each controller ---
+v1=$(test_tmpdir)
+# limit CONTROLLER ID V1-FILE V2-FILE: what was written for container ID
+# (v1 hierarchies mounted here: the unified layout hides them).
+limit() {
+        local c=$1 v=$1
+        [[ $c == io ]] && v=blkio
+        if grep -qw "$c" "$(cgroup2_root)/cgroup.controllers"; then
+                cat "$(cgroup2_root)/machine.slice/machine-$2.scope/$4"
+                return
+        fi
+        if [[ ! -d $v1/$v ]]; then
+                mkdir "$v1/$v" && mount -t cgroup -o "$v" cgroup "$v1/$v"
+                cleanup_push bash -c "umount '$v1/$v' 2>/dev/null || true"
+        fi
+        cat "$v1/$v/machine.slice/machine-$2.scope/$3"
+}
+on_v2() { grep -qw "$1" "$(cgroup2_root)/cgroup.controllers"; }
+b=$(bundle res '.process.args = ["sleep", "1000"]
+        | .linux.resources = {"memory": {"limit": 67108864, "swap": 100663296, "reservation": 1048576},
+                              "cpu": {"shares": 512, "quota": 20000, "period": 100000, "cpus": "0"},
+                              "pids": {"limit": 50}, "blockIO": {"weight": 500},
+                              "devices": [{"allow": false, "access": "rwm"}]}')
+check "create with linux.resources" bash -c '"$1" --root "$2" --debug create --bundle "$3" res </dev/null >/dev/null 2>"$3/debug"' _ "$OCI" "$root" "$b"
+is "$(limit memory res memory.limit_in_bytes memory.max)" 67108864 "memory.limit"
+is "$(limit memory res memory.memsw.limit_in_bytes memory.swap.max)" "$(on_v2 memory && echo 33554432 || echo 100663296)" \
+        "memory.swap (memory plus swap; cgroup2's swap.max is the swap alone)"
+is "$(limit cpu res cpu.shares cpu.weight)" "$(on_v2 cpu && echo 50 || echo 512)" "cpu.shares 512 (cgroup2: weight 50)"
+if on_v2 cpu; then quota=$(limit cpu res - cpu.max); else quota="$(limit cpu res cpu.cfs_quota_us -) $(limit cpu res cpu.cfs_period_us -)"; fi
+is "$quota" "20000 100000" "cpu.quota and cpu.period"
+is "$(limit pids res pids.max pids.max)" 50 "pids.limit"
+ok "what boxctl has no limit for is said with --debug" grep -q "linux.resources.cpu.cpus: not applied" "$b/debug"
+check "delete" oci delete res
+check "...leaves nothing" gone res
+for d in "$v1"/*; do [[ ! -d $d ]] || umount "$d"; done
+
 # --- bad input: one line, exit 1, nothing left ---
 fails_with "a missing bundle" "bundle $work/nosuch" oci create --bundle "$work/nosuch" bad
 check "...leaves nothing" gone bad
@@ -284,6 +320,19 @@ bundle bad '.linux.namespaces += [{"type": "user"}] | .linux.uidMappings = [{"co
 fails_with "an impossible mapping" "linux.uidMappings[0]: hostID 4294967000 + size 65536 is out of range" oci create --bundle "$b" bad
 bundle bad '.mounts += [{"destination": "/x", "type": "nfs", "source": "h:/x"}]' >/dev/null
 fails_with "an unsupported mount" "mounts[5]: a nfs mount on /x is not supported" oci create --bundle "$b" bad
+bundle bad '.linux.resources.memory = {"limit": 67108864, "swap": 1048576}' >/dev/null
+fails_with "memory.swap below memory.limit" "linux.resources.memory.swap: 1048576 is below memory.limit" oci create --bundle "$b" bad
+bundle bad '.linux.resources.memory = {"limit": -5}' >/dev/null
+fails_with "a negative memory.limit" "linux.resources.memory.limit: -5 is not a limit" oci create --bundle "$b" bad
+bundle bad '.linux.resources.pids = {"limit": "50"}' >/dev/null
+fails_with "pids.limit of the wrong type" "linux.resources.pids.limit: not an integer" oci create --bundle "$b" bad
+bundle bad '.linux.resources.cpu = {"quota": 500, "period": 100000}' >/dev/null
+fails_with "a cpu.quota under 1 ms per 100 ms" "linux.resources.cpu.quota: 0.50% is out of range" oci create --bundle "$b" bad
+bundle bad '.linux.resources.blockIO = {"weight": 5}' >/dev/null
+fails_with "a blockIO.weight under 10" "linux.resources.blockIO.weight: 5 is out of range" oci create --bundle "$b" bad
+bundle bad '.linux.resources.blockIO = {"throttleReadBpsDevice": [{"major": 4095, "minor": 4095, "rate": 1048576}]}' >/dev/null
+fails_with "a throttled device that is not there" "linux.resources.blockIO.throttleReadBpsDevice[0]: device 4095:4095" oci create --bundle "$b" bad
+check "...leaves nothing" gone bad
 bundle bad '.process.args = ["nosuch-command"]' >/dev/null
 fails_with "a command that is not there" 'exec: "nosuch-command": executable file not found in $PATH' oci create --bundle "$b" bad
 check "...leaves nothing after the machine was made" gone bad
@@ -330,6 +379,8 @@ out=$(podman_run -i sh -c 'echo hello from $(cat /proc/1/comm); read x; echo got
 is "$out $rc" $'hello from boxctl-oci\ngot input 4' "podman run --rm -i --rootfs: stdout, stdin and the exit status"
 out=$(podman_run --env=FOO=bar --workdir=/tmp sh -c 'echo $FOO $(pwd) $(hostname)') && rc=0 || rc=$?
 ok "podman run -e, -w: $out" bash -c '[[ $1 =~ ^bar\ /tmp\ [0-9a-f]{12}$ && $2 == 0 ]]' _ "$out" "$rc"
+out=$(podman_run --memory=64m --pids-limit=50 sh -c 'echo limited') && rc=0 || rc=$?
+is "$out $rc" "limited 0" "podman run --memory --pids-limit: linux.resources (with podman's memory.swap) applied"
 ok "...and its containers are deleted: nothing in /run/boxctl-oci" bash -c '[[ -z $(ls -A /run/boxctl-oci 2>/dev/null) ]]'
 rm -rf "$pm"
 
