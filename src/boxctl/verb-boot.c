@@ -24,6 +24,7 @@
 #include "registry-client.h"
 #include "seccomp-filter.h"
 #include "settings.h"
+#include "settings-file.h"
 #include "syscall-groups.h"
 #include "tree.h"
 #include "verbs.h"
@@ -64,6 +65,9 @@ static void help(StartMode mode, bool background) {
                "     --pool=DIR            The pool NAME is taken from (/var/lib/machines, or\n"
                "                           $BOXCTL_POOL); a NAME (no '/') of the pool wins over a\n"
                "                           file of that name here: say ./NAME for that\n"
+               "     --settings=MODE       Read the machine's settings file NAME.box: yes, no,\n"
+               "                           trusted (every key, wherever the file is) or override\n"
+               "                           (the file wins over these options)\n"
                "     --read-only           Mount the tree read-only\n"
                "  -x --ephemeral           Write to a throw-away layer; the tree stays untouched\n"
                "  -i --image=PATH          Boot a disk image (implied when PATH is a file or device)\n"
@@ -135,6 +139,7 @@ enum {
         ARG_WAIT_TIMEOUT,
         ARG_LIMIT,  /* --memory-max and the others: the option's name says which */
         ARG_IO_MAX,
+        ARG_SETTINGS,
 };
 
 typedef enum HelpKind {
@@ -145,7 +150,11 @@ typedef enum HelpKind {
 
 /* What parse_argv() needs to remember between options. */
 typedef struct ParseState {
-        uint64_t keep, drop; /* --capability, --drop-capability */
+        SettingsGiven given; /* which settings the options gave; --capability, --drop-capability */
+        SettingsMode settings_mode; /* --settings= */
+        bool from_pool;   /* PATH was a NAME of the pool */
+        bool read_only;   /* the pool marks it read-only */
+        const char *arg;  /* PATH or NAME as given */
         bool console_set, ownership_set;
         bool filter_help; /* --system-call-filter=help */
         bool background;  /* "start" */
@@ -194,6 +203,11 @@ static int parse_option_machine(int c, const char *arg, Settings *s, ParseState 
                 return 1;
         case ARG_NO_REBOOT:
                 s->no_reboot = true;
+                return 1;
+        case ARG_SETTINGS:
+                st->settings_mode = settings_mode_from_string(arg);
+                if (st->settings_mode < 0)
+                        return log_error_errno(EINVAL, "invalid --settings '%s': use yes, no, trusted or override", arg);
                 return 1;
         case ARG_REGISTER:
                 s->register_mode = register_mode_from_string(arg);
@@ -357,9 +371,9 @@ static int parse_option_security(int c, const char *arg, Settings *s, ParseState
                         return log_error_errno(r, "unknown capability '%s' in --%s", strempty(bad),
                                                c == ARG_CAPABILITY ? "capability" : "drop-capability");
                 if (c == ARG_CAPABILITY)
-                        st->keep |= m;
+                        st->given.cap_keep |= m;
                 else
-                        st->drop |= m;
+                        st->given.cap_drop |= m;
                 return 1;
         }
         case 'U':
@@ -448,8 +462,85 @@ static int parse_option_limits(int c, const char *name, const char *arg, Setting
         }
 }
 
-/* After the options: what they imply, what conflicts, and the positional arguments. */
-static int parse_finish(int argc, char *argv[], Settings *s, const ParseState *st) {
+/* The positional arguments: the tree or image (unless -i gave it), then
+ * init's arguments or the command. */
+static int parse_positional(int argc, char *argv[], Settings *s, ParseState *st) {
+        int r;
+
+        if (!s->image) {
+                if (optind >= argc)
+                        return log_error_errno(EINVAL, "no OS tree given; usage: boxctl %s PATH [OPTIONS...]%s",
+                                               st->verb,
+                                               s->start_mode == START_RUN ? " -- COMMAND [ARGS...]" : "");
+                /* PATH, or NAME of the pool: the rule is pool_resolve()'s (pool.h). */
+                r = pool_resolve(st->pool, argv[optind], &s->root, &st->read_only, &st->from_pool);
+                if (r == -ENOENT && !strchr(argv[optind], '/'))
+                        return log_error_errno(r, "%s: no such image in %s, and no such path here", argv[optind],
+                                               st->pool ?: pool_default_dir());
+                if (r < 0)
+                        return log_error_errno(r, "%s: %m", argv[optind]);
+                st->arg = argv[optind];
+                optind++;
+        }
+        s->argv = strv_copy(argv + optind);
+        if (!s->argv)
+                return log_oom();
+        if (s->argv[0])
+                st->given.fields |= UINT32_C(1) << SETTING_PARAMETERS;
+        return 0;
+}
+
+/* The machine's settings file, when there is one: found here, read and
+ * merged by the core (settings-file.h). Its name is the machine's: -M, or
+ * the pool's NAME, or what the tree's or image's name makes. */
+static int parse_settings_file(Settings *s, ParseState *st) {
+        _cleanup_(settings_file_freep) SettingsFile *f = NULL;
+        _cleanup_strv_free_ char **warnings = NULL;
+        _cleanup_free_ char *name = NULL, *beside = NULL, *path = NULL, *error = NULL;
+        bool trusted = false;
+        int r;
+
+        if (st->settings_mode == SETTINGS_MODE_NO)
+                return 0;
+        if (s->machine_name)
+                name = strdup(s->machine_name);
+        else if (st->from_pool)
+                name = strdup(st->arg);
+        else
+                name = machine_name_default(s->root);
+        if (st->from_pool)
+                beside = strdup(st->pool ?: pool_default_dir());
+        else {
+                size_t n;
+
+                (void) path_basename_ref(s->root, &n);
+                beside = strndup(s->root, MAX(strlen(s->root) - n, (size_t) 1));
+        }
+        if (!beside)
+                return log_oom();
+        if (!name)
+                return 0; /* a name nothing could be made of has no file */
+
+        r = settings_file_find(name, beside, &path, &trusted);
+        if (r == -ENOENT || r == -EINVAL)
+                return 0;
+        if (r < 0)
+                return log_error_errno(r, "cannot look for the settings file of machine %s: %m", name);
+        r = settings_file_load(path, trusted || st->settings_mode == SETTINGS_MODE_TRUSTED, &f, &warnings, &error);
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r < 0)
+                return log_error_errno(r, "%s", error ?: path);
+        for (char **w = warnings; w && *w; w++)
+                log_warning("%s", *w);
+        settings_file_merge(s, &st->given, f, st->settings_mode == SETTINGS_MODE_OVERRIDE);
+        return 0;
+}
+
+/* After the options and the settings file: what they imply and what conflicts. */
+static int parse_finish(Settings *s, ParseState *st) {
+        if (settings_given(&st->given, SETTING_OWNERSHIP))
+                st->ownership_set = true;
         if (st->ownership_set && s->userns_mode == USERNS_NO)
                 return log_error_errno(EINVAL, "conflicting options: --private-users-ownership needs a user namespace (-U or --private-users=)");
         if (s->userns_mode == USERNS_IDENTITY && s->ownership == OWNERSHIP_IDMAP)
@@ -467,33 +558,12 @@ static int parse_finish(int argc, char *argv[], Settings *s, const ParseState *s
         /* A machine with a network of its own may configure it. */
         if (s->private_network)
                 s->capabilities |= UINT64_C(1) << CAP_NET_ADMIN;
-        if (st->keep & st->drop) {
-                _cleanup_free_ char *both = caps_to_string(st->keep & st->drop);
+        if (st->given.cap_keep & st->given.cap_drop) {
+                _cleanup_free_ char *both = caps_to_string(st->given.cap_keep & st->given.cap_drop);
                 return log_error_errno(EINVAL, "conflicting options: %s both kept (--capability) and dropped (--drop-capability)", strempty(both));
         }
-        s->capabilities = (s->capabilities | st->keep) & ~st->drop;
-
-        if (!s->image) {
-                if (optind >= argc)
-                        return log_error_errno(EINVAL, "no OS tree given; usage: boxctl %s PATH [OPTIONS...]%s",
-                                               st->verb,
-                                               s->start_mode == START_RUN ? " -- COMMAND [ARGS...]" : "");
-                bool ro = false;
-                int r;
-
-                /* PATH, or NAME of the pool: the rule is pool_resolve()'s (pool.h). */
-                r = pool_resolve(st->pool, argv[optind], &s->root, &ro);
-                if (r == -ENOENT && !strchr(argv[optind], '/'))
-                        return log_error_errno(r, "%s: no such image in %s, and no such path here", argv[optind],
-                                               st->pool ?: pool_default_dir());
-                if (r < 0)
-                        return log_error_errno(r, "%s: %m", argv[optind]);
-                s->read_only = s->read_only || ro; /* the pool marks it read-only */
-                optind++;
-        }
-        s->argv = strv_copy(argv + optind);
-        if (!s->argv)
-                return log_oom();
+        s->capabilities = (s->capabilities | st->given.cap_keep) & ~st->given.cap_drop;
+        s->read_only = s->read_only || st->read_only; /* the pool marks it read-only: no file unmarks it */
 
         if (st->background) {
                 if (s->console_mode == CONSOLE_INTERACTIVE && st->console_set)
@@ -513,6 +583,40 @@ static int parse_finish(int argc, char *argv[], Settings *s, const ParseState *s
                 s->console_mode = tty ? CONSOLE_INTERACTIVE : s->start_mode == START_RUN ? CONSOLE_PIPE : CONSOLE_READ_ONLY;
         }
         return 0;
+}
+
+/* Which settings an option gives, so that the settings file does not
+ * override it (settings-file.h); the limits say so themselves. */
+static uint32_t option_fields(int c) {
+        SettingField f;
+
+        switch (c) {
+        case ARG_HOSTNAME: f = SETTING_HOSTNAME; break;
+        case ARG_MACHINE_ID: f = SETTING_MACHINE_ID; break;
+        case 'E': f = SETTING_ENVIRONMENT; break;
+        case ARG_KILL_TIMEOUT: f = SETTING_KILL_TIMEOUT; break;
+        case ARG_NO_REBOOT: f = SETTING_NO_REBOOT; break;
+        case ARG_NOTIFY_READY: f = SETTING_NOTIFY_READY; break;
+        case ARG_BIND:
+        case ARG_BIND_RO: f = SETTING_BINDS; break;
+        case ARG_TMPFS: f = SETTING_TMPFS; break;
+        case ARG_READ_ONLY: f = SETTING_READ_ONLY; break;
+        case 'x': f = SETTING_EPHEMERAL; break;
+        case ARG_PRIVATE_NETWORK: f = SETTING_PRIVATE_NETWORK; break;
+        case 'n':
+        case ARG_NETWORK_BRIDGE:
+        case ARG_NETWORK_ZONE: f = SETTING_NETWORK; break;
+        case 'p': f = SETTING_PORTS; break;
+        case ARG_CAPABILITY:
+        case ARG_DROP_CAPABILITY: f = SETTING_CAPABILITY; break;
+        case 'U':
+        case ARG_PRIVATE_USERS: f = SETTING_PRIVATE_USERS; break;
+        case ARG_PRIVATE_USERS_OWNERSHIP: f = SETTING_OWNERSHIP; break;
+        case ARG_SYSTEM_CALL_FILTER: f = SETTING_SYSCALL_FILTER; break;
+        case ARG_IO_MAX: f = SETTING_IO_MAX; break;
+        default: return 0;
+        }
+        return UINT32_C(1) << f;
 }
 
 static int parse_argv(int argc, char *argv[], Settings *s, bool background, HelpKind *ret_help) {
@@ -557,6 +661,7 @@ static int parse_argv(int argc, char *argv[], Settings *s, bool background, Help
                 { "pids-max", required_argument, NULL, ARG_LIMIT },
                 { "io-weight", required_argument, NULL, ARG_LIMIT },
                 { "io-max", required_argument, NULL, ARG_IO_MAX },
+                { "settings", required_argument, NULL, ARG_SETTINGS },
                 {},
         };
         ParseState st = { .background = background, .verb = background ? "start" : start_mode_to_string(s->start_mode) };
@@ -594,12 +699,19 @@ static int parse_argv(int argc, char *argv[], Settings *s, bool background, Help
                         r = parse_option_limits(c, options[opt_index].name, optarg, s);
                 if (r <= 0)
                         return r < 0 ? r : -EINVAL;
+                st.given.fields |= option_fields(c);
                 if (st.filter_help) {
                         *ret_help = HELP_SYSCALL_GROUPS;
                         return 0;
                 }
         }
-        return parse_finish(argc, argv, s, &st);
+        r = parse_positional(argc, argv, s, &st);
+        if (r < 0)
+                return r;
+        r = parse_settings_file(s, &st);
+        if (r < 0)
+                return r;
+        return parse_finish(s, &st);
 
 }
 

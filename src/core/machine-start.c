@@ -102,6 +102,14 @@ static char *machine_name_from_image(const char *path) {
         return machine_name_from_path(p);
 }
 
+char *machine_name_default(const char *root) {
+        struct stat st;
+
+        if (stat(root, &st) >= 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)))
+                return machine_name_from_image(root);
+        return machine_name_from_path(root);
+}
+
 static int directory_open(MachineInstance *mi, char **ret_error) {
         /* The lock needs the tree's identity: taken in machine_prepare() once
          * the tree is open. */

@@ -75,3 +75,7 @@ MachineInstance *machine_forget(MachineInstance *mi, char ***ret_mount_points);
 
 /* --bind and --tmpfs destinations that the machine mounts itself. */
 int settings_verify(const Settings *s, char **ret_error);
+
+/* The name of a machine whose root is ROOT when none is given: the tree's
+ * directory name, or the image file's less its suffix (".raw", ...). */
+char *machine_name_default(const char *root);

@@ -177,6 +177,16 @@ check_fails() {
         ((rc != 0))
 }
 
+# fails_with DESC NEEDLE CMD...: CMD fails with exactly one line of stderr,
+# holding NEEDLE (what every bad input must give).
+fails_with() {
+        local desc=$1 needle=$2 rc=0 err
+        shift 2
+        err=$("$@" 2>&1 >/dev/null) || rc=$?
+        ok "$desc: exit $rc, one line: $err" \
+                bash -c '(( $1 != 0 )) && [[ $2 == *"$3"* && $2 != *$'"'"'\n'"'"'* ]]' _ "$rc" "$err" "$needle"
+}
+
 # ---------------------------------------------------------------------------
 # Clean-ups
 

@@ -259,7 +259,7 @@ int pool_list(const char *dir, bool all, bool usage, PoolImage ***ret, size_t *r
         return 0;
 }
 
-int pool_resolve(const char *dir, const char *arg, char **ret_root, bool *ret_read_only) {
+int pool_resolve(const char *dir, const char *arg, char **ret_root, bool *ret_read_only, bool *ret_in_pool) {
         _cleanup_(pool_image_freep) PoolImage *i = NULL;
         char *p;
         int r;
@@ -276,6 +276,8 @@ int pool_resolve(const char *dir, const char *arg, char **ret_root, bool *ret_re
                                 return -errno;
                         *ret_root = p;
                         *ret_read_only = i->read_only;
+                        if (ret_in_pool)
+                                *ret_in_pool = true;
                         return 0;
                 }
         }
@@ -284,6 +286,8 @@ int pool_resolve(const char *dir, const char *arg, char **ret_root, bool *ret_re
                 return -errno;
         *ret_root = p;
         *ret_read_only = false;
+        if (ret_in_pool)
+                *ret_in_pool = false;
         return 0;
 }
 

@@ -74,8 +74,9 @@ int pool_list(const char *dir, bool all, bool usage, PoolImage ***ret, size_t *r
  *
  * *ret_root is the absolute, resolved path (whether it is a tree or a disk
  * image the start path sees by itself); *ret_read_only that the pool marks it read-only
- * (a path outside the pool: false). -ENOENT when neither exists. */
-int pool_resolve(const char *dir, const char *arg, char **ret_root, bool *ret_read_only);
+ * (a path outside the pool: false); *ret_in_pool (may be NULL) that ARG was a
+ * NAME of the pool. -ENOENT when neither exists. */
+int pool_resolve(const char *dir, const char *arg, char **ret_root, bool *ret_read_only, bool *ret_in_pool);
 
 /* -EBUSY (with *ret_holder when known) while a machine runs from IMAGE; else
  * an exclusive tree lock in *ret that keeps new boots out until released. */
