@@ -8,7 +8,8 @@
 # next start of any machine sweeps them. Also: boxd SIGKILLed and restarted
 # adopts a running machine once; a guest init that crashes or is killed from
 # the host ends boxctl with 128+N and everything cleaned; the disk under a
-# tree full (boot fails in one line, the tree unchanged; --ephemeral boots);
+# tree full (boot fails in one line, the tree unchanged; --ephemeral boots;
+# a clone into a pool that fills up leaves nothing);
 # no free UID range, no loop device (one line each, saying what to do); the
 # dbus-daemon restarted under running machines (boxd serves them again).
 set -euo pipefail
@@ -185,6 +186,26 @@ is "$(tree_snapshot "$dir/tiny/tree" | grep -v '^root	')" "$(grep -v '^root	' <<
         "(i) ...the tree is as it was (but for /root, where the guest wrote)"
 check "(i) ...and leaves nothing" clean fl
 tiny_umount
+cleanup_pop
+
+# A pool that fills up during a clone: room for the tree and half of its copy.
+# The copy fails half-way, in one line naming the image and why; nothing of
+# it is left, and the source is as it was.
+mkdir "$dir/fullpool"
+tree_kb=$(du -sk "$(realpath "$(fixture_busybox)")" | cut -f1)
+mount -t tmpfs -o size=$((tree_kb * 3 / 2 + 64))k boxctl-test-fullpool "$dir/fullpool"
+fullpool_umount() { umount "$dir/fullpool" 2>/dev/null || true; }
+cleanup_push fullpool_umount
+cp -a "$(realpath "$(fixture_busybox)")" "$dir/fullpool/src"
+before=$(tree_snapshot "$dir/fullpool/src")
+rc=0
+err=$("$BOXCTL" clone --pool="$dir/fullpool" src copy 2>&1) || rc=$?
+is "$rc" 1 "(i) clone into a pool that fills up fails"
+ok "(i) ...in one line naming the image and the full disk: $err" \
+        bash -c '[[ $1 == *src* && $1 == *"No space left on device"* && $1 != *$'"'"'\n'"'"'* ]]' _ "$err"
+is "$(ls -A "$dir/fullpool")" "src" "(i) ...nothing of the copy is left in the pool (no copy, no .#copy.*)"
+is "$(tree_snapshot "$dir/fullpool/src")" "$before" "(i) ...and the source is as it was"
+fullpool_umount
 cleanup_pop
 
 # (j) Out of UID ranges: -U tries 256 ranges for a machine, from a hash of its
