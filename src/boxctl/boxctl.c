@@ -26,6 +26,7 @@ static const Verb verbs[] = {
         { "terminate", verb_terminate, "Kill machines at once, without a clean shutdown" },
         { "kill", verb_kill, "Send a signal to the processes of machines" },
         { "shell", verb_shell, "Run a shell or a command inside a running machine" },
+        { "login", verb_login, "Log in to a running machine on a new terminal of its own" },
         { "copy-to", verb_copy_to, "Copy a file or a tree from the host into a running machine" },
         { "copy-from", verb_copy_from, "Copy a file or a tree out of a running machine" },
         { "bind", verb_bind, "Mount a host directory or file into a running machine" },

@@ -12,7 +12,6 @@
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
-#include "cgroup.h"
 #include "enter.h"
 #include "log.h"
 #include "missing-syscall.h"
@@ -31,6 +30,8 @@ typedef struct ShellArgs {
         char **setenv;
         char **argv; /* points into argv */
         int pty;     /* -1: when stdin and stdout are terminals */
+        bool login;  /* "boxctl login": the machine's login(1) on a new pty */
+        const char *verb;
 } ShellArgs;
 
 static void help(void) {
@@ -135,6 +136,7 @@ typedef struct Shell {
         EnterProcess proc;
         Relay relays[3];
         int status;
+        bool escaped; /* the user left with ^]^]^] */
 } Shell;
 
 static void relay_close(Relay *r) {
@@ -231,7 +233,10 @@ static int on_winch(sd_event_source *s, const struct signalfd_siginfo *si, void 
 }
 
 static void on_escape(PtyForward *f, void *userdata) {
-        shell_signal(userdata, SIGKILL);
+        Shell *sh = userdata;
+
+        sh->escaped = true;
+        shell_signal(sh, SIGKILL);
 }
 
 static int on_exit_(sd_event_source *s, const siginfo_t *si, void *userdata) {
@@ -264,11 +269,15 @@ static int shell_wait(Shell *sh) {
                 if (r < 0)
                         return r;
                 sh->proc.master = -EBADF; /* the forward owns it */
+                /* Every key goes to the machine's pty, whose line discipline
+                 * echoes, edits and signals; ours would echo a password and
+                 * hold ^]^]^] back until a newline. */
+                (void) terminal_raw_begin();
         }
         r = relays_start(sh);
-        if (r < 0)
-                return r;
-        r = sd_event_loop(sh->event);
+        if (r >= 0)
+                r = sd_event_loop(sh->event);
+        terminal_raw_end();
         relays_drain(sh);
         return r;
 }
@@ -293,54 +302,44 @@ static int relays_make(Shell *sh, EnterRequest *req, int command_ends[3]) {
         return 0;
 }
 
-int verb_shell(int argc, char *argv[]) {
-        _cleanup_free_ char *cg = NULL, *cgroup_path = NULL, *error = NULL;
+/* What "shell" and "login" share once their arguments are parsed: into the
+ * machine, the command's terminal forwarded to ours, its status back. */
+static int shell_run(ShellArgs *a) {
+        _cleanup_free_ char *cgroup_path = NULL, *error = NULL;
         static const int blocked[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGWINCH };
-        ShellArgs a = {};
         Shell sh = {
                 .proc = { .master = -EBADF, .child_pidfd = -EBADF },
                 .relays = { { .ours = 0, .pipe = -EBADF }, { .ours = 1, .pipe = -EBADF }, { .ours = 2, .pipe = -EBADF } },
         };
-        CgroupLayout layout;
-        const char *mount;
         sigset_t mask;
         pid_t leader;
         int r;
 
-        r = parse_argv(argc, argv, &a);
-        if (r <= 0)
-                goto finish;
         if (geteuid() != 0) {
-                r = log_error_errno(EPERM, "shell %s: only root may enter machines", a.name);
+                r = log_error_errno(EPERM, "%s %s: only root may enter machines", a->verb, a->name);
                 goto finish;
         }
-        r = machines_get_leader("shell", a.name, &leader);
+        r = machines_get_leader(a->verb, a->name, &leader);
         if (r < 0)
                 goto finish;
-        r = cgroup_layout_detect(&layout, &mount);
-        if (r >= 0)
-                r = pid_cgroup2_path(leader, &cg);
+        r = enter_cgroup_path(leader, &cgroup_path);
         if (r < 0) {
-                r = log_error_errno(r, "shell %s: cannot find the machine's cgroup: %m", a.name);
-                goto finish;
-        }
-        cgroup_path = strjoin3(mount, streq(cg, "/") ? "" : cg, "");
-        if (!cgroup_path) {
-                r = log_oom();
+                r = log_error_errno(r, "%s %s: cannot find the machine's cgroup: %m", a->verb, a->name);
                 goto finish;
         }
 
-        if (a.pty < 0)
-                a.pty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+        if (a->pty < 0)
+                a->pty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
         EnterRequest req = {
-                .machine_name = a.name,
+                .machine_name = a->name,
                 .leader = leader,
                 .cgroup_path = cgroup_path,
-                .user = a.user,
-                .argv = a.argv,
-                .setenv = a.setenv,
-                .term = a.pty ? (getenv("TERM") ?: "vt220") : getenv("TERM"),
-                .pty = a.pty,
+                .user = a->user,
+                .argv = a->argv,
+                .setenv = a->setenv,
+                .term = a->pty ? (getenv("TERM") ?: "vt220") : getenv("TERM"),
+                .pty = a->pty,
+                .login = a->login,
                 .stdio = { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO },
         };
 
@@ -351,10 +350,10 @@ int verb_shell(int argc, char *argv[]) {
         (void) sigprocmask(SIG_BLOCK, &mask, NULL);
 
         int command_ends[3] = { -EBADF, -EBADF, -EBADF };
-        if (!a.pty) {
+        if (!a->pty) {
                 r = relays_make(&sh, &req, command_ends);
                 if (r < 0) {
-                        r = log_error_errno(r, "shell %s: cannot make pipes for the terminal: %m", a.name);
+                        r = log_error_errno(r, "%s %s: cannot make pipes for the terminal: %m", a->verb, a->name);
                         goto finish;
                 }
         }
@@ -364,24 +363,97 @@ int verb_shell(int argc, char *argv[]) {
         for (size_t i = 0; i < 3; i++)
                 safe_close(command_ends[i]);
         if (r < 0) {
-                log_error("shell %s: %s", a.name, error ?: strerror(-r));
+                log_error("%s %s: %s", a->verb, a->name, error ?: strerror(-r));
                 r = sh.proc.status > 0 ? sh.proc.status : 1;
                 goto finish;
         }
+        if (a->login)
+                fprintf(stderr, "Connected to machine %s. Press ^] three times within 1s to exit session.\n",
+                        a->name);
         r = shell_wait(&sh);
         sh.forward = pty_forward_free(sh.forward);
         safe_close(sh.proc.master);
         sh.event = sd_event_unref(sh.event);
         if (r < 0) {
                 shell_signal(&sh, SIGKILL);
-                r = log_error_errno(r, "shell %s: %m", a.name);
+                r = log_error_errno(r, "%s %s: %m", a->verb, a->name);
                 goto finish;
         }
         r = sh.status;
+        /* Leaving a login is how a login ends: not a failure. */
+        if (a->login && sh.escaped) {
+                fprintf(stderr, "\nConnection to machine %s terminated.\n", a->name);
+                r = 0;
+        }
 finish:
         for (size_t i = 0; i < ELEMENTSOF(sh.relays); i++)
                 relay_close(&sh.relays[i]);
         safe_close(sh.proc.child_pidfd);
+        return r < 0 ? 1 : r;
+}
+
+int verb_shell(int argc, char *argv[]) {
+        ShellArgs a = { .verb = "shell" };
+        int r;
+
+        r = parse_argv(argc, argv, &a);
+        if (r > 0)
+                r = shell_run(&a);
         strv_freep(&a.setenv);
+        return r < 0 ? 1 : r;
+}
+
+static void login_help(void) {
+        printf("Usage: boxctl login [OPTIONS] NAME\n\n"
+               "Log in to the running machine NAME: its own login(1) asks for a user and\n"
+               "a password on a new terminal of the machine's, as at its console. Joins the\n"
+               "machine from the host: nothing needs to run inside it. Press ^] three times\n"
+               "within a second to leave.\n\n"
+               "  -h --help                Show this help\n\n"
+               "Examples:\n"
+               "  boxctl login debian-root\n");
+}
+
+/* 1: go on; 0: done (help); < 0: error, logged. */
+static int login_parse_argv(int argc, char *argv[], ShellArgs *a) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        int c;
+
+        opterr = 0;
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        login_help();
+                        return 0;
+                default:
+                        return log_error_errno(EINVAL, "unknown option '%s'; try 'boxctl login --help'",
+                                               argv[optind - 1]);
+                }
+        if (optind >= argc)
+                return log_error_errno(EINVAL, "no machine given; usage: boxctl login NAME; see 'boxctl list'");
+        if (optind + 1 < argc)
+                return log_error_errno(EINVAL, "login takes one machine, not also '%s'; usage: boxctl login NAME",
+                                       argv[optind + 1]);
+        a->name = argv[optind];
+        if (!machine_name_is_valid(a->name))
+                return log_error_errno(EINVAL, "invalid machine name '%s'", a->name);
+        /* A login is for a person at a terminal; commands go through "shell". */
+        if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+                return log_error_errno(ENOTTY, "login %s: %s is not a terminal; use 'boxctl shell' to run commands",
+                                       a->name, isatty(STDIN_FILENO) ? "stdout" : "stdin");
+        return 1;
+}
+
+int verb_login(int argc, char *argv[]) {
+        ShellArgs a = { .verb = "login", .login = true, .pty = 1 };
+        int r;
+
+        r = login_parse_argv(argc, argv, &a);
+        if (r > 0)
+                r = shell_run(&a);
         return r < 0 ? 1 : r;
 }

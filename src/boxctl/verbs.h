@@ -48,8 +48,10 @@ int verb_set_property(int argc, char *argv[]);
 /* verb-top.c: the running machines' usage, refreshed (usage-top.h computes it) */
 int verb_top(int argc, char *argv[]);
 
-/* verb-shell.c: a command inside a running machine, without D-Bus in it */
+/* verb-shell.c: a command inside a running machine, or a login on a new pty
+ * of its own, without D-Bus in it */
 int verb_shell(int argc, char *argv[]);
+int verb_login(int argc, char *argv[]);
 
 /* verb-copy.c: files between the host and a running machine, and binds into it */
 int verb_copy_to(int argc, char *argv[]);

@@ -20,11 +20,13 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "cgroup-v1.h"
 #include "caps.h"
 #include "enter.h"
 #include "log.h"
 #include "missing-syscall.h"
+#include "process-util.h"
 #include "seccomp-filter.h"
 #include "util.h"
 
@@ -242,6 +244,10 @@ static void command_take_pty(const EnterRequest *req, int sock) {
         snprintf(msg.text, sizeof msg.text, "%s", name);
         if (send_fd_with_data(sock, master, &msg, sizeof msg) < 0)
                 _exit(EXIT_FAILURE);
+        /* OpenMachinePTY: the master is all that was asked for. The slave
+         * closes with us; whoever opens it by its name later gets it. */
+        if (req->pty_only)
+                _exit(EXIT_SUCCESS);
         if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0)
                 enter_fail(sock, EXIT_FAILURE, errno, "cannot make %s the terminal of the command: %m", name);
         if (dup2(slave, STDIN_FILENO) < 0 || dup2(slave, STDOUT_FILENO) < 0 || dup2(slave, STDERR_FILENO) < 0)
@@ -255,8 +261,13 @@ static _noreturn_ void command_main(const EnterRequest *req, const EnterUser *u,
         char **env, login[PATH_MAX + 1];
         char *shell_argv[] = { login, NULL };
         char *path_argv[] = { (char *) req->path, NULL };
-        char **argv = req->argv && req->argv[0] ? req->argv : req->path ? path_argv : shell_argv;
-        const char *program = req->path ?: argv == shell_argv ? u->shell : argv[0];
+        /* A login as at a console: login(1) asks for the name and the password. */
+        char *login_argv[] = { (char *) "login", NULL };
+        char **argv = req->login                 ? login_argv
+                      : req->argv && req->argv[0] ? req->argv
+                      : req->path                 ? path_argv
+                                                  : shell_argv;
+        const char *program = req->login ? argv[0] : req->path ?: argv == shell_argv ? u->shell : argv[0];
         int r;
 
         signals_reset_all();
@@ -350,7 +361,7 @@ static bool same_namespace(pid_t pid, const char *type) {
 
 static _noreturn_ void enter_main(const EnterRequest *req, int pidfd, int sock) {
         _cleanup_close_ int root_fd = -EBADF;
-        const char *name = req->machine_name;
+        const char *name = req->machine_name, *user;
         char path[PATH_MAX];
         uint64_t bounding;
         _cleanup_strv_free_ char **filter_items = NULL;
@@ -421,12 +432,14 @@ static _noreturn_ void enter_main(const EnterRequest *req, int pidfd, int sock) 
         if (userns && (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0))
                 enter_fail(sock, EXIT_FAILURE, errno, "cannot become root of machine %s: %m", name);
 
-        r = user_lookup(req->user ?: "root", &u);
+        /* A login and a bare pty are root's, by number: a machine without
+         * /etc/passwd still has one. */
+        user = req->login || req->pty_only ? "0" : req->user ?: "root";
+        r = user_lookup(user, &u);
         if (r == -ESRCH)
-                enter_fail(sock, EXIT_FAILURE, r, "machine %s has no user '%s' in its /etc/passwd", name,
-                           req->user ?: "root");
+                enter_fail(sock, EXIT_FAILURE, r, "machine %s has no user '%s' in its /etc/passwd", name, user);
         if (r == -EINVAL)
-                enter_fail(sock, EXIT_FAILURE, r, "'%s' is not a valid user for machine %s", req->user, name);
+                enter_fail(sock, EXIT_FAILURE, r, "'%s' is not a valid user for machine %s", user, name);
         if (r == -EBADFD)
                 enter_fail(sock, EXIT_FAILURE, r, "/etc/passwd of machine %s is not a regular file", name);
         if (r < 0)
@@ -456,6 +469,26 @@ static _noreturn_ void enter_main(const EnterRequest *req, int pidfd, int sock) 
 }
 
 /* ---- boxctl's side ---- */
+
+int enter_cgroup_path(pid_t leader, char **ret) {
+        _cleanup_free_ char *cg = NULL;
+        CgroupLayout layout;
+        const char *mount;
+        char *p;
+        int r;
+
+        r = cgroup_layout_detect(&layout, &mount);
+        if (r < 0)
+                return r;
+        r = pid_cgroup2_path(leader, &cg);
+        if (r < 0)
+                return r;
+        p = strjoin3(mount, streq(cg, "/") ? "" : cg, "");
+        if (!p)
+                return -ENOMEM;
+        *ret = p;
+        return 0;
+}
 
 static int wait_exit_status(pid_t pid) {
         int status;

@@ -19,6 +19,8 @@ typedef struct EnterRequest {
         char **setenv;            /* VAR=VALUE, over the defaults */
         const char *term;         /* $TERM to pass, or NULL */
         bool pty;                 /* a pty of the machine's own devpts as the command's terminal */
+        bool login;               /* with pty: the machine's login(1) as root, whatever user, path and argv say */
+        bool pty_only;            /* with pty: only open it, run nothing (the master is the result) */
         int stdio[3];             /* without pty: the fds that become the command's 0, 1 and 2 (set all three) */
         unsigned rlimit_nofile_soft; /* > 0: at most this soft RLIMIT_NOFILE for the command */
 } EnterRequest;
@@ -39,6 +41,10 @@ typedef struct EnterProcess {
  * (a frozen cgroup, a FIFO for /etc/passwd...) fails it with -ETIMEDOUT. */
 #define ENTER_TIMEOUT_USEC (10ULL * 1000ULL * 1000ULL)
 int machine_enter(const EnterRequest *req, EnterProcess *ret, char **ret_error);
+
+/* The absolute host path of the cgroup (cgroup2) of machine LEADER: what
+ * EnterRequest.cgroup_path wants. */
+int enter_cgroup_path(pid_t leader, char **ret);
 
 /* A user of the machine, from its own /etc/passwd. */
 typedef struct EnterUser {

@@ -435,41 +435,31 @@ static bool env_is_valid(char **env) {
         return true;
 }
 
-/* Runs ARGV (or PATH, or USER's shell) on a pty of machine M's own and
- * replies with its master and the pty's name. Where machined asks the
- * machine's own systemd to start it, boxd joins the machine from the host,
- * as "boxctl shell" does, so any init will do. */
-static int reply_pty_command(sd_bus_message *msg, RegMachine *m, const char *user, const char *path, char **argv,
-                             char **env, sd_bus_error *error) {
-        _cleanup_free_ char *cg = NULL, *cgroup_path = NULL, *why = NULL;
+/* Runs what WHAT asks (ARGV, or PATH, or USER's shell, or login, or nothing
+ * with pty_only) on a pty of machine M's own and replies with its master and
+ * the pty's name. Where machined asks the machine's own systemd to start it,
+ * boxd joins the machine from the host, as "boxctl shell" does, so any init
+ * will do. */
+static int reply_pty_command(sd_bus_message *msg, RegMachine *m, const EnterRequest *what, sd_bus_error *error) {
+        _cleanup_free_ char *cgroup_path = NULL, *why = NULL;
         sd_event_source *watch = NULL; /* unref'd by on_shell_exit() */
-        const char *mount;
         EnterProcess proc;
-        CgroupLayout layout;
         int r;
 
-        r = cgroup_layout_detect(&layout, &mount);
-        if (r >= 0)
-                r = pid_cgroup2_path(m->leader, &cg);
+        r = enter_cgroup_path(m->leader, &cgroup_path);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Cannot find the cgroup of machine %s: %m", m->name);
-        cgroup_path = strjoin3(mount, streq(cg, "/") ? "" : cg, "");
-        if (!cgroup_path)
-                return -ENOMEM;
 
-        EnterRequest req = {
-                .machine_name = m->name,
-                .leader = m->leader,
-                .cgroup_path = cgroup_path,
-                .user = isempty(user) ? NULL : user,
-                .path = isempty(path) ? NULL : path,
-                .argv = argv,
-                .setenv = env,
-                .term = "vt220", /* machinectl sends its own TERM in env */
-                .pty = true,
-                .stdio = { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO },
-                .rlimit_nofile_soft = 1024, /* boxd's own is raised */
-        };
+        EnterRequest req = *what;
+        req.machine_name = m->name;
+        req.leader = m->leader;
+        req.cgroup_path = cgroup_path;
+        req.term = "vt220"; /* machinectl sends its own TERM in env */
+        req.pty = true;
+        req.stdio[0] = STDIN_FILENO;
+        req.stdio[1] = STDOUT_FILENO;
+        req.stdio[2] = STDERR_FILENO;
+        req.rlimit_nofile_soft = 1024; /* boxd's own is raised */
         r = machine_enter(&req, &proc, &why);
         if (r < 0)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "%s", why ?: strerror(-r));
@@ -514,19 +504,46 @@ static int open_shell(sd_bus_message *msg, RegMachine *m, sd_bus_error *error) {
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid environment assignment.");
         if (!isempty(user) && (strchr(user, ':') || strchr(user, '\n')))
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid user name %s.", user);
-        return reply_pty_command(msg, m, user, path, args, env, error);
+        return reply_pty_command(msg, m,
+                                 &(EnterRequest) { .user = isempty(user) ? NULL : user,
+                                                   .path = isempty(path) ? NULL : path,
+                                                   .argv = args,
+                                                   .setenv = env },
+                                 error);
 }
 
 /* OpenLogin: what machinectl login calls. machined starts a getty through
- * the machine's systemd; boxd runs the machine's login(1) on the pty. */
+ * the machine's systemd; boxd runs the machine's login(1) on the pty, as
+ * "boxctl login" does. */
 static int open_login(sd_bus_message *msg, RegMachine *m, sd_bus_error *error) {
-        char *argv[] = { (char *) "login", NULL };
         int r;
 
         r = check_root(msg, error);
         if (r != 0)
                 return r;
-        return reply_pty_command(msg, m, NULL, NULL, argv, NULL, error);
+        return reply_pty_command(msg, m, &(EnterRequest) { .login = true }, error);
+}
+
+/* OpenPTY: a new pty of the machine's own, with nothing on it; the caller
+ * gets the master and the name the machine knows the pty by. */
+static int open_pty(sd_bus_message *msg, RegMachine *m, sd_bus_error *error) {
+        int r;
+
+        r = check_root(msg, error);
+        if (r != 0)
+                return r;
+        return reply_pty_command(msg, m, &(EnterRequest) { .pty_only = true }, error);
+}
+
+static int method_open_machine_pty(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        RegMachine *m;
+
+        BY_NAME(msg, userdata, m, error);
+        return open_pty(msg, m, error);
+}
+
+static int mmethod_open_pty(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return open_pty(msg, userdata, error);
 }
 
 static int method_open_machine_login(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -754,6 +771,8 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("GetMachineAddresses", SD_BUS_ARGS("s", name), SD_BUS_RESULT("a(iay)", addresses), method_get_machine_addresses, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetMachineOSRelease", SD_BUS_ARGS("s", name), SD_BUS_RESULT("a{ss}", fields), method_get_machine_os_release, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetMachineUIDShift", SD_BUS_ARGS("s", name), SD_BUS_RESULT("u", shift), method_get_machine_uid_shift, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("OpenMachinePTY", SD_BUS_ARGS("s", name), SD_BUS_RESULT("h", pty, "s", pty_path),
+                                method_open_machine_pty, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("OpenMachineLogin", SD_BUS_ARGS("s", name), SD_BUS_RESULT("h", pty, "s", pty_path),
                                 method_open_machine_login, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("OpenMachineShell",
@@ -897,6 +916,8 @@ static const sd_bus_vtable machine_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("GetAddresses", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(iay)", addresses), mmethod_get_addresses, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetOSRelease", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{ss}", fields), mmethod_get_os_release, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetUIDShift", SD_BUS_NO_ARGS, SD_BUS_RESULT("u", shift), mmethod_get_uid_shift, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("OpenPTY", SD_BUS_NO_ARGS, SD_BUS_RESULT("h", pty, "s", pty_path),
+                                mmethod_open_pty, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("OpenLogin", SD_BUS_NO_ARGS, SD_BUS_RESULT("h", pty, "s", pty_path),
                                 mmethod_open_login, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("OpenShell", SD_BUS_ARGS("s", user, "s", path, "as", args, "as", environment),
