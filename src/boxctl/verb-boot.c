@@ -511,10 +511,12 @@ static int parse_settings_file(Settings *s, ParseState *st) {
         if (st->from_pool)
                 beside = strdup(st->pool ?: pool_default_dir());
         else {
-                size_t n;
+                size_t n, k;
 
+                /* The directory that holds the tree or image: "/srv" of "/srv/deb", "/" of "/deb". */
                 (void) path_basename_ref(s->root, &n);
-                beside = strndup(s->root, MAX(strlen(s->root) - n, (size_t) 1));
+                k = strlen(s->root) - n;
+                beside = strndup(s->root, k > 1 ? k - 1 : 1);
         }
         if (!beside)
                 return log_oom();

@@ -52,6 +52,10 @@ is "$(brun --settings=override -E FROM_FILE=cli sb -- echo from-cli)" "pool 2 fr
         "--settings=override: the file wins over the command line, its Parameters= too"
 is "$(brun --settings=no sb -- sh -c 'echo "${FROM_FILE:-unset} $(hostname)"')" "unset sb" "--settings=no: no file is read"
 is "$(brun -M other sb -- sh -c 'echo "${FROM_FILE:-unset}"')" "unset" "the file is the machine's: -M other reads other.box"
+outside=$(realpath "$(test_tmpdir)")
+cp -a "$(fixture_busybox)" "$outside/tree"
+printf '[Exec]\nEnvironment=FROM_FILE=beside\n' >"$outside/tree.box"
+is "$(brun "$outside/tree" -- sh -c 'echo "$FROM_FILE"')" "beside" "a tree given by its path: the directory that holds it holds NAME.box"
 
 cat >"$box" <<'EOF'
 [Exec]
