@@ -67,6 +67,9 @@ int verb_remove(int argc, char *argv[]);
 int verb_read_only(int argc, char *argv[]);
 int verb_import_tar(int argc, char *argv[]);
 int verb_export_tar(int argc, char *argv[]);
+int verb_import_raw(int argc, char *argv[]);
+int verb_export_raw(int argc, char *argv[]);
+int verb_import_fs(int argc, char *argv[]);
 
 /* verb-pull.c: pull-tar and pull-raw (src/core/pool/pool-pull.c) */
 int verb_pull_tar(int argc, char *argv[]);

@@ -112,6 +112,14 @@ static int raw_out_finish(RawOut *o) {
 
 /* ---- import ---- */
 
+static int stream_error(struct archive *a, char **ret_error) {
+        bool compressed = archive_filter_count(a) > 1;
+
+        return error_set(ret_error, -EBADMSG, "the %s%s is corrupt or cut off (%s)",
+                         compressed ? archive_filter_name(a, 0) : "input", compressed ? " stream" : "",
+                         archive_error_string(a) ?: "a read error");
+}
+
 /* The one stream of FD, decompressed. Only these four filters: filter_all
  * would also run external programs found in $PATH (lrzip, lzop, grzip) and
  * decode uuencoded text or an RPM's payload. */
@@ -136,8 +144,8 @@ static int raw_read_open(int fd, struct archive **ret, char **ret_error) {
                                          archive_filter_name(a, 0));
                 if (archive_errno(a) == EILSEQ)
                         return error_set(ret_error, -ENODATA, "no data: the input is empty");
-                return error_set(ret_error, archive_errno(a) > 0 ? -archive_errno(a) : -EBADMSG, "%s",
-                                 archive_error_string(a) ?: "cannot read it");
+                /* A stream cut off before its first block ends (bzip2's are 900 KiB). */
+                return stream_error(a, ret_error);
         }
         *ret = TAKE_PTR(a);
         return 0;
@@ -174,9 +182,7 @@ static int raw_decompress(struct archive *a, int out_fd, PoolProgress progress, 
                 ssize_t n = raw_read_full(a, buf, RAW_BUFFER);
 
                 if (n < 0)
-                        return error_set(ret_error, -EBADMSG, "the %s stream is corrupt or cut off (%s)",
-                                         archive_filter_count(a) > 1 ? archive_filter_name(a, 0) : "input",
-                                         archive_error_string(a) ?: "a read error");
+                        return stream_error(a, ret_error);
                 if (n == 0)
                         break;
                 r = raw_out_write(&o, buf, (size_t) n);
