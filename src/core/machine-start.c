@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cgroup.h"
 #include "cgroup-v1.h"
@@ -505,11 +507,14 @@ static int on_leader(Machine *m, pid_t leader, char **ret_error) {
         _cleanup_free_ char *warning = NULL;
         int r;
 
-        r = machine_registration_add(&mi->registration, mi->settings, m, leader, &warning, ret_error);
-        if (r < 0)
-                return r;
-        if (warning)
-                notice(mi, MACHINE_NOTICE_WARNING, "%s", warning);
+        /* A created machine outlives this process: machine_create() registers it. */
+        if (!m->payload_wait_start) {
+                r = machine_registration_add(&mi->registration, mi->settings, m, leader, &warning, ret_error);
+                if (r < 0)
+                        return r;
+                if (warning)
+                        notice(mi, MACHINE_NOTICE_WARNING, "%s", warning);
+        }
         if (mi->hooks.started)
                 mi->hooks.started(leader, mi->hooks.userdata);
         return 0;
@@ -646,6 +651,49 @@ int machine_boot(MachineInstance *mi, char **ret_error) {
         }
 }
 
+/* The registry takes whoever registers for the machine's supervisor, and a
+ * supervisor that is the leader's parent for one the machine cannot outlive
+ * (boxd ends the machine when it goes: registry.c). A created machine's
+ * creator returns at once and its leader passes to the engine's subreaper:
+ * a child of ours registers it and goes, and the registry removes what is
+ * left once the leader ends. Its answer comes back as errno plus text. */
+static int register_created(MachineInstance *mi, pid_t leader, char **ret_error) {
+        struct {
+                int error;
+                char text[512];
+        } msg = {};
+        _cleanup_close_pair_ int p[2] = { -EBADF, -EBADF };
+        ssize_t n;
+        pid_t pid;
+
+        if (mi->settings->register_mode == REGISTER_NO)
+                return 0;
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                _cleanup_free_ char *warning = NULL, *error = NULL;
+                MachineRegistration reg = MACHINE_REGISTRATION_NULL;
+                int r = machine_registration_add(&reg, mi->settings, &mi->machine, leader, &warning, &error);
+
+                msg.error = r < 0 ? -r : 0;
+                snprintf(msg.text, sizeof msg.text, "%s", strempty(r < 0 ? error : warning));
+                _exit(write(p[1], &msg, sizeof msg) == sizeof msg ? EXIT_SUCCESS : EXIT_FAILURE);
+        }
+        p[1] = safe_close(p[1]);
+        n = read(p[0], &msg, sizeof msg);
+        (void) waitpid(pid, NULL, 0);
+        if (n != (ssize_t) sizeof msg)
+                return error_set(ret_error, -EIO, "machine %s: its registration ended without an answer", mi->settings->machine_name);
+        if (msg.error != 0)
+                return error_set(ret_error, -msg.error, "%s", msg.text);
+        if (msg.text[0])
+                notice(mi, MACHINE_NOTICE_WARNING, "%s", msg.text);
+        return 0;
+}
+
 int machine_create(MachineInstance *mi, pid_t *ret_leader, int *ret_master, char **ret_error) {
         Machine *m = &mi->machine;
         MachineResult res = {};
@@ -656,6 +704,11 @@ int machine_create(MachineInstance *mi, pid_t *ret_leader, int *ret_master, char
         r = machine_run_once(m, &res, ret_error);
         if (r < 0)
                 return r;
+        r = register_created(mi, m->detached_leader, ret_error);
+        if (r < 0) {
+                m->detached_master = safe_close(m->detached_master);
+                return r;
+        }
         *ret_leader = m->detached_leader;
         *ret_master = TAKE_FD(m->detached_master);
         return 0;

@@ -64,8 +64,9 @@ MachineInstance *machine_release(MachineInstance *mi);
 DEFINE_TRIVIAL_CLEANUP_FUNC(MachineInstance *, machine_release)
 
 /* The OCI runtime's create: runs the machine (prepared with the hooks'
- * payload_wait_start) as far as its init, which waits there for its start.
- * *ret_master: the console's pty master, or -EBADF. */
+ * payload_wait_start) as far as its init, which waits there for its start,
+ * and registers it as the settings say (from a child of ours: the machine
+ * outlives this process). *ret_master: the console's pty master, or -EBADF. */
 int machine_create(MachineInstance *mi, pid_t *ret_leader, int *ret_master, char **ret_error);
 /* Frees MI and leaves the created machine as it is: its cgroups and the mount
  * points made in its tree (*ret_mount_points, for whoever removes it later:

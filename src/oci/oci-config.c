@@ -666,9 +666,15 @@ int oci_config_parse(const char *text, OciConfig *ret, char **ret_error) {
         if (r >= 0)
                 r = get_field(top, "", "annotations", json_type_object, &ann, ret_error);
         if (r > 0) {
+                json_object *v;
+
                 c.annotations = strdup(json_object_to_json_string_ext(ann, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
                 if (!c.annotations)
                         r = -ENOMEM;
+                c.boot_annotation = (json_object_object_get_ex(ann, "org.boxctl.boot", &v) && json_object_is_type(v, json_type_string) &&
+                                     streq(json_object_get_string(v), "true")) ||
+                                    (json_object_object_get_ex(ann, "io.boxctl.machine", &v) && json_object_is_type(v, json_type_string) &&
+                                     streq(json_object_get_string(v), "boot"));
         }
         json_object_put(top);
         if (r < 0)
@@ -676,6 +682,18 @@ int oci_config_parse(const char *text, OciConfig *ret, char **ret_error) {
         *ret = c;
         c = (OciConfig) {};
         return 0;
+}
+
+/* A system container: its process is an init, or an annotation says so. It
+ * boots as "boxctl boot" does: the tree's init as PID 1 (not the stub), the
+ * machine interface, and registered with boxd when a bus is there. */
+bool oci_config_wants_boot(const OciConfig *c) {
+        static const char *const inits[] = { "/sbin/init", "/lib/systemd/systemd", "/usr/lib/systemd/systemd" };
+
+        for (size_t i = 0; i < ELEMENTSOF(inits); i++)
+                if (streq(c->args[0], inits[i]))
+                        return true;
+        return c->boot_annotation;
 }
 
 int oci_process_parse(const char *text, OciConfig *ret, char **ret_error) {

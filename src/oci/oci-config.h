@@ -60,6 +60,7 @@ typedef struct OciConfig {
         CgroupLimits limits;  /* linux.resources */
         char **unapplied;     /* linux.resources fields left out (said with --debug) */
         char *annotations;    /* the object as JSON text, or NULL */
+        bool boot_annotation; /* org.boxctl.boot=true or io.boxctl.machine=boot */
 } OciConfig;
 
 void oci_config_done(OciConfig *c);
@@ -70,3 +71,6 @@ int oci_config_parse(const char *text, OciConfig *ret, char **ret_error);
 
 /* An exec's --process file: a "process" object alone, into RET's process fields. */
 int oci_process_parse(const char *text, OciConfig *ret, char **ret_error);
+
+/* A system container: its process is an init, or an annotation says so. */
+bool oci_config_wants_boot(const OciConfig *c) _pure_;

@@ -167,7 +167,13 @@ static int settings_from_config(OciConfig *c, const char *id, const char *bundle
         s->root = strdup(rootfs);
         s->machine_name = strdup(id);
         s->hostname = c->hostname ? strdup(c->hostname) : NULL;
-        s->argv = strv_copy(c->args);
+        if (oci_config_wants_boot(c)) {
+                /* The init is the tree's, as boot finds it; the rest are its arguments. */
+                s->start_mode = START_BOOT;
+                s->register_mode = REGISTER_AUTO;
+                s->argv = strv_copy(c->args + 1);
+        } else
+                s->argv = strv_copy(c->args);
         s->environment = c->env ? strv_copy(c->env) : NULL;
         /* Moved: the core writes them into the machine's cgroups (cgroup-limits.h). */
         s->limits = c->limits;
@@ -263,6 +269,11 @@ static void undo_create(const char *id, const char *rootfs, char **mount_points)
         (void) oci_state_dir_remove(oci_globals.root, id);
 }
 
+/* A system container that no registry lists (no bus, no boxd) still runs: said with --debug. */
+static void on_notice(MachineNotice kind, const char *text, void *userdata) {
+        oci_debug("%s", text);
+}
+
 /* Everything after the state directory exists; the caller removes it on failure. */
 static int create_machine(const CreateArgs *a, const char *bundle, OciConfig *c, int dir_fd, int console_fd) {
         _cleanup_(settings_done) Settings s = {};
@@ -294,6 +305,7 @@ static int create_machine(const CreateArgs *a, const char *bundle, OciConfig *c,
         payload.fifo_fd = fifo_fd;
 
         MachineHooks hooks = {
+                .notice = on_notice,
                 .userdata = &payload,
                 .payload_before_exec = oci_payload_before_exec,
                 .payload_wait_start = oci_payload_wait_start,
@@ -305,7 +317,7 @@ static int create_machine(const CreateArgs *a, const char *bundle, OciConfig *c,
         if (r < 0)
                 return oci_error(r, "container %s: %s", a->id, error ?: strerror(-r));
 
-        st = (OciState) { .pid = leader, .terminal = c->terminal };
+        st = (OciState) { .pid = leader, .terminal = c->terminal, .boot = s.start_mode == START_BOOT };
         mi = machine_forget(TAKE_PTR(mi), &st.mount_points);
         st.id = strdup(a->id);
         st.bundle = strdup(bundle);

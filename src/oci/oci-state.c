@@ -110,6 +110,7 @@ int oci_state_save(int dir_fd, const OciState *s) {
         json_object_object_add(o, "rootfs", json_object_new_string(s->rootfs));
         json_object_object_add(o, "created", json_object_new_string(s->created));
         json_object_object_add(o, "terminal", json_object_new_boolean(s->terminal));
+        json_object_object_add(o, "boot", json_object_new_boolean(s->boot));
         if (s->annotations)
                 json_object_object_add(o, "annotations", json_tokener_parse(s->annotations));
         for (char **p = s->mount_points; p && *p; p++)
@@ -156,6 +157,7 @@ int oci_state_load(int dir_fd, OciState *ret) {
                 s.pid = json_object_object_get_ex(o, "pid", &v) ? json_object_get_int(v) : 0;
                 s.pid_start = json_object_object_get_ex(o, "pid_start", &v) ? json_object_get_uint64(v) : 0;
                 s.terminal = json_object_object_get_ex(o, "terminal", &v) && json_object_get_boolean(v);
+                s.boot = json_object_object_get_ex(o, "boot", &v) && json_object_get_boolean(v);
                 if (json_object_object_get_ex(o, "annotations", &v) && json_object_is_type(v, json_type_object))
                         s.annotations = strdup(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
                 if (json_object_object_get_ex(o, "mount_points", &v) && json_object_is_type(v, json_type_array))

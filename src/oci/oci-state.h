@@ -37,6 +37,7 @@ typedef struct OciState {
         char *annotations;   /* a JSON object's text, or NULL */
         char **mount_points; /* made in the rootfs by create, removed by delete */
         bool terminal;
+        bool boot;           /* a system container: the tree's init is PID 1 */
 } OciState;
 
 const char *oci_status_to_string(OciStatus s) _pure_;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "init-kind.h"
 #include "missing-syscall.h"
 #include "mount-points.h"
 #include "oci-log.h"
@@ -217,6 +218,18 @@ static int signal_container(const OciState *st, int sig, bool all) {
                 return -errno;
         if (!oci_pid_alive(st->pid, st->pid_start))
                 return -ESRCH;
+        /* A system container's init takes SIGTERM as something else (busybox:
+         * reboot) or not at all (systemd): an engine's stop is its power-off,
+         * asked in the way its kind understands, as "boxctl poweroff" does. */
+        if (st->boot && sig == SIGTERM) {
+                _cleanup_close_ int exe = -EBADF;
+                char path[64];
+
+                snprintf(path, sizeof path, "/proc/%d/exe", (int) st->pid);
+                exe = open(path, O_PATH | O_CLOEXEC);
+                if (exe >= 0)
+                        return init_request_power(init_kind_detect(exe), st->pid, pidfd, POWER_OFF);
+        }
         return sys_pidfd_send_signal(pidfd, sig) < 0 ? -errno : 0;
 }
 
