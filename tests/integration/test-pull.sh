@@ -16,18 +16,11 @@ pool=$(realpath "$(test_tmpdir)")
 export BOXCTL_POOL=$pool
 srv=$(test_tmpdir)  # what the server serves
 work=$(test_tmpdir) # keys, certificates, port files, logs
+# libcurl honours these: the server is on this namespace's loopback, not behind a proxy.
+unset http_proxy https_proxy all_proxy HTTPS_PROXY ALL_PROXY
 
-# fails_with DESC NEEDLE CMD...: CMD fails with one line of stderr holding NEEDLE.
-fails_with() {
-        local desc=$1 needle=$2 rc=0 err
-        shift 2
-        err=$("$@" 2>&1 >/dev/null) || rc=$?
-        ok "$desc: exit $rc, one line: $err" \
-                bash -c '(( $1 != 0 )) && [[ $2 == *"$3"* && $2 != *$'"'"'\n'"'"'* ]]' _ "$rc" "$err" "$needle"
-}
-# nothing_hidden: the pool holds no ".#" entries (downloads, half-made images).
-nothing_hidden() { [[ -z $(find "$pool" -mindepth 1 -maxdepth 1 -name '.#*' -print -quit) ]]; }
-names() { "$BOXCTL" list-images --no-legend | awk '{print $1}' | paste -sd' '; }
+# nothing_hidden (no ".#" entries: downloads, half-made images) and names; fails_with is in common.sh
+. "$BOXCTL_SRCDIR/tests/lib/pool.sh"
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
 # serve NAME [ARGS...]: the server on a free port, its URL in $NAME_url
