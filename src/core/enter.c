@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <poll.h>
@@ -297,7 +298,12 @@ static _noreturn_ void command_main(const EnterRequest *req, const EnterUser *u,
                 enter_fail(sock, EXIT_FAILURE, r, "cannot limit the capabilities to those of machine %s: %s",
                            req->machine_name, strerror(-r));
         /* While still root: loading a filter takes CAP_SYS_ADMIN, or
-         * no_new_privs, which would break the machine's setuid programs. */
+         * no_new_privs, which would break the machine's setuid programs. A
+         * machine without CAP_SYS_ADMIN (an OCI config's capabilities, as
+         * podman's) leaves only no_new_privs: its setuid programs gain
+         * nothing in what we run there. */
+        if (!(bounding & (UINT64_C(1) << CAP_SYS_ADMIN)) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                enter_fail(sock, EXIT_FAILURE, errno, "cannot set no_new_privs for machine %s: %m", req->machine_name);
         r = seccomp_program_install(filter);
         if (r < 0)
                 enter_fail(sock, EXIT_FAILURE, r, "cannot install the system call filter of machine %s: %s",

@@ -130,6 +130,14 @@ static int map_mounts(const OciConfig *c, const char *bundle, Settings *s, char 
                 /* The machine's /run and /dev are tmpfs it makes itself, after
                  * the binds' mount points were made: nowhere to bind to yet
                  * (podman's /run/.containerenv). Left out, said with --debug. */
+                if (!bind && type && streq(type, "tmpfs") && oci_mount_is_late(m))
+                        continue; /* the payload's */
+                /* The machine has a cgroup2 of its own there, whatever the
+                 * host's layout (podman binds a hybrid host's name=systemd). */
+                if (startswith(m->destination, "/sys/fs/cgroup/")) {
+                        oci_debug("mounts[%zu]: a %s mount on %s (the machine's own cgroup) is left out", i, strempty(type), m->destination);
+                        continue;
+                }
                 if (bind && (startswith(m->destination, "/run/") || startswith(m->destination, "/dev/"))) {
                         oci_debug("mounts[%zu]: a bind mount on %s (in the machine's own tmpfs) is left out", i, m->destination);
                         continue;

@@ -14,5 +14,8 @@ typedef struct OciPayload {
         int fifo_fd; /* O_PATH of exec.fifo */
 } OciPayload;
 
+/* A mount the payload makes in the machine's root (a tmpfs in its /run or /dev), not the machine's start. */
+bool oci_mount_is_late(const OciMount *mt) _pure_;
+
 int oci_payload_before_exec(const Machine *m, void *userdata, char *error, size_t size);
 int oci_payload_wait_start(const Machine *m, void *userdata);

@@ -418,7 +418,35 @@ out=$(podman_run --env=FOO=bar --workdir=/tmp sh -c 'echo $FOO $(pwd) $(hostname
 ok "podman run -e, -w: $out" bash -c '[[ $1 =~ ^bar\ /tmp\ [0-9a-f]{12}$ && $2 == 0 ]]' _ "$out" "$rc"
 out=$(podman_run --memory=64m --pids-limit=50 sh -c 'echo limited') && rc=0 || rc=$?
 is "$out $rc" "limited 0" "podman run --memory --pids-limit: linux.resources (with podman's memory.swap) applied"
+
+# A Debian system container: podman's --systemd=always config (tmpfs with
+# tmpcopyup on /run, /run/lock, /tmp, /var/log/journal; the host's
+# name=systemd bound on /sys/fs/cgroup/systemd, which the machine's own
+# cgroup2 replaces; no CAP_SYS_ADMIN) boots systemd to running, listed by boxd.
+pm_() { podman --root "$pm/root" --runroot "$pm/runroot" --tmpdir "$pm/tmp" --storage-driver vfs \
+        --cgroup-manager cgroupfs --events-backend file --runtime "$OCI" "$@"; }
+deb=$(test_tmpdir)/deb
+cp -a "$(fixture_debian)" "$deb"
+bus_start
+boxd_start
+cid=$(pm_ run -d --network none --ulimit nofile=1024:20000 --ulimit nproc=16384:16384 --systemd=always --rootfs "$deb" /sbin/init)
+cleanup_push bash -c "podman --root '$pm/root' --runroot '$pm/runroot' --storage-driver vfs --runtime '$OCI' rm -f '$cid' >/dev/null 2>&1 || true"
+booted() { [[ $(pm_ exec "$cid" systemctl is-system-running 2>/dev/null) =~ ^(running|degraded)$ ]]; }
+t0=$(_now_us)
+check "podman run --systemd=always /sbin/init: Debian's systemd reaches running (or degraded)" wait_for 120 booted
+diag "booted to $(pm_ exec "$cid" systemctl is-system-running) in $(( ($(_now_us) - t0) / 1000 )) ms after podman run returned"
+is "$(pm_ exec "$cid" cat /proc/1/comm)" systemd "podman exec: PID 1 is systemd (no CAP_SYS_ADMIN there: entered with no_new_privs)"
+check "boxd lists it (boxctl list)" listed "$cid"
+check "podman pause" pm_ pause "$cid"
+is "$(pm_ inspect -f '{{.State.Status}}' "$cid")" paused "...podman sees it paused"
+check "podman unpause" pm_ unpause "$cid"
+check "...and it runs on" booted
+check "podman stop: systemd powers off (its stop signal, SIGRTMIN+3)" pm_ stop -t 60 "$cid"
+is "$(pm_ inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$cid")" "exited 0" "...exited, status 0"
+check "...boxd no longer lists it" wait_for 10 bash -c "$(declare -f listed); BOXCTL=$BOXCTL; ! listed $cid"
+check "podman rm" pm_ rm "$cid"
+bus_stop
 ok "...and its containers are deleted: nothing in /run/boxctl-oci" bash -c '[[ -z $(ls -A /run/boxctl-oci 2>/dev/null) ]]'
-rm -rf "$pm"
+rm -rf "$pm" "$deb"
 
 leaks_check
