@@ -338,19 +338,13 @@ static int parse_option_network(int c, const char *arg, Settings *s, ParseState 
                 if (network_pool_parse(arg, &s->network_pool) < 0)
                         return log_error_errno(EINVAL, "invalid --network-pool '%s': expected A.B.C.D/N, N in 8..30, a range machines may use", arg);
                 return 1;
-        case 'p': {
-                PortSpec *n;
-
-                n = reallocarray(s->ports, s->n_ports + 1, sizeof(PortSpec));
-                if (!n)
+        case 'p':
+                r = settings_add_port(s, arg);
+                if (r == -ENOMEM)
                         return log_oom();
-                s->ports = n;
-                r = port_spec_parse(arg, &s->ports[s->n_ports]);
                 if (r < 0)
                         return log_error_errno(r, "invalid --port '%s': expected [tcp|udp:]HOSTPORT[:MACHINEPORT], ports 1..65535", arg);
-                s->n_ports++;
                 return 1;
-        }
         default:
                 return 0;
         }
@@ -441,22 +435,12 @@ static int parse_option_limits(int c, const char *name, const char *arg, Setting
                 return 1;
         case ARG_IO_MAX:
                 r = cgroup_limits_parse_io_max(&s->limits, arg);
-                switch (r) {
-                case 0:
-                        return 1;
-                case -ENOMEM:
+                if (r == -ENOMEM)
                         return log_oom();
-                case -ERANGE:
-                        return log_error_errno(r, "invalid --io-max '%s': the bytes per second are out of range (1 to 4E, or max)", arg);
-                case -ENOENT:
-                        return log_error_errno(r, "invalid --io-max '%s': no such block device", arg);
-                case -ENOTBLK:
-                        return log_error_errno(r, "invalid --io-max '%s': not a block device", arg);
-                case -EISDIR:
-                        return log_error_errno(r, "invalid --io-max '%s': a partition; the kernel limits whole disks only", arg);
-                default:
-                        return log_error_errno(r, "invalid --io-max '%s': use DEVICE:r|w:BYTES, like /dev/vda:w:10M or 254:0:r:max", arg);
-                }
+                if (r < 0)
+                        return log_error_errno(r, "invalid --io-max '%s': %s", arg,
+                                               cgroup_limits_io_max_error(r) ?: "use DEVICE:r|w:BYTES, like /dev/vda:w:10M or 254:0:r:max");
+                return 1;
         default:
                 return 0;
         }

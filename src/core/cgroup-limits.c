@@ -356,6 +356,21 @@ int cgroup_limits_parse_io_max(CgroupLimits *l, const char *spec) {
         return 0;
 }
 
+const char *cgroup_limits_io_max_error(int r) {
+        switch (r) {
+        case -ERANGE:
+                return "the bytes per second are out of range (1 to 4E, or max)";
+        case -ENOENT:
+                return "no such block device";
+        case -ENOTBLK:
+                return "not a block device";
+        case -EISDIR:
+                return "a partition; the kernel limits whole disks only";
+        default:
+                return NULL;
+        }
+}
+
 /* ---- applying ---- */
 
 /* Where the limits of one controller go. */

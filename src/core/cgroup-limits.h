@@ -79,6 +79,9 @@ int cgroup_limits_parse_property(CgroupLimits *l, const char *assignment);
  * syntax; -ERANGE: BYTES; -ENOENT: no such device; -ENOTBLK: not a block
  * device; -EISDIR: a partition (the kernel limits whole disks only). */
 int cgroup_limits_parse_io_max(CgroupLimits *l, const char *spec);
+/* Why cgroup_limits_parse_io_max() failed with R, in words; NULL for the
+ * syntax (-EINVAL), which the caller says in its own (option or key). */
+const char *cgroup_limits_io_max_error(int r) _pure_;
 /* The values limit K takes, in words, for an error message. */
 const char *cgroup_limit_range(CgroupLimit k) _pure_;
 

@@ -269,12 +269,7 @@ static int key_bind(SettingsFile *f, const char *key, const char *value, char **
         int r;
 
         if (isempty(value)) {
-                for (size_t i = 0; i < s->n_binds; i++) {
-                        free(s->binds[i].source);
-                        free(s->binds[i].destination);
-                }
-                s->binds = mfree(s->binds);
-                s->n_binds = 0;
+                settings_free_binds(s);
                 return 0;
         }
         /* Relative to what? Not to the current directory of whoever starts the machine. */
@@ -332,21 +327,17 @@ static int key_network(SettingsFile *f, const char *key, const char *value, char
 
 static int key_port(SettingsFile *f, const char *key, const char *value, char **ret_reason) {
         Settings *s = &f->settings;
-        PortSpec p, *n;
+        int r;
 
         if (isempty(value)) {
                 s->ports = mfree(s->ports);
                 s->n_ports = 0;
                 return 0;
         }
-        if (port_spec_parse(value, &p) < 0)
+        r = settings_add_port(s, value);
+        if (r < 0 && r != -ENOMEM)
                 return error_set(ret_reason, -EINVAL, "expected [tcp|udp:]HOSTPORT[:MACHINEPORT], ports 1..65535");
-        n = reallocarray(s->ports, s->n_ports + 1, sizeof(PortSpec));
-        if (!n)
-                return -ENOMEM;
-        s->ports = n;
-        s->ports[s->n_ports++] = p;
-        return 0;
+        return r;
 }
 
 static int key_limit(SettingsFile *f, const char *key, const char *value, char **ret_reason) {
@@ -375,21 +366,9 @@ static int key_io_max(SettingsFile *f, const char *key, const char *value, char 
         if (!a)
                 return -ENOMEM;
         r = cgroup_limits_parse_property(l, a);
-        switch (r) {
-        case 0:
-        case -ENOMEM:
+        if (r >= 0 || r == -ENOMEM)
                 return r;
-        case -ERANGE:
-                return error_set(ret_reason, -EINVAL, "the bytes per second are out of range (1 to 4E, or max)");
-        case -ENOENT:
-                return error_set(ret_reason, -EINVAL, "no such block device");
-        case -ENOTBLK:
-                return error_set(ret_reason, -EINVAL, "not a block device");
-        case -EISDIR:
-                return error_set(ret_reason, -EINVAL, "a partition; the kernel limits whole disks only");
-        default:
-                return error_set(ret_reason, -EINVAL, "use DEVICE BYTES, like /dev/vda 10M");
-        }
+        return error_set(ret_reason, -EINVAL, "%s", cgroup_limits_io_max_error(r) ?: "use DEVICE BYTES, like /dev/vda 10M");
 }
 
 static const KeyDef keys[] = {
@@ -737,11 +716,7 @@ static void move_field(Settings *s, SettingsGiven *given, SettingsFile *f, Setti
                 s->ephemeral = o->ephemeral;
                 break;
         case SETTING_BINDS:
-                for (size_t i = 0; i < s->n_binds; i++) {
-                        free(s->binds[i].source);
-                        free(s->binds[i].destination);
-                }
-                free(s->binds);
+                settings_free_binds(s);
                 s->binds = TAKE_PTR(o->binds);
                 s->n_binds = o->n_binds;
                 o->n_binds = 0;

@@ -40,11 +40,7 @@ void settings_done(Settings *s) {
         free(s->hostname);
         strv_freep(&s->argv);
         strv_freep(&s->environment);
-        for (size_t i = 0; i < s->n_binds; i++) {
-                free(s->binds[i].source);
-                free(s->binds[i].destination);
-        }
-        free(s->binds);
+        settings_free_binds(s);
         strv_freep(&s->tmpfs);
         strv_freep(&s->syscall_filter);
         free(s->network_bridge);
@@ -52,6 +48,31 @@ void settings_done(Settings *s) {
         free(s->ports);
         cgroup_limits_done(&s->limits);
         *s = (Settings) {};
+}
+
+void settings_free_binds(Settings *s) {
+        for (size_t i = 0; i < s->n_binds; i++) {
+                free(s->binds[i].source);
+                free(s->binds[i].destination);
+        }
+        free(s->binds);
+        s->binds = NULL;
+        s->n_binds = 0;
+}
+
+int settings_add_port(Settings *s, const char *spec) {
+        PortSpec p, *n;
+        int r;
+
+        r = port_spec_parse(spec, &p);
+        if (r < 0)
+                return r;
+        n = reallocarray(s->ports, s->n_ports + 1, sizeof(PortSpec));
+        if (!n)
+                return -ENOMEM;
+        s->ports = n;
+        s->ports[s->n_ports++] = p;
+        return 0;
 }
 
 /* SRC[:DST[:OPTIONS]], OPTIONS a comma-separated list of ro, rw, idmap, noidmap.

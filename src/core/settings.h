@@ -93,6 +93,11 @@ typedef struct Settings {
 
 void settings_done(Settings *s);
 int settings_add_bind(Settings *s, const char *spec, bool read_only);
+/* Frees every bind mount of S; S has none then. */
+void settings_free_binds(Settings *s);
+/* Appends the port forward "[tcp|udp:]HOSTPORT[:MACHINEPORT]": port_spec_parse()'s
+ * errors, or -ENOMEM. */
+int settings_add_port(Settings *s, const char *spec);
 
 const char *start_mode_to_string(StartMode m) _pure_;
 StartMode start_mode_from_string(const char *s) _pure_;

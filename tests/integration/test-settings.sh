@@ -28,12 +28,6 @@ brun() { "$BOXCTL" run --register=no "$@"; }
 # stderr_of CMD...: CMD's stderr (its stdout dropped); fails when CMD does.
 stderr_of() { "$@" 2>&1 >/dev/null; }
 sees_share() { brun "$@" sb -- sh -c 'cat /mnt/share/marker 2>/dev/null || echo none'; }
-stop_all() {
-        local m
-        for m in $("$BOXCTL" list --no-legend 2>/dev/null | awk '{ print $1 }'); do
-                "$BOXCTL" stop --kill-timeout=5 "$m" >/dev/null 2>&1 || true
-        done
-}
 cleanup_push stop_all
 
 # --- keys that narrow the machine, from the (untrusted) pool ---

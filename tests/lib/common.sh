@@ -187,6 +187,15 @@ fails_with() {
                 bash -c '(( $1 != 0 )) && [[ $2 == *"$3"* && $2 != *$'"'"'\n'"'"'* ]]' _ "$rc" "$err" "$needle"
 }
 
+# stop_all: powers off every machine the registry lists, and waits for each
+# (for cleanup_push, in tests that start background machines).
+stop_all() {
+        local m
+        for m in $("$BOXCTL" list --no-legend 2>/dev/null | awk '{ print $1 }'); do
+                "$BOXCTL" stop --kill-timeout=5 "$m" >/dev/null 2>&1 || true
+        done
+}
+
 # ---------------------------------------------------------------------------
 # Clean-ups
 

@@ -399,6 +399,22 @@ static void test_merge(void) {
         settings_done(&s);
 }
 
+/* The helpers that the file's keys and the options share. */
+static void test_shared_helpers(void) {
+        Settings s = {};
+
+        CHECK(settings_add_port(&s, "tcp:8080:80") == 0 && s.n_ports == 1 && s.ports[0].host_port == 8080);
+        CHECK(settings_add_port(&s, "99999") == -ERANGE && s.n_ports == 1);
+        CHECK(settings_add_port(&s, "sctp:1") == -EPROTONOSUPPORT && s.n_ports == 1);
+        CHECK(settings_add_bind(&s, "/a", false) == 0 && settings_add_bind(&s, "/b:/c", true) == 0);
+        settings_free_binds(&s);
+        CHECK(s.n_binds == 0 && !s.binds);
+        settings_done(&s);
+        CHECK_STREQ(cgroup_limits_io_max_error(-ENOENT), "no such block device");
+        CHECK_STREQ(cgroup_limits_io_max_error(-EISDIR), "a partition; the kernel limits whole disks only");
+        CHECK(cgroup_limits_io_max_error(-EINVAL) == NULL);
+}
+
 static void write_file(const char *path, const char *text) {
         int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
@@ -495,6 +511,7 @@ int main(void) {
         test_bad();
         test_untrusted();
         test_merge();
+        test_shared_helpers();
         test_find_and_load();
         return tap_done();
 }
