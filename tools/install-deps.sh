@@ -28,7 +28,7 @@ packages=(
         # reference implementations compared against, and benchmarks
         systemd-container crun hyperfine nftables
         # engines that drive boxctl-oci in its tests
-        podman conmon
+        podman conmon containerd
         # man pages: scdoc turns docs/man/*.scd into roff; man-db's man -l renders and checks them
         scdoc man-db
         # shell completions and test helpers

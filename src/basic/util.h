@@ -41,6 +41,8 @@ const char *path_basename_ref(const char *p, size_t *ret_len);
 int read_fd(int fd, size_t max_size, char **ret);
 int read_file_at(int dirfd, const char *path, size_t max_size, char **ret);
 int write_file_at(int dirfd, const char *path, const char *contents, mode_t mode);
+/* PATH (absolute) and the directories above it that are missing, with MODE. */
+int mkdir_p(const char *path, mode_t mode);
 int write_string_file(const char *path, const char *contents);
 int read_os_release_field(const char *contents, const char *key, char **ret);
 

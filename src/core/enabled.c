@@ -97,22 +97,6 @@ int enabled_resolve(const char *arg, char **ret_name) {
         return enabled_resolve_path(arg, ret_name);
 }
 
-static int mkdir_parents(const char *dir) {
-        _cleanup_free_ char *p = strdup(dir);
-
-        if (!p)
-                return -ENOMEM;
-        for (char *s = strchr(p + 1, '/');; s = strchr(s + 1, '/')) {
-                if (s)
-                        *s = '\0';
-                if (mkdir(p, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-                if (!s)
-                        return 0;
-                *s = '/';
-        }
-}
-
 int enabled_add(const char *name) {
         _cleanup_free_ char *dir = enabled_dir(), *tmp = NULL;
         _cleanup_close_ int dfd = -EBADF, fd = -EBADF;
@@ -122,7 +106,7 @@ int enabled_add(const char *name) {
                 return -ENOMEM;
         if (!machine_name_is_valid(name))
                 return -EINVAL;
-        r = mkdir_parents(dir);
+        r = mkdir_p(dir, 0755);
         if (r < 0)
                 return r;
         dfd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
@@ -236,7 +220,7 @@ int enabled_systemd_link(const char *name, bool enable, char **ret_link, char **
                 if (!dir)
                         return -ENOMEM;
                 *strrchr(dir, '/') = '\0';
-                r = mkdir_parents(dir);
+                r = mkdir_p(dir, 0755);
                 if (r < 0)
                         return r;
                 if (symlink(target, link) < 0) {

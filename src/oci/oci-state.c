@@ -59,8 +59,14 @@ void oci_state_done(OciState *s) {
 int oci_state_dir_open(const char *root, const char *id, bool create, int *ret_fd) {
         _cleanup_close_ int root_fd = -EBADF, fd = -EBADF;
 
-        if (create && mkdir(root, 0700) < 0 && errno != EEXIST)
-                return -errno;
+        /* As runc: the engine's --root may not exist yet, nor its parents
+         * (containerd's shim: /run/containerd/runc/NAMESPACE). */
+        if (create) {
+                int r = mkdir_p(root, 0700);
+
+                if (r < 0)
+                        return r;
+        }
         root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (root_fd < 0)
                 return -errno;

@@ -449,4 +449,43 @@ bus_stop
 ok "...and its containers are deleted: nothing in /run/boxctl-oci" bash -c '[[ -z $(ls -A /run/boxctl-oci 2>/dev/null) ]]'
 rm -rf "$pm" "$deb"
 
+# --- containerd drives it: ctr run --runc-binary, under a containerd of the
+# test's own (its root, state and socket here; the shim's runtime root is
+# /run/containerd/runc/NAMESPACE, in the sandbox's /run) ---
+cdd=$(test_tmpdir)
+cat >"$cdd/config.toml" <<EOF
+version = 2
+root = "$cdd/root"
+state = "$cdd/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$cdd/containerd.sock"
+[ttrpc]
+  address = "$cdd/containerd.sock.ttrpc"
+EOF
+containerd --config "$cdd/config.toml" >"$cdd/containerd.log" 2>&1 &
+cd_pid=$!
+cleanup_push bash -c "kill $cd_pid 2>/dev/null || true"
+ctr_() { ctr --address "$cdd/containerd.sock" "$@"; }
+task_is() { [[ $(ctr_ task ls | awk -v id="$1" '$1 == id { print $3 }') == "$2" ]]; }
+check "containerd answers" wait_for 30 ctr_ version
+out=$(ctr_ run --rm --rootfs --runc-binary "$OCI" "$work/run/rootfs" c1 sh -c 'echo hello from ctr; exit 3') && rc=0 || rc=$?
+is "$out $rc" "hello from ctr 3" "ctr run --rm --rootfs --runc-binary: stdout and the exit status"
+check "ctr run -d: a detached task" ctr_ run -d --rootfs --runc-binary "$OCI" "$work/run/rootfs" c2 sleep 1000
+check "...running" wait_for 10 task_is c2 RUNNING
+out=$(ctr_ task exec --exec-id e1 c2 sh -c 'echo exec in $(hostname); exit 4') && rc=0 || rc=$?
+is "$out $rc" "exec in c2 4" "ctr task exec: stdout and the exit status"
+check "ctr task pause" ctr_ task pause c2
+check "...paused" task_is c2 PAUSED
+check "ctr task resume" ctr_ task resume c2
+check "...running" task_is c2 RUNNING
+check "ctr task kill" ctr_ task kill c2
+check "...stopped" wait_for 10 task_is c2 STOPPED
+check "ctr task delete" ctr_ task delete c2
+check "ctr container rm" ctr_ container rm c2
+ok "nothing left in the shim's runtime root" bash -c '[[ -z $(ls -A /run/containerd/runc/default 2>/dev/null) ]]'
+kill "$cd_pid"
+check "containerd stops" wait_for 10 bash -c '! kill -0 "$1" 2>/dev/null' _ "$cd_pid"
+wait "$cd_pid" 2>/dev/null || true
+
 leaks_check
