@@ -116,6 +116,30 @@ for page in boxctl.1 boxd.8 boxctl-oci.8; do
                 fail "$page has NAME, SYNOPSIS, EXIT STATUS, ENVIRONMENT, FILES, EXAMPLES and SEE ALSO"
 done
 
+# ---- boxctl.box(5): every section and key of the settings file parser ----
+page=$man_dir/boxctl.box.5
+if [[ -s $page ]]; then
+        pass "boxctl.box.5 was built"
+        check_renders "$page"
+        render "$page" >"$tmp/boxctl.box.5.txt"
+        load_page "$tmp/boxctl.box.5.txt"
+        # The parser's table: { "SECTION", "KEY", ...
+        mapfile -t keys < <(grep -oE '^        \{ "[A-Za-z]+", "[A-Za-z]+",' "$BOXCTL_SRCDIR/src/core/settings-file.c" |
+                cut -d'"' -f2,4 | tr '"' ' ')
+        missing=()
+        for k in "${keys[@]}"; do
+                read -r section key <<<"$k"
+                [[ -n ${words[$section]:-} && -n ${words[$key]:-} ]] || missing+=("[$section] $key=")
+        done
+        if ((${#keys[@]} > 20 && ${#missing[@]} == 0)); then
+                pass "boxctl.box(5) has all ${#keys[@]} keys of src/core/settings-file.c"
+        else
+                fail "boxctl.box(5) has every key of src/core/settings-file.c (${#keys[@]} found)" "missing: ${missing[*]}"
+        fi
+else
+        fail "boxctl.box.5 was built" "no $page"
+fi
+
 # ---- boxctl(1) ----
 page=$tmp/boxctl.1.txt
 if [[ -f $page ]]; then
