@@ -247,14 +247,15 @@ int settings_verify(const Settings *s, char **ret_error) {
 
 static int tree_open_for(MachineInstance *mi, char **ret_error) {
         const Settings *s = mi->settings;
+        TreeOpenFlags flags = (s->start_mode == START_BOOT ? TREE_WANT_INIT : 0) | (s->any_rootfs ? TREE_ANY_ROOTFS : 0);
         int r;
 
         if (mi->root.root_fd >= 0) {
                 int fd = fcntl(mi->root.root_fd, F_DUPFD_CLOEXEC, 3);
 
-                r = fd < 0 ? -errno : tree_open_fd(fd, s->start_mode == START_BOOT, &mi->tree);
+                r = fd < 0 ? -errno : tree_open_fd(fd, flags, &mi->tree);
         } else
-                r = tree_open(s->root, s->start_mode == START_BOOT, &mi->tree);
+                r = tree_open(s->root, flags, &mi->tree);
 
         switch (r) {
         case 0:

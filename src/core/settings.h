@@ -89,6 +89,7 @@ typedef struct Settings {
         StartWait start_wait;        /* start --wait= */
         uint64_t wait_timeout_usec;  /* start --wait-timeout= */
         CgroupLimits limits;         /* --memory-max= and the like */
+        bool any_rootfs;             /* an OCI bundle's rootfs: no os-release needed */
 } Settings;
 
 void settings_done(Settings *s);

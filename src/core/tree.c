@@ -96,15 +96,15 @@ static void read_machine_id(Tree *t) {
         (void) id128_from_string(s, &t->machine_id);
 }
 
-int tree_open(const char *path, bool want_init, Tree *ret) {
+int tree_open(const char *path, TreeOpenFlags flags, Tree *ret) {
         int fd = open(path, O_PATH | O_CLOEXEC);
 
         if (fd < 0)
                 return -errno;
-        return tree_open_fd(fd, want_init, ret);
+        return tree_open_fd(fd, flags, ret);
 }
 
-int tree_open_fd(int fd, bool want_init, Tree *ret) {
+int tree_open_fd(int fd, TreeOpenFlags flags, Tree *ret) {
         Tree t = TREE_NULL;
         struct stat st, root_st;
         int r;
@@ -126,9 +126,9 @@ int tree_open_fd(int fd, bool want_init, Tree *ret) {
         t.ino = st.st_ino;
 
         r = find_os_release(&t);
-        if (r < 0)
+        if (r < 0 && !(r == -EBADE && (flags & TREE_ANY_ROOTFS)))
                 goto fail;
-        if (want_init) {
+        if (flags & TREE_WANT_INIT) {
                 r = find_init(&t);
                 if (r < 0)
                         goto fail;

@@ -21,12 +21,17 @@ typedef struct Tree {
 
 #define TREE_NULL ((Tree) { .fd = -EBADF, .init_kind = _INIT_KIND_INVALID })
 
+typedef enum TreeOpenFlags {
+        TREE_WANT_INIT = 1 << 0,      /* -ENOEXEC without an init */
+        TREE_ANY_ROOTFS = 1 << 1,     /* no os-release needed: an OCI bundle's rootfs (images often lack one) */
+} TreeOpenFlags;
+
 /* Errors: -ENOENT (no such path), -ENOTDIR (not a directory), -EBADE (no os-release),
- * -ENOEXEC (no init; only when want_init), -ELOOP (the host's root). */
-int tree_open(const char *path, bool want_init, Tree *ret);
+ * -ENOEXEC (no init; only with TREE_WANT_INIT), -ELOOP (the host's root). */
+int tree_open(const char *path, TreeOpenFlags flags, Tree *ret);
 /* The same for a tree at FD (a directory, or the root of a detached mount
  * tree: an image's), which it takes over, also on failure. */
-int tree_open_fd(int fd, bool want_init, Tree *ret);
+int tree_open_fd(int fd, TreeOpenFlags flags, Tree *ret);
 void tree_done(Tree *t);
 
 int tree_resolve(int tree_fd, const char *path, int flags, int *ret_fd);

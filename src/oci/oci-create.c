@@ -171,6 +171,7 @@ static int settings_from_config(OciConfig *c, const char *id, const char *bundle
                 .read_only = c->root_readonly,
                 .capabilities = c->have_bounding ? c->bounding : caps_default(),
                 .quiet = true,
+                .any_rootfs = true,
         };
         s->root = strdup(rootfs);
         s->machine_name = strdup(id);

@@ -249,6 +249,11 @@ b=$(bundle run)
 out=$(run_container run "$b")
 is "$out" $'hello\nexit 7' "the process's stdout and exit status reach the engine (and the init was its child)"
 check "delete" oci delete run
+b=$(bundle noos)
+rm -f "$b/rootfs/etc/os-release" "$b/rootfs/usr/lib/os-release"
+out=$(run_container noos "$b")
+is "$out" $'hello\nexit 7' "a rootfs without an os-release (as many images) runs"
+check "delete" oci delete noos
 b=$(bundle tty '.process.terminal = true | .process.args = ["sh", "-c", "tty; [ -t 0 ] && [ -t 1 ] && echo on-a-terminal; exit 3"]')
 out=$(run_container tty "$b" tty)
 is "$out" $'name /dev/ptmx\n/dev/console\non-a-terminal\nexit 3' \

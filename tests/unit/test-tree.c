@@ -23,44 +23,49 @@ static void test_tree_open(void) {
         Tree t = TREE_NULL;
 
         snprintf(p, sizeof p, "%s/none", base);
-        CHECK(tree_open(p, true, &t) == -ENOENT);
+        CHECK(tree_open(p, TREE_WANT_INIT, &t) == -ENOENT);
 
         snprintf(p, sizeof p, "%s/file", base);
         sh("touch $P", p);
-        CHECK(tree_open(p, true, &t) == -ENOTDIR);
+        CHECK(tree_open(p, TREE_WANT_INIT, &t) == -ENOTDIR);
 
         snprintf(p, sizeof p, "%s/empty", base);
         sh("mkdir -p $P", p);
-        CHECK(tree_open(p, true, &t) == -EBADE);
+        CHECK(tree_open(p, TREE_WANT_INIT, &t) == -EBADE);
+        /* An OCI bundle's rootfs needs none, but an init still when it boots. */
+        CHECK(tree_open(p, TREE_ANY_ROOTFS, &t) == 0);
+        CHECK(t.os_release == NULL);
+        tree_done(&t);
+        CHECK(tree_open(p, TREE_ANY_ROOTFS | TREE_WANT_INIT, &t) == -ENOEXEC);
 
         /* os-release but no init: fine for "run", not for "boot". */
         snprintf(p, sizeof p, "%s/noinit", base);
         sh("mkdir -p $P/etc && echo ID=test > $P/etc/os-release", p);
-        CHECK(tree_open(p, true, &t) == -ENOEXEC);
-        CHECK(tree_open(p, false, &t) == 0);
+        CHECK(tree_open(p, TREE_WANT_INIT, &t) == -ENOEXEC);
+        CHECK(tree_open(p, 0, &t) == 0);
         CHECK(t.machine_id_file == false);
         tree_done(&t);
 
         /* os-release as a fifo is not read (and does not hang). */
         snprintf(p, sizeof p, "%s/fifo", base);
         sh("mkdir -p $P/etc $P/usr/lib && mkfifo $P/etc/os-release", p);
-        CHECK(tree_open(p, false, &t) == -EBADE);
+        CHECK(tree_open(p, 0, &t) == -EBADE);
 
         /* An absolute symlink must resolve inside the tree, not on the host. */
         snprintf(p, sizeof p, "%s/escape", base);
         sh("mkdir -p $P/etc && ln -s /etc/os-release $P/etc/os-release", p);
-        CHECK(tree_open(p, false, &t) == -EBADE);
+        CHECK(tree_open(p, 0, &t) == -EBADE);
         sh("mkdir -p $P/sbin && ln -s ../../../../../../bin/busybox $P/sbin/init && echo ID=x > $P/os", p);
         sh("mkdir -p $P/usr/lib && mv $P/os $P/usr/lib/os-release", p);
         /* os-release found via /usr/lib; init points outside the tree: not found. */
-        CHECK(tree_open(p, true, &t) == -ENOEXEC);
+        CHECK(tree_open(p, TREE_WANT_INIT, &t) == -ENOEXEC);
 
         /* busybox init, via a relative link, with a machine id. */
         snprintf(p, sizeof p, "%s/bb", base);
         sh("mkdir -p $P/bin $P/sbin $P/etc && cp /bin/busybox $P/bin/", p);
         sh("ln -s ../bin/busybox $P/sbin/init && echo ID=bb > $P/etc/os-release", p);
         sh("echo 0123456789abcdef0123456789abcdef > $P/etc/machine-id", p);
-        CHECK(tree_open(p, true, &t) == 0);
+        CHECK(tree_open(p, TREE_WANT_INIT, &t) == 0);
         CHECK(t.init_kind == INIT_BUSYBOX);
         CHECK_STREQ(t.init_path, "/sbin/init");
         CHECK(t.machine_id_file);
@@ -70,7 +75,7 @@ static void test_tree_open(void) {
         /* systemd found first, by name. */
         sh("mkdir -p $P/usr/lib/systemd && cp /bin/true $P/usr/lib/systemd/systemd", p);
         sh("echo uninitialized > $P/etc/machine-id", p);
-        CHECK(tree_open(p, true, &t) == 0);
+        CHECK(tree_open(p, TREE_WANT_INIT, &t) == 0);
         CHECK(t.init_kind == INIT_SYSTEMD);
         CHECK_STREQ(t.init_path, "/usr/lib/systemd/systemd");
         CHECK(t.machine_id_file && id128_is_null(&t.machine_id));
@@ -78,11 +83,11 @@ static void test_tree_open(void) {
 
         /* A non-executable init is not an init. */
         sh("chmod -x $P/usr/lib/systemd/systemd", p);
-        CHECK(tree_open(p, true, &t) == 0);
+        CHECK(tree_open(p, TREE_WANT_INIT, &t) == 0);
         CHECK_STREQ(t.init_path, "/sbin/init");
         tree_done(&t);
 
-        CHECK(tree_open("/", false, &t) == -ELOOP);
+        CHECK(tree_open("/", 0, &t) == -ELOOP);
 }
 
 static void test_mount_points(void) {
