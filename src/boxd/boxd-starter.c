@@ -52,7 +52,12 @@ unsigned starter_default_concurrency(void) {
          * 2.4 s, 8 2.4 s. A start waits on the bus and the file system as
          * much as on a CPU, so twice the CPUs keep them busy; beyond that
          * the starts only queue for them (each one took 0.43 s at 4, 0.88 s
-         * at 8), with nothing gained in the total. */
+         * at 8), with nothing gained in the total. That was the bound on
+         * registration (--start-wait=registered). With the bound on whole
+         * boots (ready, the default), bench/density.sh brought 100 Debian
+         * machines up in 31.6 s four at a time against 32.7 s all
+         * overlapping, with 10% less CPU; at 10 to 50 machines the waves
+         * were 7 to 19% faster (bench/results.md). */
         if (sched_getaffinity(0, sizeof set, &set) >= 0)
                 n = CPU_COUNT(&set);
         if (n <= 0)
