@@ -23,14 +23,6 @@ sh_() { "$BOXCTL" shell "$@"; }
 # The owner, mode and modification time of PATH as machine NAME sees them.
 stat_in() { sh_ "$1" -- stat -c '%u:%g %a %Y' "$2"; }
 stat_host() { stat -c '%u:%g %a %Y' "$1"; }
-# fails_with DESC NEEDLE CMD...: CMD fails with one line of stderr holding NEEDLE.
-fails_with() {
-        local desc=$1 needle=$2 rc=0 err
-        shift 2
-        err=$("$@" 2>&1 >/dev/null) || rc=$?
-        ok "$desc: exit $rc, one line: $err" \
-                bash -c '(( $1 != 0 )) && [[ $2 == *"$3"* && $2 != *$'"'"'\n'"'"'* ]]' _ "$rc" "$err" "$needle"
-}
 # No temporary of a copy (".#NAME.XXXXXX") left in machine NAME's DIR.
 no_temporaries() { ! sh_ "$1" -- ls -a "$2" | grep -q '^\.#'; }
 

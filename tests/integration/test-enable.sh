@@ -36,21 +36,7 @@ listed() { "$BOXCTL" list --no-legend | grep -q "^$1 "; }
 n_listed() { "$BOXCTL" list --no-legend | grep -c '^bb' || true; }
 all_listed() { [[ $(n_listed) == "$1" ]]; }
 enabled_now() { (cd "$config/enabled" 2>/dev/null && LC_ALL=C ls -A) | tr '\n' ' '; }
-# fails_with DESC NEEDLE CMD...: CMD fails with one line of stderr holding NEEDLE.
-fails_with() {
-        local desc=$1 needle=$2 rc=0 err
-        shift 2
-        err=$("$@" 2>&1 >/dev/null) || rc=$?
-        ok "$desc: exit $rc, one line: $err" \
-                bash -c '(( $1 != 0 )) && [[ $2 == *"$3"* && $2 != *$'"'"'\n'"'"'* ]]' _ "$rc" "$err" "$needle"
-}
-# Every machine of the pool that runs is powered off at exit, and waited for.
-stop_all() {
-        local m
-        for m in $("$BOXCTL" list --no-legend 2>/dev/null | awk '{ print $1 }'); do
-                "$BOXCTL" stop --kill-timeout=5 "$m" >/dev/null 2>&1 || true
-        done
-}
+# Every machine of the pool that runs is powered off at exit (common.sh's stop_all).
 cleanup_push stop_all
 
 # --- enable, and what it refuses ---

@@ -63,14 +63,6 @@ cgdir() {
 attr() {
         if on_v2 "$1"; then cat "$(cgdir "$1" "$2")/$4"; else cat "$(cgdir "$1" "$2")/$3"; fi
 }
-# fails_with DESC NEEDLE CMD...: CMD fails with one line of stderr holding NEEDLE.
-fails_with() {
-        local desc=$1 needle=$2 rc=0 err
-        shift 2
-        err=$("$@" 2>&1 >/dev/null) || rc=$?
-        ok "$desc: exit $rc, one line: $err" \
-                bash -c '(( $1 != 0 )) && [[ $2 == *"$3"* && $2 != *$'"'"'\n'"'"'* ]]' _ "$rc" "$err" "$needle"
-}
 brun() { "$BOXCTL" run --register=no --read-only "$@"; }
 # The kernel's CPU time of machine NAME's cgroup, in µs: cgroup2 counts it in
 # cpu.stat for every cgroup, with or without the cpu controller.

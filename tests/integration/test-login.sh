@@ -22,14 +22,6 @@ listed() { "$BOXCTL" list --no-legend | grep -q "^$1 "; }
 # What the terminal showed goes to a log named for the step; why a step
 # failed to drive.log (both are shown when the test fails).
 drive() { python3 "$BOXCTL_SRCDIR/tests/lib/pty-drive.py" "$@" 2>>"$_sb_state/drive.log"; }
-# fails_with DESC NEEDLE CMD...: CMD fails with one line of stderr holding NEEDLE.
-fails_with() {
-        local desc=$1 needle=$2 rc=0 err
-        shift 2
-        err=$("$@" 2>&1 >/dev/null) || rc=$?
-        ok "$desc: exit $rc, one line: $err" \
-                bash -c '(( $1 != 0 )) && [[ $2 == *"$3"* && $2 != *$'"'"'\n'"'"'* ]]' _ "$rc" "$err" "$needle"
-}
 # tty_fails_with DESC NEEDLE CMD...: CMD, on a terminal, fails and the
 # terminal shows one line holding NEEDLE.
 tty_fails_with() {

@@ -28,13 +28,6 @@ m1=(busctl --system)
 call() { "${m1[@]}" call org.freedesktop.machine1 /org/freedesktop/machine1 org.freedesktop.machine1.Manager "$@"; }
 image_prop() { "${m1[@]}" get-property org.freedesktop.machine1 "/org/freedesktop/machine1/image/$1" org.freedesktop.machine1.Image "$2"; }
 mc_names() { machinectl list-images --no-legend | awk '{ print $1 }' | tr '\n' ' '; }
-# fails_with DESC NEEDLE CMD...: CMD fails, its stderr holding NEEDLE.
-fails_with() {
-        local desc=$1 needle=$2 rc=0 err
-        shift 2
-        err=$("$@" 2>&1 >/dev/null) || rc=$?
-        ok "$desc: exit $rc: $err" bash -c '(( $1 != 0 )) && [[ $2 == *"$3"* ]]' _ "$rc" "$err" "$needle"
-}
 
 # --- reading ---
 is "$("${m1[@]}" get-property org.freedesktop.machine1 /org/freedesktop/machine1 org.freedesktop.machine1.Manager PoolPath)" \

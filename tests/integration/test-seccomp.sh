@@ -23,14 +23,6 @@ result() {
         out=$(run "${@:1:$#-1}" -- syscall-probe "${@: -1}") || return 1
         echo "${out#* }"
 }
-# fails_with DESC NEEDLE CMD...: CMD fails with one line of stderr holding NEEDLE.
-fails_with() {
-        local desc=$1 needle=$2 rc=0 err
-        shift 2
-        err=$("$@" 2>&1 >/dev/null) || rc=$?
-        ok "$desc: exit $rc, one line: $err" \
-                bash -c '(( $1 != 0 )) && [[ $2 == *"$3"* && $2 != *$'"'"'\n'"'"'* ]]' _ "$rc" "$err" "$needle"
-}
 
 # Each stands for a group or a call that systemd-nspawn refuses (see
 # tests/helpers/syscall-probe.c for the arguments: none does harm if allowed).

@@ -21,14 +21,6 @@ cp -a "$(fixture_busybox)" "$dir/ubb"
 has() { [[ $2 == *"$1"* ]]; } # has NEEDLE HAYSTACK
 listed() { "$BOXCTL" list --no-legend | grep -q "^$1 "; }
 sh_() { "$BOXCTL" shell "$@"; }
-# fails_with DESC NEEDLE CMD...: CMD fails with one line of stderr holding NEEDLE.
-fails_with() {
-        local desc=$1 needle=$2 rc=0 err
-        shift 2
-        err=$("$@" 2>&1 >/dev/null) || rc=$?
-        ok "$desc: exit $rc, one line: $err" \
-                bash -c '(( $1 != 0 )) && [[ $2 == *"$3"* && $2 != *$'"'"'\n'"'"'* ]]' _ "$rc" "$err" "$needle"
-}
 
 boot_machine bb "$dir/bb"
 boot_machine ubb "$dir/ubb" -U

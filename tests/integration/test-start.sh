@@ -29,14 +29,6 @@ cp -a "$(fixture_busybox)" "$pool/fg"
 
 has() { [[ $2 == *"$1"* ]]; } # has NEEDLE HAYSTACK
 listed() { "$BOXCTL" list --no-legend | grep -q "^$1 "; }
-# fails_with DESC NEEDLE CMD...: CMD fails with one line of stderr holding NEEDLE.
-fails_with() {
-        local desc=$1 needle=$2 rc=0 err
-        shift 2
-        err=$("$@" 2>&1 >/dev/null) || rc=$?
-        ok "$desc: exit $rc, one line: $err" \
-                bash -c '(( $1 != 0 )) && [[ $2 == *"$3"* && $2 != *$'"'"'\n'"'"'* ]]' _ "$rc" "$err" "$needle"
-}
 ended() { [[ $(ps -o stat= -p "$1") != [^Z]* ]]; } # gone, or a zombie
 drive() { python3 "$BOXCTL_SRCDIR/tests/lib/pty-drive.py" "$@"; }
 # supervisor NAME: the PID of machine NAME's supervisor, its leader's parent.

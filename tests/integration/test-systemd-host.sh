@@ -37,14 +37,6 @@ g() { "$BOXCTL" shell sysd -- "$@"; }
 # n ARGS...: the build's boxctl, inside sysd.
 n() { g "$bin" "$@"; }
 has() { [[ $2 == *"$1"* ]]; } # has NEEDLE HAYSTACK
-# fails_with DESC NEEDLE CMD...: CMD fails with one line of stderr holding NEEDLE.
-fails_with() {
-        local desc=$1 needle=$2 rc=0 err
-        shift 2
-        err=$("$@" 2>&1 >/dev/null) || rc=$?
-        ok "$desc: exit $rc, one line: $err" \
-                bash -c '(( $1 != 0 )) && [[ $2 == *"$3"* && $2 != *$'"'"'\n'"'"'* ]]' _ "$rc" "$err" "$needle"
-}
 unit_prop() { g systemctl show -p "$2" --value "$1"; } # unit_prop UNIT PROPERTY
 unit_gone() { [[ $(unit_prop "$1" LoadState) == not-found ]]; }
 nested_listed() { n list --no-legend | grep -q "^$1 "; }
