@@ -148,29 +148,45 @@ static int parse_root(json_object *top, OciConfig *c, char **ret_error) {
         return r < 0 ? r : 0;
 }
 
+/* One of process.capabilities' sets: a mask of 1 << CAP_*. An unknown
+ * capability is one this kernel lacks: left out, as runc does. */
+static int parse_cap_set(json_object *caps, const char *key, bool *ret_have, uint64_t *ret, char **ret_error) {
+        json_object *set;
+        int r;
+
+        r = get_field(caps, "process.capabilities", key, json_type_array, &set, ret_error);
+        if (r <= 0)
+                return r;
+        *ret_have = true;
+        *ret = 0;
+        for (size_t i = 0; i < json_object_array_length(set); i++) {
+                json_object *e = json_object_array_get_idx(set, i);
+                cap_value_t v;
+
+                if (!json_object_is_type(e, json_type_string))
+                        return error_set(ret_error, -EINVAL, "process.capabilities.%s[%zu]: not a string", key, i);
+                if (cap_from_name(json_object_get_string(e), &v) < 0 || v >= 64)
+                        continue;
+                *ret |= UINT64_C(1) << v;
+        }
+        return 0;
+}
+
 static int parse_capabilities(json_object *process, OciConfig *c, char **ret_error) {
-        json_object *caps, *bounding;
+        json_object *caps;
+        bool have_effective = false, have_permitted = false, have_inheritable = false, have_ambient = false;
         int r;
 
         r = get_field(process, "process", "capabilities", json_type_object, &caps, ret_error);
         if (r <= 0)
                 return r;
-        r = get_field(caps, "process.capabilities", "bounding", json_type_array, &bounding, ret_error);
-        if (r <= 0)
-                return r;
-        c->have_bounding = true;
-        c->bounding = 0;
-        for (size_t i = 0; i < json_object_array_length(bounding); i++) {
-                json_object *e = json_object_array_get_idx(bounding, i);
-                cap_value_t v;
-
-                if (!json_object_is_type(e, json_type_string))
-                        return error_set(ret_error, -EINVAL, "process.capabilities.bounding[%zu]: not a string", i);
-                /* An unknown capability is one this kernel lacks: left out, as runc does. */
-                if (cap_from_name(json_object_get_string(e), &v) < 0 || v >= 64)
-                        continue;
-                c->bounding |= UINT64_C(1) << v;
-        }
+        if (parse_cap_set(caps, "bounding", &c->have_bounding, &c->bounding, ret_error) < 0 ||
+            parse_cap_set(caps, "effective", &have_effective, &c->effective, ret_error) < 0 ||
+            parse_cap_set(caps, "permitted", &have_permitted, &c->permitted, ret_error) < 0 ||
+            parse_cap_set(caps, "inheritable", &have_inheritable, &c->inheritable, ret_error) < 0 ||
+            parse_cap_set(caps, "ambient", &have_ambient, &c->ambient, ret_error) < 0)
+                return -EINVAL;
+        c->have_process_caps = have_effective || have_permitted || have_inheritable || have_ambient;
         return 0;
 }
 

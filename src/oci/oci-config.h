@@ -40,6 +40,8 @@ typedef struct OciConfig {
         size_t n_additional_gids;
         bool have_bounding;
         uint64_t bounding; /* 1ULL << CAP_* */
+        bool have_process_caps; /* any of the four below given */
+        uint64_t effective, permitted, inheritable, ambient;
         OciRlimit *rlimits;
         size_t n_rlimits;
         bool no_new_privileges;

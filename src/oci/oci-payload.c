@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -139,6 +140,9 @@ static int process_limits(const OciConfig *c, char *error, size_t size) {
 }
 
 static int switch_user(const OciConfig *c, char *error, size_t size) {
+        /* The capabilities the config gives a user other than root survive the change (apply_caps()). */
+        if (c->have_process_caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+                return fail(error, size, -errno, "cannot set %s", "PR_SET_KEEPCAPS");
         if (setgroups(c->n_additional_gids, c->additional_gids) < 0)
                 return fail(error, size, -errno, "cannot set %s", "process.user.additionalGids");
         if (setresgid(c->gid, c->gid, c->gid) < 0)
@@ -150,6 +154,55 @@ static int switch_user(const OciConfig *c, char *error, size_t size) {
         if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
                 return fail(error, size, -errno, "cannot become %s again", "dumpable");
         return 0;
+}
+
+static void caps_set_flag_mask(cap_t caps, cap_flag_t flag, uint64_t mask) {
+        for (cap_value_t v = 0; v < 64; v++)
+                if ((mask & (UINT64_C(1) << v)) && CAP_IS_SUPPORTED(v))
+                        (void) cap_set_flag(caps, flag, 1, &v, CAP_SET);
+}
+
+/* process.capabilities' effective, permitted, inheritable and ambient sets,
+ * after the user change (the bounding set is the machine's). What execve()
+ * makes of them is the kernel's rule: root gets the bounding set, another
+ * user the ambient one. */
+static int apply_caps(const OciConfig *c, char *error, size_t size) {
+        uint64_t have = 0, permitted, inheritable, ambient;
+        cap_t caps;
+        int r = 0;
+
+        if (!c->have_process_caps)
+                return 0;
+        /* What we hold is the most we can give (this host's root may lack
+         * some: CAP_SYS_RESOURCE in a container); the rest is left out, as
+         * capabilities this kernel lacks are. */
+        caps = cap_get_proc();
+        if (!caps)
+                return fail(error, size, -errno, "cannot read %s", "the capabilities");
+        for (cap_value_t v = 0; v < 64 && CAP_IS_SUPPORTED(v); v++) {
+                cap_flag_value_t f = CAP_CLEAR;
+
+                if (cap_get_flag(caps, v, CAP_PERMITTED, &f) >= 0 && f == CAP_SET)
+                        have |= UINT64_C(1) << v;
+        }
+        cap_free(caps);
+        ambient = c->ambient & have;
+        permitted = (c->permitted | c->effective | ambient) & have;
+        inheritable = (c->inheritable | ambient) & have;
+        caps = cap_init();
+        if (!caps)
+                return fail(error, size, -ENOMEM, "cannot set %s", "process.capabilities");
+        caps_set_flag_mask(caps, CAP_EFFECTIVE, c->effective & have);
+        caps_set_flag_mask(caps, CAP_PERMITTED, permitted);
+        caps_set_flag_mask(caps, CAP_INHERITABLE, inheritable);
+        if (cap_set_proc(caps) < 0)
+                r = fail(error, size, -errno, "cannot set %s", "process.capabilities");
+        cap_free(caps);
+        for (cap_value_t v = 0; r >= 0 && v < 64; v++)
+                if ((ambient & (UINT64_C(1) << v)) &&
+                    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, (unsigned long) v, 0, 0) < 0)
+                        r = fail(error, size, -errno, "cannot raise ambient capability %d", (int) v);
+        return r;
 }
 
 /* The executable, looked up as execvp() will, so that a missing one fails
@@ -197,6 +250,8 @@ int oci_payload_before_exec(const Machine *m, void *userdata, char *error, size_
                 r = process_limits(c, error, size);
         if (r >= 0)
                 r = switch_user(c, error, size);
+        if (r >= 0)
+                r = apply_caps(c, error, size);
         if (r < 0)
                 return r;
         if (chdir(c->cwd) < 0)

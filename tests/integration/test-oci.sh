@@ -249,6 +249,15 @@ b=$(bundle run)
 out=$(run_container run "$b")
 is "$out" $'hello\nexit 7' "the process's stdout and exit status reach the engine (and the init was its child)"
 check "delete" oci delete run
+b=$(bundle caps '.process.user = {"uid": 1000, "gid": 1000}
+        | .process.capabilities = {"bounding": ["CAP_CHOWN", "CAP_KILL", "CAP_SETUID", "CAP_SETGID", "CAP_SYS_ADMIN"],
+                                   "effective": ["CAP_CHOWN"], "permitted": ["CAP_CHOWN", "CAP_KILL"],
+                                   "inheritable": ["CAP_CHOWN", "CAP_KILL"], "ambient": ["CAP_CHOWN"]}
+        | .process.args = ["sh", "-c", "grep -E \"^Cap(Inh|Prm|Eff|Bnd|Amb)\" /proc/self/status | tr -s \"\\t\" \" \""]')
+out=$(run_container caps "$b")
+is "$out" $'CapInh: 0000000000000021\nCapPrm: 0000000000000001\nCapEff: 0000000000000001\nCapBnd: 00000000002000e1\nCapAmb: 0000000000000001\nexit 0' \
+        "process.capabilities: a user's inheritable and ambient sets; what it holds after execve is the ambient one"
+check "delete" oci delete caps
 b=$(bundle noos)
 rm -f "$b/rootfs/etc/os-release" "$b/rootfs/usr/lib/os-release"
 out=$(run_container noos "$b")
