@@ -26,6 +26,16 @@ is "$(objdump -p "$LD_LIBRARY_PATH/libnss_boxctl.so.2" | awk '/SONAME/ {print $2
         "...with the soname glibc loads"
 is "$(nm -D --defined-only "$LD_LIBRARY_PATH/libnss_boxctl.so.2" | awk '{print $3}' | grep -v '^_nss_boxctl_' | tr '\n' ' ')" "" \
         "...exporting nothing but _nss_boxctl_*"
+# A sanitized build's module needs the sanitizers' runtimes loaded first in the
+# programs that load it, which are not instrumented (getent, python3): they
+# run under "${nss_env[@]}", with the runtimes preloaded and without leak
+# detection (a short-lived getent's own leaks are not ours).
+nss_env=(env)
+sanitizers=$(ldd "$LD_LIBRARY_PATH/libnss_boxctl.so.2" | awk '/lib(asan|ubsan)\.so/ { print $3 }' | paste -sd:)
+if [[ -n $sanitizers ]]; then
+        nss_env=(env LD_PRELOAD="$sanitizers" ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:abort_on_error=1")
+        diag "the module is sanitized: getent and python3 run with $sanitizers preloaded"
+fi
 
 # lookup NAME [DATABASE]: getent's exit status in $rc, its output in $out,
 # its time in ms in $ms. Under timeout: a hang is a failure, not a stuck test.
@@ -33,7 +43,7 @@ lookup() {
         local t0
         t0=$(_now_us)
         rc=0
-        out=$(timeout 60 getent "${2:-hosts}" -- "$1" 2>&1) || rc=$?
+        out=$(timeout 60 "${nss_env[@]}" getent "${2:-hosts}" -- "$1" 2>&1) || rc=$?
         ms=$((($(_now_us) - t0) / 1000))
 }
 # A lookup that fails must fail before the module's 5 s bound for boxd:
@@ -72,7 +82,7 @@ is "$rc" 0 "getent ahosts resolves it (gethostbyname4_r)"
 ok "...with its address for every socket type: $out" bash -c '[[ $(grep -c "^$2 " <<<"$1") -ge 2 ]]' _ "$out" "$guest4"
 lookup nssbb ahostsv4
 ok "getent ahostsv4 gives the IPv4 address" bash -c '(( $1 == 0 )) && [[ $2 == "$3 "* ]]' _ "$rc" "$out" "$guest4"
-is "$(python3 -c 'import socket, sys; print(socket.gethostbyname(sys.argv[1]))' nssbb 2>&1)" "$guest4" \
+is "$("${nss_env[@]}" python3 -c 'import socket, sys; print(socket.gethostbyname(sys.argv[1]))' nssbb 2>&1)" "$guest4" \
         "gethostbyname() in a program resolves it too"
 
 lookup nosuchmachine
@@ -87,16 +97,16 @@ for bad in 'bad_name' '-nssbb' 'nssbb-' "$(printf 'a%.0s' {1..70})" 'a..b'; do
 done
 # Not even asked: the module turns an invalid name away before the bus.
 if command -v strace >/dev/null; then
-        asked=$(strace -f -e trace=connect getent hosts -- 'bad_name' 2>&1 | grep -c system_bus_socket || true)
+        asked=$(strace -f -e trace=connect "${nss_env[@]}" getent hosts -- 'bad_name' 2>&1 | grep -c system_bus_socket || true)
         is "$asked" 0 "...and the bus is not even asked about an invalid name"
-        asked=$(strace -f -e trace=connect getent hosts 'good-name' 2>&1 | grep -c system_bus_socket || true)
+        asked=$(strace -f -e trace=connect "${nss_env[@]}" getent hosts 'good-name' 2>&1 | grep -c system_bus_socket || true)
         ok "...as it is about a valid one ($asked)" test "$asked" -gt 0
 else
         skip "...and the bus is not even asked about an invalid name" "strace is not installed"
 fi
 
 # The bypass a process sets that must not ask boxd (boxd sets it for itself).
-rc=0; BOXCTL_NSS_BYPASS_BUS=1 timeout 60 getent hosts nssbb >/dev/null || rc=$?
+rc=0; BOXCTL_NSS_BYPASS_BUS=1 timeout 60 "${nss_env[@]}" getent hosts nssbb >/dev/null || rc=$?
 is "$rc" 2 "BOXCTL_NSS_BYPASS_BUS=1: the module does not ask"
 
 # boxd stops while the machine runs: at once not found, and not activated.

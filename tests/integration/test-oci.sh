@@ -198,7 +198,7 @@ check "exec --detach --pid-file" oci exec --detach --pid-file "$work/exec.pid" e
 epid=$(cat "$work/exec.pid")
 ps_json=$(oci ps --format json ex)
 ok "ps --format json lists the init ($pid) and the exec'd sleep: $ps_json" \
-        jq -e --argjson p "$(oci state ex | jq .pid)" 'index($p) != null and length >= 3' <<<"$ps_json"
+        bash -c 'jq -e --argjson p "$1" "index(\$p) != null and length >= 3" <<<"$2" >/dev/null' _ "$(oci state ex | jq .pid)" "$ps_json"
 ok "...the exec'd command is in the container's cgroup" bash -c 'grep -q machine-ex.scope /proc/$1/cgroup' _ "$epid"
 fails_with "exec --tty without a console socket" "needs --console-socket" oci exec --tty ex sh
 check "delete --force" oci delete --force ex
