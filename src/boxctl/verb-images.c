@@ -18,15 +18,7 @@
 #include "verb-images.h"
 #include "verbs.h"
 
-typedef struct ImagesArgs {
-        const char *pool;
-        bool legend, json, all, quiet;
-        const char *format; /* --format= of the import-* and export-* of streams */
-        int n_args;
-        char **args;
-} ImagesArgs;
-
-static const char *pool_of(const ImagesArgs *a) {
+const char *pool_of(const ImagesArgs *a) {
         return a->pool ?: pool_default_dir();
 }
 
@@ -46,7 +38,7 @@ static void help(const char *verb, const char *usage, const char *what) {
 }
 
 /* 1: go on; 0: help shown; < 0: error (logged). Positional arguments must number MIN to MAX. */
-static int parse_args(int argc, char *argv[], int min, int max, const char *usage, const char *what, ImagesArgs *ret) {
+int images_parse_args(int argc, char *argv[], int min, int max, const char *usage, const char *what, ImagesArgs *ret) {
         enum { ARG_POOL = 0x100, ARG_NO_LEGEND, ARG_FORMAT };
         static const struct option options[] = {
                 { "pool", required_argument, NULL, ARG_POOL },
@@ -121,7 +113,7 @@ static int parse_args(int argc, char *argv[], int min, int max, const char *usag
 }
 
 /* The one line for a failure R of VERB on image NAME. */
-static int log_image_error(int r, const ImagesArgs *a, const char *verb, const char *name) {
+int log_image_error(int r, const ImagesArgs *a, const char *verb, const char *name) {
         switch (r) {
         case -EINVAL:
                 return log_error_errno(r, "%s: not a valid image name (letters, digits, '-' and '.', at most 64)", name);
@@ -195,7 +187,7 @@ int verb_list_images(int argc, char *argv[]) {
         size_t n = 0;
         int r;
 
-        r = parse_args(argc, argv, 0, 0, "[OPTIONS...]", "List the images of the pool.", &a);
+        r = images_parse_args(argc, argv, 0, 0, "[OPTIONS...]", "List the images of the pool.", &a);
         if (r <= 0)
                 return r < 0;
         r = pool_list(a.pool, a.all, true, &l, &n);
@@ -241,7 +233,7 @@ int verb_image_status(int argc, char *argv[]) {
         ImagesArgs a;
         int r, ret = 0;
 
-        r = parse_args(argc, argv, 1, INT32_MAX, "[OPTIONS...] NAME...", "Show the properties of images of the pool.", &a);
+        r = images_parse_args(argc, argv, 1, INT32_MAX, "[OPTIONS...] NAME...", "Show the properties of images of the pool.", &a);
         if (r <= 0)
                 return r < 0;
         for (int k = 0; k < a.n_args; k++) {
@@ -274,7 +266,7 @@ int verb_clone(int argc, char *argv[]) {
         ImagesArgs a;
         int r;
 
-        r = parse_args(argc, argv, 2, 2, "[OPTIONS...] NAME NEW-NAME",
+        r = images_parse_args(argc, argv, 2, 2, "[OPTIONS...] NAME NEW-NAME",
                        "Copy image NAME of the pool to NEW-NAME: a btrfs snapshot of a subvolume, else a\n"
                        "copy (reflinked where the file system can) that keeps owners, modes, times,\n"
                        "xattrs, ACLs, file capabilities, device nodes, hard links and holes.",
@@ -297,7 +289,7 @@ int verb_rename(int argc, char *argv[]) {
         ImagesArgs a;
         int r;
 
-        r = parse_args(argc, argv, 2, 2, "[OPTIONS...] NAME NEW-NAME", "Rename image NAME of the pool.", &a);
+        r = images_parse_args(argc, argv, 2, 2, "[OPTIONS...] NAME NEW-NAME", "Rename image NAME of the pool.", &a);
         if (r <= 0)
                 return r < 0;
         if (!pool_image_name_is_valid(a.args[1]))
@@ -314,7 +306,7 @@ int verb_remove(int argc, char *argv[]) {
         ImagesArgs a;
         int r, ret = 0;
 
-        r = parse_args(argc, argv, 1, INT32_MAX, "[OPTIONS...] NAME...",
+        r = images_parse_args(argc, argv, 1, INT32_MAX, "[OPTIONS...] NAME...",
                        "Remove images of the pool. An image that is a symlink in the pool is removed as\n"
                        "the symlink: what it points to is left alone.",
                        &a);
@@ -334,7 +326,7 @@ int verb_read_only(int argc, char *argv[]) {
         ImagesArgs a;
         int r, b = 1;
 
-        r = parse_args(argc, argv, 1, 2, "[OPTIONS...] NAME [yes|no]",
+        r = images_parse_args(argc, argv, 1, 2, "[OPTIONS...] NAME [yes|no]",
                        "Mark image NAME of the pool read-only (yes, the default) or writable (no). A\n"
                        "read-only image boots read-only and cannot be removed.",
                        &a);
@@ -369,153 +361,4 @@ void progress_draw(uint64_t bytes, void *userdata) {
 void progress_end(const Progress *p) {
         if (p->last != 0)
                 fputs("\r\033[K", stderr);
-}
-
-/* "-" is stdin, or stdout, in what the user reads. */
-static const char *file_name(const char *arg, bool in) {
-        return streq(arg, "-") ? (in ? "stdin" : "stdout") : arg;
-}
-
-/* import-tar and import-raw: FILE|- NAME. */
-static int import_stream(int argc, char *argv[], bool raw) {
-        _cleanup_free_ char *error = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        Progress p = { .what = "import" };
-        const char *file;
-        bool show;
-        ImagesArgs a;
-        int r;
-
-        r = parse_args(argc, argv, 2, 2, "[OPTIONS...] FILE|- NAME",
-                       raw ? "Import the disk or file system image FILE (- for stdin; compressed with gzip, xz,\n"
-                             "zstd or bzip2, or not) as image NAME.raw of the pool, sparse. It must hold a\n"
-                             "partition table or a file system. Nothing is left of a failed or interrupted import."
-                           : "Import the tar FILE (- for stdin; compressed with gzip, xz, zstd or bzip2, or not)\n"
-                             "as image NAME of the pool. Nothing is left of a failed or interrupted import.",
-                       &a);
-        if (r <= 0)
-                return r < 0;
-        file = file_name(a.args[0], true);
-        if (!pool_image_name_is_valid(a.args[1]))
-                return log_image_error(-EINVAL, &a, "import", a.args[1]), 1;
-        if (streq(a.args[0], "-"))
-                fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
-        else
-                fd = open(a.args[0], O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return log_error_errno(errno, "%s: %m", file), 1;
-        show = !a.quiet && isatty(STDERR_FILENO);
-        p.start = now_usec(CLOCK_MONOTONIC);
-        r = (raw ? pool_import_raw_fd : pool_import_tar)(a.pool, fd, a.args[1], show ? progress_draw : NULL, &p, &error);
-        progress_end(&p);
-        if (r < 0 && error)
-                return log_error_errno(r, "%s: refused, nothing imported: %s", file, error), 1;
-        if (r == -EEXIST || r == -EINVAL)
-                return log_image_error(r, &a, "import", a.args[1]), 1;
-        if (r < 0)
-                return log_error_errno(r, "%s: cannot import as %s into the pool %s: %m", file, a.args[1], pool_of(&a)), 1;
-        return 0;
-}
-
-int verb_import_tar(int argc, char *argv[]) {
-        return import_stream(argc, argv, false);
-}
-
-int verb_import_raw(int argc, char *argv[]) {
-        return import_stream(argc, argv, true);
-}
-
-int verb_import_fs(int argc, char *argv[]) {
-        _cleanup_free_ char *error = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        ImagesArgs a;
-        int r;
-
-        r = parse_args(argc, argv, 2, 2, "[OPTIONS...] DIR NAME",
-                       "Copy the directory tree DIR as image NAME of the pool, keeping owners, modes,\n"
-                       "times, xattrs, ACLs, file capabilities, device nodes, hard links and holes\n"
-                       "(reflinked where the file system can). DIR is only read. Nothing is left of a\n"
-                       "failed or interrupted import.",
-                       &a);
-        if (r <= 0)
-                return r < 0;
-        if (!pool_image_name_is_valid(a.args[1]))
-                return log_image_error(-EINVAL, &a, "import", a.args[1]), 1;
-        fd = open(a.args[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0 && errno == ENOTDIR)
-                return log_error_errno(errno, "%s: not a directory; import-fs copies a tree (import-raw takes a disk image)",
-                                       a.args[0]), 1;
-        if (fd < 0)
-                return log_error_errno(errno, "%s: %m", a.args[0]), 1;
-        r = pool_import_fs(a.pool, fd, a.args[1], &error);
-        if (r < 0 && error)
-                return log_error_errno(r, "%s: refused: %s", a.args[0], error), 1;
-        if (r == -EEXIST || r == -EINVAL)
-                return log_image_error(r, &a, "import", a.args[1]), 1;
-        if (r == -EBUSY)
-                return log_error_errno(r, "%s: busy: a machine runs from it read-write", a.args[0]), 1;
-        if (r < 0)
-                return log_error_errno(r, "%s: cannot import as %s into the pool %s: %m", a.args[0], a.args[1], pool_of(&a)), 1;
-        return 0;
-}
-
-/* export-tar and export-raw: NAME FILE|-. */
-static int export_stream(int argc, char *argv[], bool raw) {
-        _cleanup_free_ char *error = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        Progress p = { .what = "export" };
-        PoolCompression c;
-        bool show, to_stdout;
-        ImagesArgs a;
-        int r;
-
-        r = parse_args(argc, argv, 2, 2, "[OPTIONS...] NAME FILE|-",
-                       raw ? "Export image NAME of the pool (a disk image) to FILE (- for stdout), compressed\n"
-                             "as FILE's suffix says (.gz .xz .zst .bz2) or as --format= says; uncompressed\n"
-                             "into a file, sparse."
-                           : "Export image NAME of the pool (a tree) as a tar to FILE (- for stdout),\n"
-                             "compressed as FILE's suffix says (.gz .xz .zst .bz2) or as --format= says.",
-                       &a);
-        if (r <= 0)
-                return r < 0;
-        to_stdout = streq(a.args[1], "-");
-        if (a.format && streq(a.format, "none"))
-                c = POOL_COMPRESSION_NONE;
-        else
-                c = a.format ? pool_compression_from_string(a.format) : pool_compression_from_filename(a.args[1]);
-        if (c < 0)
-                return log_error_errno(EINVAL, "invalid --format '%s': use gzip, xz, zstd, bzip2 or none", a.format), 1;
-        if (to_stdout)
-                fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
-        else
-                fd = open(a.args[1], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0644);
-        if (fd < 0)
-                return log_error_errno(errno, "%s: %m", a.args[1]), 1;
-        show = !a.quiet && isatty(STDERR_FILENO);
-        p.start = now_usec(CLOCK_MONOTONIC);
-        r = (raw ? pool_export_raw_fd : pool_export_tar)(a.pool, a.args[0], fd, c, show ? progress_draw : NULL, &p, &error);
-        progress_end(&p);
-        if (r < 0 && !to_stdout)
-                (void) unlink(a.args[1]);
-        if (r < 0 && error)
-                return log_error_errno(r, "%s: cannot export to %s: %s", a.args[0], file_name(a.args[1], false), error), 1;
-        if (r == -EOPNOTSUPP && !raw)
-                return log_error_errno(r, "%s is a disk image, not a tree; use export-raw", a.args[0]), 1;
-        if (r == -EISDIR && raw)
-                return log_error_errno(r, "%s is a directory tree; use export-tar", a.args[0]), 1;
-        if (r == -EBUSY)
-                return log_error_errno(r, "%s: busy: a machine runs from it read-write", a.args[0]), 1;
-        if (r == -ENOENT || r == -EINVAL)
-                return log_image_error(r, &a, "export", a.args[0]), 1;
-        if (r < 0)
-                return log_error_errno(r, "%s: cannot export to %s: %m", a.args[0], file_name(a.args[1], false)), 1;
-        return 0;
-}
-
-int verb_export_tar(int argc, char *argv[]) {
-        return export_stream(argc, argv, false);
-}
-
-int verb_export_raw(int argc, char *argv[]) {
-        return export_stream(argc, argv, true);
 }

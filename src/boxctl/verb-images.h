@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* The pool verbs' progress line (verb-images.c), shared by import-tar,
@@ -15,3 +16,20 @@ typedef struct Progress {
 void progress_draw(uint64_t bytes, void *userdata);
 /* Clears the line, when one was drawn. */
 void progress_end(const Progress *p);
+
+/* The options of the pool verbs (verb-images.c), shared with those that
+ * move images in and out (verb-transfer.c). */
+typedef struct ImagesArgs {
+        const char *pool;
+        bool legend, json, all, quiet;
+        const char *format; /* --format= of the import-* and export-* of streams */
+        int n_args;
+        char **args;
+} ImagesArgs;
+
+/* The pool ARGS name, or the default one. */
+const char *pool_of(const ImagesArgs *a);
+/* 1: go on; 0: help shown; < 0: error (logged). Positional arguments must number MIN to MAX. */
+int images_parse_args(int argc, char *argv[], int min, int max, const char *usage, const char *what, ImagesArgs *ret);
+/* The one line for a failure R of VERB on image NAME; returns R. */
+int log_image_error(int r, const ImagesArgs *a, const char *verb, const char *name);

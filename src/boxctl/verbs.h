@@ -65,6 +65,10 @@ int verb_clone(int argc, char *argv[]);
 int verb_rename(int argc, char *argv[]);
 int verb_remove(int argc, char *argv[]);
 int verb_read_only(int argc, char *argv[]);
+/* verb-image-exec.c: runs boxctl-image (image-main.c) for the verbs below */
+int verb_image_helper(int argc, char *argv[]);
+
+/* verb-transfer.c and verb-pull.c, in boxctl-image */
 int verb_import_tar(int argc, char *argv[]);
 int verb_export_tar(int argc, char *argv[]);
 int verb_import_raw(int argc, char *argv[]);

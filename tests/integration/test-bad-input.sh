@@ -73,6 +73,15 @@ bad "--setenv without =" "invalid --setenv 'FOO'" boot "$tree" -E FOO
 bad "unknown option" "unknown option '--frobnicate'" boot "$tree" --frobnicate
 bad "option without its value" "option '--console' needs a value" boot "$tree" --console
 
+# The pool verbs that need libarchive or libcurl run in boxctl-image; boxctl
+# itself loads neither (nor their fifty-odd dependencies) when it starts.
+BOXCTL_IMAGE_HELPER=$work/no-such-helper bad "a pool verb without its helper" \
+        "import-tar: cannot run $work/no-such-helper, which does it: No such file or directory" import-tar "$work/file" x
+libs=$(ldd "$BOXCTL")
+ok "boxctl links neither libarchive nor libcurl ($(wc -l <<<"$libs") libraries)" \
+        bash -c '! grep -qE "lib(archive|curl|crypto|xml2)\.so" <<<"$1"' _ "$libs"
+ok "...boxctl-image does" grep -q "libarchive.so" <<<"$(ldd "$(dirname "$BOXCTL")/boxctl-image")"
+
 snapshot_all >"$_sb_state/after"
 check "no tree was changed by any of it" diff "$_sb_state/before" "$_sb_state/after"
 
