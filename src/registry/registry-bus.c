@@ -587,21 +587,24 @@ static int method_get_machine_os_release(sd_bus_message *msg, void *userdata, sd
 
 #define MACHINE_COPY_REPLACE UINT64_C(1) /* machine1's only copy flag */
 
-/* A copy runs in a process of its own (machine-copy.c); the reply waits for
- * its end, and boxd's event loop goes on meanwhile. */
-typedef struct CopyCall {
+/* ---- calls answered when a job process ends (copies, clones) ---- */
+
+typedef struct JobCall {
         sd_bus_message *msg;
         int fd;
-} CopyCall;
+        const char *enoent_error;
+} JobCall;
 
-static int on_copy_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
-        CopyCall *call = userdata;
+static int on_job_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        JobCall *call = userdata;
         _cleanup_free_ char *why = NULL;
         int status = si->si_code == CLD_EXITED ? (si->si_status & 0xff) << 8 : si->si_status & 0x7f;
         int r;
 
         r = machine_job_result(call->fd, status, &why);
-        if (r < 0)
+        if (r == -ENOENT && call->enoent_error)
+                (void) sd_bus_reply_method_errorf(call->msg, call->enoent_error, "%s", why ?: strerror(-r));
+        else if (r < 0)
                 (void) sd_bus_reply_method_errnof(call->msg, r, "%s", why ?: strerror(-r));
         else
                 (void) sd_bus_reply_method_return(call->msg, NULL);
@@ -611,13 +614,31 @@ static int on_copy_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
         return 0;
 }
 
+int registry_reply_at_job_end(Registry *reg, sd_bus_message *msg, pid_t pid, int fd, const char *enoent_error) {
+        _cleanup_free_ JobCall *call = NULL;
+        sd_event_source *watch = NULL; /* unref'd by on_job_exit() */
+        int r;
+
+        call = calloc(1, sizeof *call);
+        r = call ? sd_event_add_child(reg->event, &watch, pid, WEXITED, on_job_exit, call) : -ENOMEM;
+        if (r < 0) {
+                (void) kill(pid, SIGKILL);
+                (void) waitpid(pid, NULL, 0);
+                safe_close(fd);
+                return r;
+        }
+        *call = (JobCall) { .msg = sd_bus_message_ref(msg), .fd = fd, .enoent_error = enoent_error };
+        TAKE_PTR(call);
+        return 1;
+}
+
+/* ---- files ---- */
+
 static int do_copy(sd_bus_message *msg, RegMachine *m, bool copy_from, bool with_flags, sd_bus_error *error) {
-        _cleanup_free_ CopyCall *call = NULL;
         const char *src, *dst;
         uint64_t flags = 0;
-        sd_event_source *watch = NULL; /* unref'd by on_copy_exit() */
         pid_t pid;
-        int r;
+        int fd, r;
 
         r = sd_bus_message_read(msg, "ss", &src, &dst);
         if (r >= 0 && with_flags)
@@ -633,9 +654,6 @@ static int do_copy(sd_bus_message *msg, RegMachine *m, bool copy_from, bool with
         if (!path_is_absolute(src) || (!isempty(dst) && !path_is_absolute(dst)))
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Paths must be absolute (%s, %s).", src,
                                          strempty(dst));
-        call = calloc(1, sizeof *call);
-        if (!call)
-                return -ENOMEM;
         MachineCopy c = {
                 .machine_name = m->name,
                 .leader = m->leader,
@@ -644,18 +662,12 @@ static int do_copy(sd_bus_message *msg, RegMachine *m, bool copy_from, bool with
                 .destination = dst,
                 .replace = flags & MACHINE_COPY_REPLACE,
         };
-        r = machine_copy_start(&c, &pid, &call->fd);
+        r = machine_copy_start(&c, &pid, &fd);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Cannot start copying for machine %s: %m", m->name);
-        r = sd_event_add_child(m->registry->event, &watch, pid, WEXITED, on_copy_exit, call);
-        if (r < 0) {
-                (void) kill(pid, SIGKILL);
-                (void) waitpid(pid, NULL, 0);
-                safe_close(call->fd);
+        r = registry_reply_at_job_end(m->registry, msg, pid, fd, NULL);
+        if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Cannot watch the copy for machine %s: %m", m->name);
-        }
-        call->msg = sd_bus_message_ref(msg);
-        TAKE_PTR(call);
         return 1;
 }
 

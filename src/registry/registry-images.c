@@ -145,10 +145,6 @@ typedef struct CloneJob {
         bool read_only;
 } CloneJob;
 
-typedef struct CloneCall {
-        sd_bus_message *msg;
-        int fd;
-} CloneCall;
 
 static int clone_run(const void *userdata, char **ret_error) {
         const CloneJob *j = userdata;
@@ -174,33 +170,12 @@ static int clone_run(const void *userdata, char **ret_error) {
         return 0;
 }
 
-static int on_clone_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
-        CloneCall *call = userdata;
-        _cleanup_free_ char *why = NULL;
-        int status = si->si_code == CLD_EXITED ? (si->si_status & 0xff) << 8 : si->si_status & 0x7f;
-        int r;
-
-        r = machine_job_result(call->fd, status, &why);
-        if (r == -ENOENT)
-                (void) sd_bus_reply_method_errorf(call->msg, BUS_ERROR_NO_SUCH_IMAGE, "%s", why);
-        else if (r < 0)
-                (void) sd_bus_reply_method_errnof(call->msg, r, "%s", why ?: strerror(-r));
-        else
-                (void) sd_bus_reply_method_return(call->msg, NULL);
-        sd_bus_message_unref(call->msg);
-        free(call);
-        sd_event_source_disable_unref(s);
-        return 0;
-}
-
 static int do_clone(sd_bus_message *msg, Registry *reg, const char *name, const char *new_name, int read_only,
                     sd_bus_error *error) {
-        _cleanup_free_ CloneCall *call = NULL;
         _cleanup_(pool_image_freep) PoolImage *im = NULL;
         CloneJob job = { .name = (char *) name, .new_name = (char *) new_name, .read_only = read_only };
-        sd_event_source *watch = NULL; /* unref'd by on_clone_exit() */
         pid_t pid;
-        int r;
+        int fd, r;
 
         r = registry_check_root(msg, error);
         if (r != 0)
@@ -211,21 +186,12 @@ static int do_clone(sd_bus_message *msg, Registry *reg, const char *name, const 
         r = pool_image_find(NULL, name, false, &im);
         if (r < 0)
                 return image_error(error, r, name, "clone");
-        call = calloc(1, sizeof *call);
-        if (!call)
-                return -ENOMEM;
-        r = machine_job_start(clone_run, &job, &pid, &call->fd);
+        r = machine_job_start(clone_run, &job, &pid, &fd);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Cannot start cloning image '%s': %m", name);
-        r = sd_event_add_child(reg->event, &watch, pid, WEXITED, on_clone_exit, call);
-        if (r < 0) {
-                (void) kill(pid, SIGKILL);
-                (void) waitpid(pid, NULL, 0);
-                safe_close(call->fd);
+        r = registry_reply_at_job_end(reg, msg, pid, fd, BUS_ERROR_NO_SUCH_IMAGE);
+        if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Cannot watch the clone of image '%s': %m", name);
-        }
-        call->msg = sd_bus_message_ref(msg);
-        TAKE_PTR(call);
         return 1;
 }
 
