@@ -308,17 +308,27 @@ static _noreturn_ void command_main(const EnterRequest *req, const EnterUser *u,
         if (r < 0)
                 enter_fail(sock, EXIT_FAILURE, r, "cannot install the system call filter of machine %s: %s",
                            req->machine_name, strerror(-r));
-        if (u->uid != 0) {
+        if (req->exact_ids) {
+                if (req->n_groups > ELEMENTSOF(groups))
+                        enter_fail(sock, EXIT_FAILURE, E2BIG, "too many supplementary groups (%zu, at most %zu)",
+                                   req->n_groups, ELEMENTSOF(groups));
+                n_groups = req->n_groups;
+                memcpy(groups, req->groups, n_groups * sizeof(gid_t));
+        } else if (u->uid != 0) {
                 r = user_groups(u, groups, ELEMENTSOF(groups), &n_groups);
                 if (r < 0)
                         enter_fail(sock, EXIT_FAILURE, r, "cannot read /etc/group of machine %s: %s", req->machine_name,
                                    r == -EBADFD ? "not a regular file" : strerror(-r));
         }
-        if (setgroups(n_groups, groups) < 0 || setresgid(u->gid, u->gid, u->gid) < 0 ||
-            setresuid(u->uid, u->uid, u->uid) < 0)
+        gid_t gid = req->exact_ids ? req->gid : u->gid;
+        if (setgroups(n_groups, groups) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(u->uid, u->uid, u->uid) < 0)
                 enter_fail(sock, EXIT_FAILURE, errno, "cannot become user %s in machine %s: %m", u->name,
                            req->machine_name);
-        if (chdir(u->home) < 0 && chdir("/") < 0)
+        if (req->cwd) {
+                if (chdir(req->cwd) < 0)
+                        enter_fail(sock, EXIT_FAILURE, errno, "cannot change to directory %s in machine %s: %m", req->cwd,
+                                   req->machine_name);
+        } else if (chdir(u->home) < 0 && chdir("/") < 0)
                 enter_fail(sock, EXIT_FAILURE, errno, "cannot change to / in machine %s: %m", req->machine_name);
 
         env = enter_environment(req, u);

@@ -14,6 +14,11 @@ typedef struct EnterRequest {
         pid_t leader;             /* the machine's PID 1, as the host sees it */
         const char *cgroup_path;  /* absolute host path of the cgroup to join (the leader's) */
         const char *user;         /* a name or a number from the machine's /etc/passwd; NULL: root */
+        bool exact_ids;           /* the GID and groups below, not the user's from /etc/passwd and /etc/group */
+        gid_t gid;                /* with exact_ids */
+        const gid_t *groups;      /* with exact_ids: the supplementary groups, n_groups of them */
+        size_t n_groups;
+        const char *cwd;          /* the working directory in the machine (it must exist); NULL: the user's home, or / */
         const char *path;         /* the program to execute; NULL: argv[0], searched in $PATH */
         char **argv;              /* NULL or empty: PATH alone, or the user's shell as a login shell */
         char **setenv;            /* VAR=VALUE, over the defaults */

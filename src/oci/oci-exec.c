@@ -30,6 +30,8 @@ typedef struct ExecArgs {
         const char *pid_file;
         const char *cwd;
         const char *user;
+        gid_t *additional_gids;
+        size_t n_additional_gids;
         char **env;
         bool tty, detach;
         const char *id;
@@ -51,13 +53,14 @@ static int parse_exec_args(int argc, char *argv[], ExecArgs *a) {
                 { "apparmor", required_argument, NULL, 'A' },
                 { "no-new-privs", no_argument, NULL, 'N' },
                 { "cap", required_argument, NULL, 'C' },
+                { "additional-gids", required_argument, NULL, 'g' },
                 {}
         };
         int c;
 
         optind = 1;
         /* "+": the command's own options are its own. */
-        while ((c = getopt_long(argc, argv, "+p:tdu:e:", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "+p:tdu:e:g:", options, NULL)) >= 0)
                 switch (c) {
                 case 'p':
                         a->process = optarg;
@@ -78,6 +81,19 @@ static int parse_exec_args(int argc, char *argv[], ExecArgs *a) {
                         if (strv_push_dup(&a->env, optarg) < 0)
                                 return oci_error(ENOMEM, "out of memory");
                         break;
+                case 'g': {
+                        unsigned gid;
+                        gid_t *n;
+
+                        if (parse_uint(optarg, &gid) < 0 || gid == (unsigned) -1)
+                                return oci_error(EINVAL, "--additional-gids %s: not a group ID", optarg);
+                        n = reallocarray(a->additional_gids, a->n_additional_gids + 1, sizeof(gid_t));
+                        if (!n)
+                                return oci_error(ENOMEM, "out of memory");
+                        a->additional_gids = n;
+                        a->additional_gids[a->n_additional_gids++] = gid;
+                        break;
+                }
                 case 't':
                         a->tty = true;
                         break;
@@ -138,9 +154,28 @@ static int exec_process(const ExecArgs *a, const OciState *st, const OciConfig *
         if (r < 0)
                 return oci_error(r, "container %s: cannot find its cgroup: %s", st->id, strerror(-r));
         cgroup_path = strjoin3(mount, streq(cg, "/") ? "" : cg, "");
-        if (a->user)
-                user = strdup(a->user);
-        else if (asprintf(&user, "%u", (unsigned) p->uid) < 0)
+        /* Whom to run as: --process's user exactly (uid, gid,
+         * additionalGids), or --user UID[:GID] (with a GID: that and
+         * --additional-gids; without: the user's groups from the machine's
+         * /etc/passwd and /etc/group, as boxctl shell does). */
+        bool exact_ids = !!a->process;
+        gid_t gid = p->gid;
+        const gid_t *groups = p->additional_gids;
+        size_t n_groups = p->n_additional_gids;
+        if (!a->process && a->user) {
+                const char *colon = strchr(a->user, ':');
+                unsigned g;
+
+                user = colon ? strndup(a->user, colon - a->user) : strdup(a->user);
+                if (colon) {
+                        if (parse_uint(colon + 1, &g) < 0 || g == (unsigned) -1)
+                                return oci_error(EINVAL, "--user %s: the group is not a number", a->user);
+                        exact_ids = true;
+                        gid = g;
+                        groups = a->additional_gids;
+                        n_groups = a->n_additional_gids;
+                }
+        } else if (asprintf(&user, "%u", (unsigned) p->uid) < 0)
                 user = NULL;
         if (!cgroup_path || !user)
                 return oci_error(ENOMEM, "out of memory");
@@ -153,6 +188,11 @@ static int exec_process(const ExecArgs *a, const OciState *st, const OciConfig *
                 .leader = st->pid,
                 .cgroup_path = cgroup_path,
                 .user = user,
+                .exact_ids = exact_ids,
+                .gid = gid,
+                .groups = groups,
+                .n_groups = n_groups,
+                .cwd = a->cwd ?: (a->process ? p->cwd : NULL),
                 .argv = p->args,
                 .setenv = env,
                 .term = "xterm",
@@ -247,6 +287,7 @@ int verb_exec(int argc, char *argv[]) {
         r = exec_process(&a, &st, &p, console_fd);
 finish:
         strv_freep(&a.env);
+        free(a.additional_gids);
         return r < 0 ? 1 : r;
 }
 

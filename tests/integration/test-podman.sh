@@ -80,6 +80,12 @@ out=$(pm_ exec -i "$cid" sh -c 'read x; echo got $x' <<<"line")
 is "$out" "got line" "podman exec -i: stdin"
 out=$(pm_ exec --user 1000 "$cid" id -u)
 is "$out" 1000 "podman exec --user 1000"
+out=$(pm_ exec --user 1000:1001 --workdir /tmp "$cid" sh -c 'echo $(id -u) $(id -g) $(id -G) $(pwd)')
+is "$out" "1000 1001 1001 /tmp" "podman exec --user 1000:1001 --workdir /tmp: uid, gid, groups and directory"
+rc=0
+err=$(pm_ exec --workdir /no/such "$cid" true 2>&1) || rc=$?
+ok "podman exec --workdir /no/such: refused (exit $rc): $err" \
+        bash -c '(( $1 != 0 )) && [[ $2 == *"/no/such"* ]]' _ "$rc" "$err"
 check "podman kill" pm_ kill "$cid"
 stopped137() { [[ $(state_of "$1") == "exited 137" ]]; }
 check "...exited with 137 (SIGKILL)" wait_for 30 stopped137 "$cid"
