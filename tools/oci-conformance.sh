@@ -10,7 +10,7 @@
 # RUNTIME_TOOLS_DIR is a checkout built with
 #   GOFLAGS=-mod=vendor GOPROXY=off make runtimetest validation-executables
 # (commit 260e151 builds with Debian 12's Go 1.19). --runtime defaults to
-# build/boxctl-oci; runc or crun may be named to compare. Each runtime gets a
+# build/src/oci/boxctl-oci; runc or crun may be named to compare. Each runtime gets a
 # fresh --root of its own, removed afterwards. The run holds the integration
 # tests' lock (the runtimes' containers use machine names and cgroups that the
 # tests use too). Each program's output is kept in DIR (default: a temporary
@@ -36,7 +36,7 @@ done
 rtt=$(realpath "$1") || exit 2
 [[ -x $rtt/runtimetest ]] || { echo "oci-conformance: $rtt/runtimetest missing: build it first (see --help)" >&2; exit 2; }
 top=$(realpath "$(dirname "${BASH_SOURCE[0]}")/..")
-runtime=$(realpath "${runtime:-$top/build/boxctl-oci}") || exit 2
+runtime=$(realpath "${runtime:-$top/build/src/oci/boxctl-oci}") || exit 2
 [[ -x $runtime ]] || { echo "oci-conformance: $runtime is not executable" >&2; exit 2; }
 
 state=$(mktemp -d /tmp/oci-conformance-root.XXXXXX)
