@@ -233,6 +233,69 @@ static int mount_sys(int root_fd) {
         return mount_attach(mfd, root_fd, "/sys");
 }
 
+static int mount_api(ApiMount which, int root_fd, const char **ret_step) {
+        int r;
+
+        *ret_step = api_mount_to_string(which);
+        switch (which) {
+        case API_MOUNT_PROC:
+                return mount_proc(root_fd);
+        case API_MOUNT_SYS:
+                r = mount_sys(root_fd);
+                if (r < 0)
+                        return r;
+                /* In the machine's cgroup namespace this shows its own subtree as a pure
+                 * cgroup2 hierarchy, whatever the host's layout. */
+                *ret_step = "/sys/fs/cgroup";
+                return mount_fs_new_at(root_fd, "/sys/fs/cgroup", "cgroup2", NULL, MS_SAFE);
+        case API_MOUNT_DEV:
+                return dev_setup(root_fd);
+        case API_MOUNT_MQUEUE:
+                /* In our own fresh /dev: nothing of the tree's is written. */
+                r = make_mount_point_in_root(root_fd, "/dev/mqueue", true);
+                if (r < 0)
+                        return r;
+                return mount_fs_new_at(root_fd, "/dev/mqueue", "mqueue", NULL, MS_SAFE);
+        default:
+                return -EINVAL;
+        }
+}
+
+/* proc, sys and dev, and mqueue when asked for: first those that
+ * settings->api_order names, in its order (runtime-tools reads a config's
+ * order back from mountinfo, which lists mounts as they were made), then
+ * the rest. /dev/mqueue needs /dev first. */
+static int mount_api_all(const Settings *s, int root_fd, const char **ret_step) {
+        static const ApiMount usual[] = { API_MOUNT_PROC, API_MOUNT_SYS, API_MOUNT_DEV };
+        bool done[_API_MOUNT_MAX] = {};
+        int r;
+
+        for (size_t i = 0; i < s->n_api_order && i < _API_MOUNT_MAX; i++) {
+                ApiMount m = s->api_order[i];
+
+                if (m < 0 || m >= _API_MOUNT_MAX || done[m])
+                        continue;
+                if (m == API_MOUNT_MQUEUE && !done[API_MOUNT_DEV]) {
+                        r = mount_api(API_MOUNT_DEV, root_fd, ret_step);
+                        if (r < 0)
+                                return r;
+                        done[API_MOUNT_DEV] = true;
+                }
+                r = mount_api(m, root_fd, ret_step);
+                if (r < 0)
+                        return r;
+                done[m] = true;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(usual); i++) {
+                if (done[usual[i]])
+                        continue;
+                r = mount_api(usual[i], root_fd, ret_step);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int mount_machine_id(int root_fd) {
         _cleanup_close_ int src = -EBADF, mfd = -EBADF;
         int r;
@@ -303,12 +366,9 @@ int mount_setup(const MountContext *c, int *ret_root_fd, const char **ret_step) 
         STEP("/run/host", populate_run_host(c, root_fd));
         STEP("/tmp", mount_fs_new_at(root_fd, "/tmp", "tmpfs", "mode=1777",
                                   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV));
-        STEP("/proc", mount_proc(root_fd));
-        STEP("/sys", mount_sys(root_fd));
-        /* In the machine's cgroup namespace this shows its own subtree as a pure
-         * cgroup2 hierarchy, whatever the host's layout. */
-        STEP("/sys/fs/cgroup", mount_fs_new_at(root_fd, "/sys/fs/cgroup", "cgroup2", NULL, MS_SAFE));
-        STEP("/dev", dev_setup(root_fd));
+        r = mount_api_all(c->settings, root_fd, ret_step);
+        if (r < 0)
+                return r;
         if (c->machine_id)
                 STEP("/etc/machine-id", mount_machine_id(root_fd));
         r = mount_user_binds(c, root_fd, ret_step);

@@ -110,8 +110,22 @@ static int add_bind(Settings *s, const char *bundle, const OciMount *m, char **r
         return b->destination ? 0 : -ENOMEM;
 }
 
+/* The machine makes its /proc, /sys, /dev and /dev/mqueue in the order
+ * config.json lists them, as runc does. */
+static void api_order_add(Settings *s, const char *destination) {
+        ApiMount m = api_mount_from_string(destination);
+
+        if (m < 0 || s->n_api_order >= ELEMENTSOF(s->api_order))
+                return;
+        for (size_t i = 0; i < s->n_api_order; i++)
+                if (s->api_order[i] == m)
+                        return;
+        s->api_order[s->n_api_order++] = m;
+}
+
 /* config.json's mounts onto the machine's: binds, tmpfs; those the machine
- * makes itself are left to it; mqueue is the payload's. */
+ * makes itself are left to it, in the config's order; an mqueue elsewhere than
+ * /dev/mqueue is the payload's. */
 static int map_mounts(const OciConfig *c, const char *bundle, Settings *s, char **ret_error) {
         for (size_t i = 0; i < c->n_mounts; i++) {
                 const OciMount *m = &c->mounts[i];
@@ -125,8 +139,10 @@ static int map_mounts(const OciConfig *c, const char *bundle, Settings *s, char 
                 for (size_t k = 0; k < ELEMENTSOF(own_mounts); k++)
                         if (type && streq(type, own_mounts[k].type) && streq(m->destination, own_mounts[k].destination))
                                 own = true;
-                if (own || (type && streq(type, "mqueue")))
+                if (own || (type && streq(type, "mqueue"))) {
+                        api_order_add(s, m->destination);
                         continue;
+                }
                 /* The machine's /run and /dev are tmpfs it makes itself, after
                  * the binds' mount points were made: nowhere to bind to yet
                  * (podman's /run/.containerenv). Left out, said with --debug. */

@@ -61,7 +61,7 @@ static int mount_tmpfs(const OciMount *mt, char *error, size_t size) {
 }
 
 /* The mounts config.json asks for that the machine cannot make before it
- * has its root: mqueue, and a tmpfs in its /run or /dev. */
+ * has its root: an mqueue elsewhere, and a tmpfs in its /run or /dev. */
 static int mount_late(const OciConfig *c, char *error, size_t size) {
         for (size_t i = 0; i < c->n_mounts; i++) {
                 const OciMount *mt = &c->mounts[i];
@@ -73,7 +73,8 @@ static int mount_late(const OciConfig *c, char *error, size_t size) {
                         r = mount_tmpfs(mt, error, size);
                         if (r < 0)
                                 return r;
-                } else if (streq(mt->type, "mqueue")) {
+                } else if (streq(mt->type, "mqueue") && !streq(mt->destination, "/dev/mqueue")) {
+                        /* /dev/mqueue is the machine's own (Settings.api_order). */
                         (void) mkdir(mt->destination, 0755);
                         if (mount("mqueue", mt->destination, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
                                 return fail(error, size, -errno, "cannot mount mqueue on %s", mt->destination);

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# boxctl-oci: the parts of config.json that runtime-tools' validation suite
+# reads back from inside the container (the order of the mounts in
+# mountinfo, linux.rootfsPropagation, linux.sysctl, linux.seccomp), each
+# checked directly by a payload, and each one's bad input (one line naming
+# the JSON path, exit 1 as runc). test-oci.sh has the verbs and the rest.
+set -euo pipefail
+. "${BOXCTL_SRCDIR:?}/tests/lib/common.sh"
+sandbox_enter "$@"
+: "${BOXCTL_SYSCALL_PROBE:?}"
+
+OCI=${BOXCTL_OCI:-${BOXCTL_BUILDDIR:?}/src/oci/boxctl-oci}
+work=$(realpath "$(test_tmpdir)")
+root=$_sb_state/oci
+oci() { "$OCI" --root "$root" "$@"; }
+cleanup_push bash -c 'for id in $("$1" --root "$2" list -q 2>/dev/null); do "$1" --root "$2" delete --force "$id"; done' _ "$OCI" "$root"
+# fails_with DESC NEEDLE CMD...: CMD exits 1 with one line of stderr holding NEEDLE.
+fails_with() {
+        local desc=$1 needle=$2 rc=0 err
+        shift 2
+        err=$("$@" 2>&1 >/dev/null) || rc=$?
+        ok "$desc: exit $rc, one line: $err" \
+                bash -c '(( $1 == 1 )) && [[ $2 == *"$3"* && $2 != *$'"'"'\n'"'"'* ]]' _ "$rc" "$err" "$needle"
+}
+stopped() { [[ $(oci state "$1" | jq -r .status) == stopped ]]; }
+
+# The mounts as runtime-tools' generator writes them (its order: /sys last).
+base_config='{
+  "ociVersion": "1.0.2",
+  "process": {
+    "terminal": false, "user": {"uid": 0, "gid": 0}, "args": ["true"],
+    "env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], "cwd": "/",
+    "capabilities": {"bounding": ["CAP_SYS_ADMIN", "CAP_NET_ADMIN"], "effective": ["CAP_SYS_ADMIN", "CAP_NET_ADMIN"],
+                     "permitted": ["CAP_SYS_ADMIN", "CAP_NET_ADMIN"]}
+  },
+  "root": {"path": "rootfs"},
+  "hostname": "oci-config",
+  "mounts": [
+    {"destination": "/proc", "type": "proc", "source": "proc"},
+    {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+    {"destination": "/dev/pts", "type": "devpts", "source": "devpts"},
+    {"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777"]},
+    {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue"},
+    {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]}
+  ],
+  "linux": {
+    "namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}]
+  }
+}'
+tree=$(fixture_busybox)
+# bundle NAME JQ-FILTER: a copy of the busybox tree (with the syscall probe)
+# and the config above, changed by the filter.
+bundle() {
+        local b=$work/$1
+        mkdir -p "$b"
+        if [[ ! -d $b/rootfs ]]; then
+                cp -a "$tree" "$b/rootfs"
+                cp "$BOXCTL_SYSCALL_PROBE" "$b/rootfs/usr/bin/syscall-probe"
+        fi
+        jq "${2:-.}" <<<"$base_config" >"$b/config.json"
+        echo "$b"
+}
+# run_container ID BUNDLE: create (its stdio is the container's), start,
+# wait until it stopped, print what it wrote, delete.
+run_container() {
+        local out=$work/$1.out
+        oci create --bundle "$2" "$1" >"$out" 2>&1 </dev/null || { cat "$out"; return 1; }
+        oci start "$1"
+        wait_for 10 stopped "$1"
+        cat "$out"
+        oci delete "$1"
+}
+
+# --- mounts: the machine's own /proc, /dev, /dev/pts, /dev/shm, /dev/mqueue and /sys in config.json's order ---
+order='awk '"'"'$5 ~ /^\/(proc|sys|dev|dev\/pts|dev\/shm|dev\/mqueue)$/ { for (i = 7; $i != "-"; i++); print $5, $(i + 1), $(i + 2) }'"'"' /proc/self/mountinfo'
+b=$(bundle order ".process.args = [\"sh\", \"-c\", $(jq -Rn --arg s "$order" '$s')]")
+out=$(run_container order "$b")
+is "$out" $'/proc proc proc\n/dev tmpfs tmpfs\n/dev/pts devpts devpts\n/dev/shm tmpfs shm\n/dev/mqueue mqueue mqueue\n/sys sysfs sysfs' \
+        "mountinfo lists /proc, /dev, /dev/pts, /dev/shm (source shm), /dev/mqueue, /sys in the config's order"
+b=$(bundle order2 ".process.args = [\"sh\", \"-c\", $(jq -Rn --arg s "$order" '$s')]
+        | .mounts = [.mounts[5], .mounts[4], .mounts[0]]")
+out=$(run_container order2 "$b")
+is "$out" $'/sys sysfs sysfs\n/dev tmpfs tmpfs\n/dev/pts devpts devpts\n/dev/shm tmpfs shm\n/dev/mqueue mqueue mqueue\n/proc proc proc' \
+        "another order: /sys, /dev/mqueue (after the /dev it needs), /proc"
+b=$(bundle order3 ".process.args = [\"sh\", \"-c\", $(jq -Rn --arg s "$order" '$s')] | .mounts = []")
+out=$(run_container order3 "$b")
+is "$out" $'/proc proc proc\n/sys sysfs sysfs\n/dev tmpfs tmpfs\n/dev/pts devpts devpts\n/dev/shm tmpfs shm' \
+        "no mounts in config.json: the machine still has its /proc, /sys and /dev (no /dev/mqueue)"
+
+leaks_check
