@@ -189,6 +189,65 @@ static int make_mount_point_in_root(int root_fd, const char *dest, bool dir) {
         return 0;
 }
 
+static int mount_user_tmpfs(int root_fd, const char *dest) {
+        _cleanup_close_ int probe = -EBADF;
+        int r;
+
+        /* In the machine's own /tmp or /run (an OCI config's /tmp/x), the
+         * host side had nowhere to make it. */
+        if (tree_resolve(root_fd, dest, O_PATH, &probe) == -ENOENT) {
+                r = make_mount_point_in_root(root_fd, dest, true);
+                if (r < 0)
+                        return r;
+        }
+        return mount_fs_new_at(root_fd, dest, "tmpfs", "mode=0755", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+}
+
+/* Each tmpfs before the bind that settings->tmpfs_at names (all after the
+ * binds without it). */
+static int mount_tmpfs_at(const Settings *s, size_t bind_index, int root_fd, const char **ret_step) {
+        size_t i = 0;
+        int r;
+
+        for (char **t = s->tmpfs; t && *t; t++, i++) {
+                size_t at = s->tmpfs_at ? MIN(s->tmpfs_at[i], s->n_binds) : s->n_binds;
+
+                if (at != bind_index)
+                        continue;
+                *ret_step = *t;
+                r = mount_user_tmpfs(root_fd, *t);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* A bind the host side made, replaced by a copy made now, once attached:
+ * mountinfo lists mounts in the order they were made (by their unique ID
+ * since Linux 6.8), and an OCI config's binds come after the machine's own
+ * /proc, /dev and /sys there, as the config lists them. A detached tree
+ * from another mount namespace cannot be copied (open_tree(2)): it is
+ * attached first. Should the copy fail, the original stays. (Settings.binds_in_order) */
+static int mount_attach_fresh(int mntfd, int root_fd, const char *dest) {
+        _cleanup_close_ int top = -EBADF, copy = -EBADF;
+        char path[64];
+        int r;
+
+        r = mount_attach(mntfd, root_fd, dest);
+        if (r < 0)
+                return r;
+        r = tree_resolve(root_fd, dest, O_PATH, &top);
+        if (r < 0)
+                return r;
+        copy = open_tree(top, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+        if (copy < 0)
+                return 0;
+        snprintf(path, sizeof path, "/proc/self/fd/%d", top);
+        if (umount2(path, MNT_DETACH) < 0)
+                return 0;
+        return mount_attach(copy, root_fd, dest);
+}
+
 static int mount_user_binds(const MountContext *c, int root_fd, const char **ret_step) {
         const Settings *s = c->settings;
         int r;
@@ -197,6 +256,9 @@ static int mount_user_binds(const MountContext *c, int root_fd, const char **ret
                 _cleanup_close_ int probe = -EBADF;
                 struct stat st;
 
+                r = mount_tmpfs_at(s, i, root_fd, ret_step);
+                if (r < 0)
+                        return r;
                 *ret_step = s->binds[i].destination;
                 if (tree_resolve(root_fd, s->binds[i].destination, O_PATH, &probe) == -ENOENT) {
                         if (fstat(c->bind_mntfds[i], &st) < 0)
@@ -205,17 +267,14 @@ static int mount_user_binds(const MountContext *c, int root_fd, const char **ret
                         if (r < 0)
                                 return r;
                 }
-                r = mount_attach(c->bind_mntfds[i], root_fd, s->binds[i].destination);
+                if (s->binds_in_order)
+                        r = mount_attach_fresh(c->bind_mntfds[i], root_fd, s->binds[i].destination);
+                else
+                        r = mount_attach(c->bind_mntfds[i], root_fd, s->binds[i].destination);
                 if (r < 0)
                         return r;
         }
-        for (char **t = s->tmpfs; t && *t; t++) {
-                *ret_step = *t;
-                r = mount_fs_new_at(root_fd, *t, "tmpfs", "mode=0755", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        return mount_tmpfs_at(s, s->n_binds, root_fd, ret_step);
 }
 
 static int mount_sys(int root_fd) {

@@ -51,6 +51,7 @@ void settings_done(Settings *s) {
         strv_freep(&s->environment);
         settings_free_binds(s);
         strv_freep(&s->tmpfs);
+        free(s->tmpfs_at);
         strv_freep(&s->syscall_filter);
         free(s->network_bridge);
         free(s->network_zone);

@@ -94,6 +94,8 @@ typedef struct Settings {
         BindMount *binds;
         size_t n_binds;
         char **tmpfs;       /* destinations */
+        size_t *tmpfs_at;   /* NULL, or per tmpfs[i] the index of the bind it comes before (n_binds: after all) */
+        bool binds_in_order; /* mountinfo lists the binds where they were mounted (an OCI config's order) */
         char **syscall_filter; /* --system-call-filter= items: "[~]NAME|@GROUP" */
         /* Tell our own $NOTIFY_SOCKET when the machine runs and when it is
          * ready (boot --notify-ready; always for a background start). */

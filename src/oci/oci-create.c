@@ -110,6 +110,18 @@ static int add_bind(Settings *s, const char *bundle, const OciMount *m, char **r
         return b->destination ? 0 : -ENOMEM;
 }
 
+/* A tmpfs, in the config's order among the binds (Settings.tmpfs_at). */
+static int add_tmpfs(Settings *s, const char *destination) {
+        size_t n = strv_length(s->tmpfs);
+        size_t *at = realloc(s->tmpfs_at, (n + 1) * sizeof *at);
+
+        if (!at)
+                return -ENOMEM;
+        s->tmpfs_at = at;
+        at[n] = s->n_binds;
+        return strv_push_dup(&s->tmpfs, destination);
+}
+
 /* The machine makes its /proc, /sys, /dev and /dev/mqueue in the order
  * config.json lists them, as runc does. */
 static void api_order_add(Settings *s, const char *destination) {
@@ -163,7 +175,7 @@ static int map_mounts(const OciConfig *c, const char *bundle, Settings *s, char 
                 if (streq(type, "bind"))
                         r = add_bind(s, bundle, m, ret_error);
                 else if (streq(type, "tmpfs"))
-                        r = strv_push_dup(&s->tmpfs, m->destination);
+                        r = add_tmpfs(s, m->destination);
                 else
                         return error_set(ret_error, -EOPNOTSUPP, "mounts[%zu]: a %s mount on %s is not supported", i, type, m->destination);
                 if (r < 0)
@@ -188,6 +200,7 @@ static int settings_from_config(OciConfig *c, const char *id, const char *bundle
                 .capabilities = c->have_bounding ? c->bounding : caps_default(),
                 .quiet = true,
                 .any_rootfs = true,
+                .binds_in_order = true,
         };
         s->root = strdup(rootfs);
         s->machine_name = strdup(id);

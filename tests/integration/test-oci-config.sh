@@ -89,4 +89,12 @@ out=$(run_container order3 "$b")
 is "$out" $'/proc proc proc\n/sys sysfs sysfs\n/dev tmpfs tmpfs\n/dev/pts devpts devpts\n/dev/shm tmpfs shm' \
         "no mounts in config.json: the machine still has its /proc, /sys and /dev (no /dev/mqueue)"
 
+b=$(bundle order4 '.process.args = ["sh", "-c", "awk '"'"'$5 ~ /^\\/(tmp\\/t1|mnt\\/b1|tmp\\/t2|mnt\\/b2)$/ { print $5 }'"'"' /proc/self/mountinfo"]
+        | .mounts += [{"destination": "/tmp/t1", "type": "tmpfs", "source": "tmpfs"},
+                      {"destination": "/mnt/b1", "source": "/etc", "options": ["bind"]},
+                      {"destination": "/tmp/t2", "type": "tmpfs", "source": "tmpfs"},
+                      {"destination": "/mnt/b2", "source": "/etc", "options": ["rbind", "ro"]}]')
+is "$(run_container order4 "$b")" $'/tmp/t1\n/mnt/b1\n/tmp/t2\n/mnt/b2' \
+        "tmpfs and bind mounts in the config's order, a tmpfs in the machine's own /tmp included"
+
 leaks_check
