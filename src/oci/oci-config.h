@@ -59,6 +59,8 @@ typedef struct OciConfig {
         uint32_t uid_host, uid_size, gid_host, gid_size;
         char **masked_paths;
         char **readonly_paths;
+        char **sysctl;                    /* linux.sysctl: key, value, key, value, ... */
+        unsigned long rootfs_propagation; /* linux.rootfsPropagation: MS_SHARED... (| MS_REC); 0: private */
         CgroupLimits limits;  /* linux.resources */
         char **unapplied;     /* linux.resources fields left out (said with --debug) */
         char *annotations;    /* the object as JSON text, or NULL */

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mount-util.h"
 #include "oci-payload.h"
 #include "util.h"
 
@@ -118,6 +119,44 @@ static int readonly_paths(const OciConfig *c, char *error, size_t size) {
                 if (mount_setattr(AT_FDCWD, *p, AT_RECURSIVE, &a, sizeof a) < 0)
                         return fail(error, size, -errno, "cannot make %s read-only", *p);
         }
+        return 0;
+}
+
+/* linux.sysctl, through a proc of our own: the machine's /proc/sys is
+ * read-only by now. Which namespace a value lands in is the writer's
+ * (net.* its network namespace, kernel.shm* its IPC one): ours. */
+static int apply_sysctl(const OciConfig *c, char *error, size_t size) {
+        _cleanup_close_ int proc_fd = -EBADF;
+        int r;
+
+        if (!c->sysctl)
+                return 0;
+        r = mount_fs_new("proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, &proc_fd);
+        if (r < 0)
+                return fail(error, size, r, "linux.sysctl: cannot mount a proc to write to");
+        for (char **kv = c->sysctl; kv[0] && kv[1]; kv += 2) {
+                _cleanup_free_ char *path = strjoin3("sys/", kv[0], "");
+                _cleanup_close_ int fd = -EBADF;
+                size_t n = strlen(kv[1]);
+
+                if (!path)
+                        return fail(error, size, -ENOMEM, "linux.sysctl");
+                for (char *p = path; *p; p++)
+                        if (*p == '.')
+                                *p = '/';
+                fd = openat(proc_fd, path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+                if (fd < 0)
+                        return fail(error, size, -errno, "linux.sysctl: cannot set %s", kv[0]);
+                if (write(fd, kv[1], n) != (ssize_t) n)
+                        return fail(error, size, errno > 0 ? -errno : -EIO, "linux.sysctl: cannot set %s to %s", kv[0], kv[1]);
+        }
+        return 0;
+}
+
+/* linux.rootfsPropagation, on the root once every mount is made. */
+static int root_propagation(const OciConfig *c, char *error, size_t size) {
+        if (c->rootfs_propagation != 0 && mount(NULL, "/", NULL, c->rootfs_propagation, NULL) < 0)
+                return fail(error, size, -errno, "linux.rootfsPropagation: cannot set it on /");
         return 0;
 }
 
@@ -244,9 +283,13 @@ int oci_payload_before_exec(const Machine *m, void *userdata, char *error, size_
 
         r = mount_late(c, error, size);
         if (r >= 0)
+                r = apply_sysctl(c, error, size);
+        if (r >= 0)
                 r = mask_paths(c, error, size);
         if (r >= 0)
                 r = readonly_paths(c, error, size);
+        if (r >= 0)
+                r = root_propagation(c, error, size);
         if (r >= 0)
                 r = process_limits(c, error, size);
         if (r >= 0)

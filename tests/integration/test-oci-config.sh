@@ -97,4 +97,47 @@ b=$(bundle order4 '.process.args = ["sh", "-c", "awk '"'"'$5 ~ /^\\/(tmp\\/t1|mn
 is "$(run_container order4 "$b")" $'/tmp/t1\n/mnt/b1\n/tmp/t2\n/mnt/b2' \
         "tmpfs and bind mounts in the config's order, a tmpfs in the machine's own /tmp included"
 
+# --- linux.rootfsPropagation: on the container's / (its optional fields in mountinfo) ---
+prop='awk '"'"'$5 == "/" { print ($7 ~ /^(shared|master):/ ? substr($7, 1, index($7, ":") - 1) : $7) }'"'"' /proc/self/mountinfo'
+# (slave shows nothing: the root had no master to follow; mount_setup() made it private.)
+for p in shared unbindable private; do
+        b=$(bundle "prop-$p" ".process.args = [\"sh\", \"-c\", $(jq -Rn --arg s "$prop" '$s')] | .linux.rootfsPropagation = \"$p\"")
+        want=$p
+        [[ $p == private ]] && want=-
+        is "$(run_container "prop-$p" "$b")" "$want" "linux.rootfsPropagation $p: the root's propagation in mountinfo is '$want'"
+done
+for p in runbindable:refused rprivate:bound; do
+        b=$(bundle "prop-bind-${p%:*}" ".process.args = [\"sh\", \"-c\", \"mkdir /t && mount --bind / /t 2>/dev/null && echo bound || echo refused\"]
+                | .linux.rootfsPropagation = \"${p%:*}\"")
+        is "$(run_container "prop-bind-${p%:*}" "$b")" "${p#*:}" "linux.rootfsPropagation ${p%:*}: a bind of / inside is ${p#*:}"
+done
+b=$(bundle prop-bad '.linux.rootfsPropagation = "sideways"')
+fails_with "linux.rootfsPropagation of no such mode" 'linux.rootfsPropagation: "sideways" is not a propagation' \
+        oci create --bundle "$b" prop-bad
+
+# --- linux.sysctl: set in the container's own namespaces, never the host's ---
+host_shmmni=$(cat /proc/sys/kernel/shmmni) host_domain=$(cat /proc/sys/kernel/domainname)
+b=$(bundle sysctl '.process.args = ["sh", "-c", "cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmni /proc/sys/kernel/domainname /proc/sys/fs/mqueue/msg_max"]
+        | .linux.sysctl = {"net.ipv4.ip_forward": "1", "kernel.shmmni": "1234", "kernel.domainname": "oci.example", "fs.mqueue.msg_max": "42"}')
+is "$(run_container sysctl "$b")" $'1\n1234\noci.example\n42' "linux.sysctl: a net, an IPC, a UTS and an mqueue value, as the container reads them"
+is "$(cat /proc/sys/kernel/shmmni) $(cat /proc/sys/kernel/domainname)" "$host_shmmni $host_domain" "linux.sysctl: the host's values are untouched"
+b=$(bundle sysctl-bad)
+sysctl_refused() { # DESC NEEDLE JQ-FILTER
+        jq "$3" <<<"$base_config" >"$b/config.json"
+        fails_with "$1" "$2" oci create --bundle "$b" sysctl-bad
+}
+sysctl_refused "linux.sysctl: a key that is no sysctl name" 'linux.sysctl: "net/ipv4/../x" is not a sysctl name' \
+        '.linux.sysctl = {"net/ipv4/../x": "1"}'
+sysctl_refused "linux.sysctl: a value that is not a string" 'linux.sysctl.net.ipv4.ip_forward: not a string' \
+        '.linux.sysctl = {"net.ipv4.ip_forward": 1}'
+sysctl_refused "linux.sysctl: a key of no namespace (the host's)" 'linux.sysctl: sysctl "vm.swappiness" is not in a separate kernel namespace' \
+        '.linux.sysctl = {"vm.swappiness": "10"}'
+sysctl_refused "linux.sysctl: kernel.hostname (the hostname field's)" 'conflicts with the OCI "hostname" field' \
+        '.linux.sysctl = {"kernel.hostname": "x"}'
+sysctl_refused "linux.sysctl: a net key without a network namespace" "linux.sysctl: sysctl \"net.ipv4.ip_forward\" is not allowed in the host's network namespace" \
+        '.linux.sysctl = {"net.ipv4.ip_forward": "1"} | .linux.namespaces -= [{"type": "network"}]'
+sysctl_refused "linux.sysctl: a key this kernel does not have" 'linux.sysctl: cannot set net.ipv4.no_such_key: No such file or directory' \
+        '.linux.sysctl = {"net.ipv4.no_such_key": "1"}'
+is "$(oci list -q)" "" "the refused creates left no container"
+
 leaks_check
