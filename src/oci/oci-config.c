@@ -48,6 +48,7 @@ void oci_config_done(OciConfig *c) {
         strv_freep(&c->masked_paths);
         strv_freep(&c->readonly_paths);
         strv_freep(&c->sysctl);
+        oci_seccomp_done(&c->seccomp);
         free(c->annotations);
         cgroup_limits_done(&c->limits);
         strv_freep(&c->unapplied);
@@ -706,7 +707,7 @@ static int parse_rootfs_propagation(json_object *linux_, OciConfig *c, char **re
 }
 
 static int parse_linux(json_object *top, OciConfig *c, char **ret_error) {
-        json_object *linux_;
+        json_object *linux_, *seccomp;
         int r;
 
         r = get_field(top, "", "linux", json_type_object, &linux_, ret_error);
@@ -744,6 +745,10 @@ static int parse_linux(json_object *top, OciConfig *c, char **ret_error) {
         r = parse_sysctl(linux_, c, ret_error);
         if (r >= 0)
                 r = parse_rootfs_propagation(linux_, c, ret_error);
+        if (r >= 0)
+                r = get_field(linux_, "linux", "seccomp", json_type_object, &seccomp, ret_error);
+        if (r > 0)
+                r = oci_seccomp_compile(seccomp, &c->seccomp, ret_error);
         if (r < 0)
                 return r;
         return parse_resources(linux_, c, ret_error);

@@ -160,6 +160,13 @@ static int root_propagation(const OciConfig *c, char *error, size_t size) {
         return 0;
 }
 
+/* linux.seccomp, on top of the machine's own filter (oci-seccomp.h). */
+static int install_seccomp(const OciConfig *c, char *error, size_t size) {
+        int r = oci_seccomp_install(&c->seccomp);
+
+        return r < 0 ? fail(error, size, r, "linux.seccomp: cannot install the filter") : 0;
+}
+
 static int process_limits(const OciConfig *c, char *error, size_t size) {
         for (size_t i = 0; i < c->n_rlimits; i++) {
                 struct rlimit rl = { .rlim_cur = c->rlimits[i].soft, .rlim_max = c->rlimits[i].hard };
@@ -292,10 +299,16 @@ int oci_payload_before_exec(const Machine *m, void *userdata, char *error, size_
                 r = root_propagation(c, error, size);
         if (r >= 0)
                 r = process_limits(c, error, size);
+        /* As runc: without no_new_privs, installing a filter takes
+         * CAP_SYS_ADMIN, which a user other than root is about to lose. */
+        if (r >= 0 && !c->no_new_privileges)
+                r = install_seccomp(c, error, size);
         if (r >= 0)
                 r = switch_user(c, error, size);
         if (r >= 0)
                 r = apply_caps(c, error, size);
+        if (r >= 0 && c->no_new_privileges)
+                r = install_seccomp(c, error, size);
         if (r < 0)
                 return r;
         if (chdir(c->cwd) < 0)

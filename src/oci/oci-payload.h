@@ -7,7 +7,7 @@
 /* What the container's init does for config.json in its own root, just
  * before it executes the process (the core's payload hooks, machine.h):
  * late mounts, sysctl, maskedPaths, readonlyPaths, rootfsPropagation,
- * rlimits, oomScoreAdj, noNewPrivileges, the user, the working
+ * rlimits, oomScoreAdj, noNewPrivileges, seccomp, the user, the working
  * directory, a look for the executable; then it waits on exec.fifo for
  * "start". */
 typedef struct OciPayload {

@@ -140,4 +140,42 @@ sysctl_refused "linux.sysctl: a key this kernel does not have" 'linux.sysctl: ca
         '.linux.sysctl = {"net.ipv4.no_such_key": "1"}'
 is "$(oci list -q)" "" "the refused creates left no container"
 
+# --- linux.seccomp: compiled with libseccomp, installed on top of the machine's own filter ---
+b=$(bundle seccomp '.process.args = ["syscall-probe", "uname", "getpid", "memfd_create", "init_module"]
+        | .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_AARCH64"],
+                            "syscalls": [{"names": ["uname"], "action": "SCMP_ACT_ERRNO"},
+                                         {"names": ["memfd_create"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38},
+                                         {"names": ["no_such_call_anywhere"], "action": "SCMP_ACT_ERRNO"},
+                                         {"names": ["init_module"], "action": "SCMP_ACT_ALLOW"}]}')
+is "$(run_container seccomp "$b")" $'uname EPERM\ngetpid ok\nmemfd_create ENOSYS\ninit_module EPERM' \
+        "linux.seccomp: a denied call fails with EPERM, errnoRet is used, others run; an allow does not lift the machine's own refusal"
+b=$(bundle seccomp-args '.process.args = ["syscall-probe", "uname", "getpid"]
+        | .linux.seccomp = {"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
+                            "syscalls": [{"names": ["uname"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 0, "op": "SCMP_CMP_EQ"}]},
+                                         {"names": ["getpid", "execve", "exit_group", "exit", "brk", "arch_prctl", "set_tid_address",
+                                                    "write", "writev", "mmap", "munmap", "mprotect", "rt_sigprocmask", "rt_sigaction",
+                                                    "clone", "clone3", "fork", "vfork", "wait4", "waitid", "read", "close", "openat",
+                                                    "fstat", "newfstatat", "stat", "access", "chdir", "getcwd", "prlimit64", "setgroups",
+                                                    "setresuid", "setresgid", "capget", "capset", "prctl", "set_robust_list", "rseq",
+                                                    "getrandom", "readlinkat", "ioctl", "lseek", "sigaltstack", "futex", "getppid", "dup2", "dup3",
+                                                    "fcntl", "exit_group"], "action": "SCMP_ACT_ALLOW"}]}')
+is "$(run_container seccomp-args "$b")" $'uname EPERM\ngetpid ok' \
+        "linux.seccomp: an allow-list profile (default errno), with a rule on an argument that does not match"
+b=$(bundle seccomp-bad)
+seccomp_refused() { # DESC NEEDLE JQ-FILTER
+        jq "$3" <<<"$base_config" >"$b/config.json"
+        fails_with "$1" "$2" oci create --bundle "$b" seccomp-bad
+}
+seccomp_refused "linux.seccomp: an action of no such name" 'linux.seccomp.syscalls[0].action: "SCMP_ACT_MAYBE" is not a seccomp action' \
+        '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["uname"], "action": "SCMP_ACT_MAYBE"}]}'
+seccomp_refused "linux.seccomp: no defaultAction" 'linux.seccomp.defaultAction: missing or not a string' \
+        '.linux.seccomp = {"syscalls": []}'
+seccomp_refused "linux.seccomp: an architecture of no such name" 'linux.seccomp.architectures[1]: "SCMP_ARCH_Z80" is not an architecture' \
+        '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_Z80"]}'
+seccomp_refused "linux.seccomp: a comparison of no such name" 'linux.seccomp.syscalls[0].args[0].op: "SCMP_CMP_ABOUT" is not a comparison' \
+        '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["uname"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_ABOUT"}]}]}'
+seccomp_refused "linux.seccomp: a listener (SCMP_ACT_NOTIFY)" 'SCMP_ACT_NOTIFY (a listener) is not supported' \
+        '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["uname"], "action": "SCMP_ACT_NOTIFY"}]}'
+is "$(oci list -q)" "" "the refused creates left no container"
+
 leaks_check
