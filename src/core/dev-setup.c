@@ -57,7 +57,7 @@ static int make_node(int dev_fd, const char *name, unsigned maj, unsigned min) {
 }
 
 int dev_setup(int root_fd) {
-        _cleanup_close_ int mfd = -EBADF, dev_fd = -EBADF;
+        _cleanup_close_ int mfd = -EBADF, mfd2 = -EBADF, dev_fd = -EBADF;
         int r;
 
         r = mount_fs_new("tmpfs", "mode=0755,size=4m", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, &mfd);
@@ -87,8 +87,12 @@ int dev_setup(int root_fd) {
                             MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
         if (r < 0)
                 return r;
-        return mount_fs_new_at(root_fd, "/dev/shm", "tmpfs", "mode=1777",
-                               MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+        /* "shm" as its source, as Docker, runc and an OCI config.json name it
+         * (runtime-tools matches a config's mounts to mountinfo by source). */
+        r = mount_fs_new_source("tmpfs", "shm", "mode=1777", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, &mfd2);
+        if (r < 0)
+                return r;
+        return mount_attach(mfd2, root_fd, "/dev/shm");
 }
 
 int dev_setup_console(int root_fd, int *ret_master) {

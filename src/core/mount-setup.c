@@ -189,6 +189,65 @@ static int make_mount_point_in_root(int root_fd, const char *dest, bool dir) {
         return 0;
 }
 
+static int mount_user_tmpfs(int root_fd, const char *dest) {
+        _cleanup_close_ int probe = -EBADF;
+        int r;
+
+        /* In the machine's own /tmp or /run (an OCI config's /tmp/x), the
+         * host side had nowhere to make it. */
+        if (tree_resolve(root_fd, dest, O_PATH, &probe) == -ENOENT) {
+                r = make_mount_point_in_root(root_fd, dest, true);
+                if (r < 0)
+                        return r;
+        }
+        return mount_fs_new_at(root_fd, dest, "tmpfs", "mode=0755", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+}
+
+/* Each tmpfs before the bind that settings->tmpfs_at names (all after the
+ * binds without it). */
+static int mount_tmpfs_at(const Settings *s, size_t bind_index, int root_fd, const char **ret_step) {
+        size_t i = 0;
+        int r;
+
+        for (char **t = s->tmpfs; t && *t; t++, i++) {
+                size_t at = s->tmpfs_at ? MIN(s->tmpfs_at[i], s->n_binds) : s->n_binds;
+
+                if (at != bind_index)
+                        continue;
+                *ret_step = *t;
+                r = mount_user_tmpfs(root_fd, *t);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* A bind the host side made, replaced by a copy made now, once attached:
+ * mountinfo lists mounts in the order they were made (by their unique ID
+ * since Linux 6.8), and an OCI config's binds come after the machine's own
+ * /proc, /dev and /sys there, as the config lists them. A detached tree
+ * from another mount namespace cannot be copied (open_tree(2)): it is
+ * attached first. Should the copy fail, the original stays. (Settings.binds_in_order) */
+static int mount_attach_fresh(int mntfd, int root_fd, const char *dest) {
+        _cleanup_close_ int top = -EBADF, copy = -EBADF;
+        char path[64];
+        int r;
+
+        r = mount_attach(mntfd, root_fd, dest);
+        if (r < 0)
+                return r;
+        r = tree_resolve(root_fd, dest, O_PATH, &top);
+        if (r < 0)
+                return r;
+        copy = open_tree(top, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+        if (copy < 0)
+                return 0;
+        snprintf(path, sizeof path, "/proc/self/fd/%d", top);
+        if (umount2(path, MNT_DETACH) < 0)
+                return 0;
+        return mount_attach(copy, root_fd, dest);
+}
+
 static int mount_user_binds(const MountContext *c, int root_fd, const char **ret_step) {
         const Settings *s = c->settings;
         int r;
@@ -197,6 +256,9 @@ static int mount_user_binds(const MountContext *c, int root_fd, const char **ret
                 _cleanup_close_ int probe = -EBADF;
                 struct stat st;
 
+                r = mount_tmpfs_at(s, i, root_fd, ret_step);
+                if (r < 0)
+                        return r;
                 *ret_step = s->binds[i].destination;
                 if (tree_resolve(root_fd, s->binds[i].destination, O_PATH, &probe) == -ENOENT) {
                         if (fstat(c->bind_mntfds[i], &st) < 0)
@@ -205,17 +267,14 @@ static int mount_user_binds(const MountContext *c, int root_fd, const char **ret
                         if (r < 0)
                                 return r;
                 }
-                r = mount_attach(c->bind_mntfds[i], root_fd, s->binds[i].destination);
+                if (s->binds_in_order)
+                        r = mount_attach_fresh(c->bind_mntfds[i], root_fd, s->binds[i].destination);
+                else
+                        r = mount_attach(c->bind_mntfds[i], root_fd, s->binds[i].destination);
                 if (r < 0)
                         return r;
         }
-        for (char **t = s->tmpfs; t && *t; t++) {
-                *ret_step = *t;
-                r = mount_fs_new_at(root_fd, *t, "tmpfs", "mode=0755", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        return mount_tmpfs_at(s, s->n_binds, root_fd, ret_step);
 }
 
 static int mount_sys(int root_fd) {
@@ -231,6 +290,69 @@ static int mount_sys(int root_fd) {
         if (r < 0)
                 return r;
         return mount_attach(mfd, root_fd, "/sys");
+}
+
+static int mount_api(ApiMount which, int root_fd, const char **ret_step) {
+        int r;
+
+        *ret_step = api_mount_to_string(which);
+        switch (which) {
+        case API_MOUNT_PROC:
+                return mount_proc(root_fd);
+        case API_MOUNT_SYS:
+                r = mount_sys(root_fd);
+                if (r < 0)
+                        return r;
+                /* In the machine's cgroup namespace this shows its own subtree as a pure
+                 * cgroup2 hierarchy, whatever the host's layout. */
+                *ret_step = "/sys/fs/cgroup";
+                return mount_fs_new_at(root_fd, "/sys/fs/cgroup", "cgroup2", NULL, MS_SAFE);
+        case API_MOUNT_DEV:
+                return dev_setup(root_fd);
+        case API_MOUNT_MQUEUE:
+                /* In our own fresh /dev: nothing of the tree's is written. */
+                r = make_mount_point_in_root(root_fd, "/dev/mqueue", true);
+                if (r < 0)
+                        return r;
+                return mount_fs_new_at(root_fd, "/dev/mqueue", "mqueue", NULL, MS_SAFE);
+        default:
+                return -EINVAL;
+        }
+}
+
+/* proc, sys and dev, and mqueue when asked for: first those that
+ * settings->api_order names, in its order (runtime-tools reads a config's
+ * order back from mountinfo, which lists mounts as they were made), then
+ * the rest. /dev/mqueue needs /dev first. */
+static int mount_api_all(const Settings *s, int root_fd, const char **ret_step) {
+        static const ApiMount usual[] = { API_MOUNT_PROC, API_MOUNT_SYS, API_MOUNT_DEV };
+        bool done[_API_MOUNT_MAX] = {};
+        int r;
+
+        for (size_t i = 0; i < s->n_api_order && i < _API_MOUNT_MAX; i++) {
+                ApiMount m = s->api_order[i];
+
+                if (m < 0 || m >= _API_MOUNT_MAX || done[m])
+                        continue;
+                if (m == API_MOUNT_MQUEUE && !done[API_MOUNT_DEV]) {
+                        r = mount_api(API_MOUNT_DEV, root_fd, ret_step);
+                        if (r < 0)
+                                return r;
+                        done[API_MOUNT_DEV] = true;
+                }
+                r = mount_api(m, root_fd, ret_step);
+                if (r < 0)
+                        return r;
+                done[m] = true;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(usual); i++) {
+                if (done[usual[i]])
+                        continue;
+                r = mount_api(usual[i], root_fd, ret_step);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 static int mount_machine_id(int root_fd) {
@@ -303,12 +425,9 @@ int mount_setup(const MountContext *c, int *ret_root_fd, const char **ret_step) 
         STEP("/run/host", populate_run_host(c, root_fd));
         STEP("/tmp", mount_fs_new_at(root_fd, "/tmp", "tmpfs", "mode=1777",
                                   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV));
-        STEP("/proc", mount_proc(root_fd));
-        STEP("/sys", mount_sys(root_fd));
-        /* In the machine's cgroup namespace this shows its own subtree as a pure
-         * cgroup2 hierarchy, whatever the host's layout. */
-        STEP("/sys/fs/cgroup", mount_fs_new_at(root_fd, "/sys/fs/cgroup", "cgroup2", NULL, MS_SAFE));
-        STEP("/dev", dev_setup(root_fd));
+        r = mount_api_all(c->settings, root_fd, ret_step);
+        if (r < 0)
+                return r;
         if (c->machine_id)
                 STEP("/etc/machine-id", mount_machine_id(root_fd));
         r = mount_user_binds(c, root_fd, ret_step);

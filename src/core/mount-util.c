@@ -8,6 +8,10 @@
 #include "util.h"
 
 int mount_fs_new(const char *fstype, const char *options, unsigned attr, int *ret_mntfd) {
+        return mount_fs_new_source(fstype, fstype, options, attr, ret_mntfd);
+}
+
+int mount_fs_new_source(const char *fstype, const char *source, const char *options, unsigned attr, int *ret_mntfd) {
         _cleanup_close_ int fsfd = -EBADF;
         _cleanup_free_ char *opts = NULL;
         int mfd;
@@ -15,7 +19,7 @@ int mount_fs_new(const char *fstype, const char *options, unsigned attr, int *re
         fsfd = fsopen(fstype, FSOPEN_CLOEXEC);
         if (fsfd < 0)
                 return -errno;
-        if (fsconfig(fsfd, FSCONFIG_SET_STRING, "source", fstype, 0) < 0)
+        if (fsconfig(fsfd, FSCONFIG_SET_STRING, "source", source, 0) < 0)
                 return -errno;
         if (options) {
                 char *save = NULL;

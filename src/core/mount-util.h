@@ -10,6 +10,8 @@
 
 /* A new instance of FSTYPE; OPTIONS is "key=value,flag,..." or NULL. */
 int mount_fs_new(const char *fstype, const char *options, unsigned attr, int *ret_mntfd);
+/* The same, with SOURCE as /proc/self/mountinfo shows it ("shm" for /dev/shm) instead of FSTYPE. */
+int mount_fs_new_source(const char *fstype, const char *source, const char *options, unsigned attr, int *ret_mntfd);
 
 /* The same, attached at DEST inside the tree at ROOT_FD. */
 int mount_fs_new_at(int root_fd, const char *dest, const char *fstype, const char *options,

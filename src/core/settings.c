@@ -34,6 +34,15 @@ DEFINE_STRING_TABLE(console_mode, ConsoleMode, console_mode_table, _CONSOLE_MODE
 DEFINE_STRING_TABLE(start_wait, StartWait, start_wait_table, _START_WAIT_MAX)
 DEFINE_STRING_TABLE(register_mode, RegisterMode, register_mode_table, _REGISTER_MODE_MAX)
 
+/* By where each is mounted. */
+static const char *const api_mount_table[_API_MOUNT_MAX] = {
+        [API_MOUNT_PROC] = "/proc",
+        [API_MOUNT_SYS] = "/sys",
+        [API_MOUNT_DEV] = "/dev",
+        [API_MOUNT_MQUEUE] = "/dev/mqueue",
+};
+DEFINE_STRING_TABLE(api_mount, ApiMount, api_mount_table, _API_MOUNT_MAX)
+
 void settings_done(Settings *s) {
         free(s->root);
         free(s->machine_name);
@@ -42,6 +51,7 @@ void settings_done(Settings *s) {
         strv_freep(&s->environment);
         settings_free_binds(s);
         strv_freep(&s->tmpfs);
+        free(s->tmpfs_at);
         strv_freep(&s->syscall_filter);
         free(s->network_bridge);
         free(s->network_zone);

@@ -45,6 +45,18 @@ typedef enum StartWait {
         _START_WAIT_INVALID = -EINVAL,
 } StartWait;
 
+/* The file systems of the machine's own that mount_setup() makes, in this
+ * order unless Settings.api_order names another (an OCI config.json's
+ * mounts, whose order runtime-tools checks against /proc/self/mountinfo). */
+typedef enum ApiMount {
+        API_MOUNT_PROC,   /* /proc, and what of it is masked or read-only */
+        API_MOUNT_SYS,    /* /sys and its /sys/fs/cgroup */
+        API_MOUNT_DEV,    /* /dev, its nodes, /dev/pts, /dev/shm */
+        API_MOUNT_MQUEUE, /* /dev/mqueue: only when api_order names it */
+        _API_MOUNT_MAX,
+        _API_MOUNT_INVALID = -EINVAL,
+} ApiMount;
+
 typedef struct BindMount {
         char *source;
         char *destination;
@@ -82,6 +94,8 @@ typedef struct Settings {
         BindMount *binds;
         size_t n_binds;
         char **tmpfs;       /* destinations */
+        size_t *tmpfs_at;   /* NULL, or per tmpfs[i] the index of the bind it comes before (n_binds: after all) */
+        bool binds_in_order; /* mountinfo lists the binds where they were mounted (an OCI config's order) */
         char **syscall_filter; /* --system-call-filter= items: "[~]NAME|@GROUP" */
         /* Tell our own $NOTIFY_SOCKET when the machine runs and when it is
          * ready (boot --notify-ready; always for a background start). */
@@ -90,6 +104,9 @@ typedef struct Settings {
         uint64_t wait_timeout_usec;  /* start --wait-timeout= */
         CgroupLimits limits;         /* --memory-max= and the like */
         bool any_rootfs;             /* an OCI bundle's rootfs: no os-release needed */
+        /* Made first, in this order; the others of proc, sys, dev follow as usual. */
+        ApiMount api_order[_API_MOUNT_MAX];
+        size_t n_api_order;
 } Settings;
 
 void settings_done(Settings *s);
@@ -107,6 +124,8 @@ RegisterMode register_mode_from_string(const char *s) _pure_;
 const char *console_mode_to_string(ConsoleMode m) _pure_;
 ConsoleMode console_mode_from_string(const char *s) _pure_;
 const char *start_wait_to_string(StartWait w) _pure_;
+const char *api_mount_to_string(ApiMount m) _pure_;
+ApiMount api_mount_from_string(const char *s) _pure_;
 StartWait start_wait_from_string(const char *s) _pure_;
 
 char *machine_name_from_path(const char *path);

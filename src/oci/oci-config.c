@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <json-c/json.h>
 
@@ -46,6 +47,8 @@ void oci_config_done(OciConfig *c) {
         free(c->mounts);
         strv_freep(&c->masked_paths);
         strv_freep(&c->readonly_paths);
+        strv_freep(&c->sysctl);
+        oci_seccomp_done(&c->seccomp);
         free(c->annotations);
         cgroup_limits_done(&c->limits);
         strv_freep(&c->unapplied);
@@ -602,8 +605,109 @@ static int parse_resources(json_object *linux_, OciConfig *c, char **ret_error) 
         return 0;
 }
 
+/* Whether linux.namespaces asks for a new TYPE namespace. */
+static bool wants_namespace(json_object *linux_, const char *type) {
+        json_object *nss, *t, *p;
+
+        if (!json_object_object_get_ex(linux_, "namespaces", &nss) || !json_object_is_type(nss, json_type_array))
+                return false;
+        for (size_t i = 0; i < json_object_array_length(nss); i++) {
+                json_object *e = json_object_array_get_idx(nss, i);
+
+                if (json_object_object_get_ex(e, "type", &t) && json_object_is_type(t, json_type_string) &&
+                    streq(json_object_get_string(t), type) &&
+                    !(json_object_object_get_ex(e, "path", &p) && !isempty(json_object_get_string(p))))
+                        return true;
+        }
+        return false;
+}
+
+/* Which namespace a sysctl lives in, by runc's rules (libcontainer's
+ * validator): NULL with *ret_why set when it is the host's alone. */
+static const char *sysctl_namespace(const char *key, const char **ret_why) {
+        static const char *const ipc_keys[] = {
+                "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+                "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(ipc_keys); i++)
+                if (streq(key, ipc_keys[i]))
+                        return "ipc";
+        if (startswith(key, "fs.mqueue."))
+                return "ipc";
+        if (startswith(key, "net."))
+                return "network";
+        if (streq(key, "kernel.domainname"))
+                return "uts";
+        *ret_why = streq(key, "kernel.hostname") ? "is not allowed as it conflicts with the OCI \"hostname\" field"
+                                                 : "is not in a separate kernel namespace";
+        return NULL;
+}
+
+static bool sysctl_key_is_valid(const char *key) {
+        if (isempty(key) || key[0] == '.' || key[strlen(key) - 1] == '.' || strstr(key, ".."))
+                return false;
+        for (const char *p = key; *p; p++)
+                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.", *p))
+                        return false;
+        return true;
+}
+
+/* linux.sysctl: written by the container's init in its own namespaces;
+ * a key that would reach the host's is refused, as runc does. */
+static int parse_sysctl(json_object *linux_, OciConfig *c, char **ret_error) {
+        json_object *obj;
+        int r;
+
+        r = get_field(linux_, "linux", "sysctl", json_type_object, &obj, ret_error);
+        if (r <= 0)
+                return r;
+        json_object_object_foreach(obj, key, value) {
+                const char *ns, *why = NULL;
+
+                if (!sysctl_key_is_valid(key))
+                        return error_set(ret_error, -EINVAL, "linux.sysctl: \"%s\" is not a sysctl name", key);
+                if (!value || !json_object_is_type(value, json_type_string))
+                        return error_set(ret_error, -EINVAL, "linux.sysctl.%s: not a string", key);
+                ns = sysctl_namespace(key, &why);
+                if (!ns)
+                        return error_set(ret_error, -EINVAL, "linux.sysctl: sysctl \"%s\" %s", key, why);
+                if (!wants_namespace(linux_, ns))
+                        return error_set(ret_error, -EINVAL, "linux.sysctl: sysctl \"%s\" is not allowed in the host's %s namespace",
+                                         key, ns);
+                if (strv_push_dup(&c->sysctl, key) < 0 || strv_push_dup(&c->sysctl, json_object_get_string(value)) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static int parse_rootfs_propagation(json_object *linux_, OciConfig *c, char **ret_error) {
+        static const struct {
+                const char *name;
+                unsigned long flags;
+        } table[] = {
+                { "private", MS_PRIVATE },       { "rprivate", MS_PRIVATE | MS_REC },
+                { "shared", MS_SHARED },         { "rshared", MS_SHARED | MS_REC },
+                { "slave", MS_SLAVE },           { "rslave", MS_SLAVE | MS_REC },
+                { "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE | MS_REC },
+        };
+        _cleanup_free_ char *v = NULL;
+        int r;
+
+        r = get_string(linux_, "linux", "rootfsPropagation", &v, ret_error);
+        if (r <= 0 || isempty(v))
+                return r;
+        for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                if (streq(v, table[i].name)) {
+                        c->rootfs_propagation = table[i].flags;
+                        return 0;
+                }
+        return error_set(ret_error, -EINVAL, "linux.rootfsPropagation: \"%s\" is not a propagation "
+                         "(shared, slave, private, unbindable, or one of them with \"r\" before it)", v);
+}
+
 static int parse_linux(json_object *top, OciConfig *c, char **ret_error) {
-        json_object *linux_;
+        json_object *linux_, *seccomp;
         int r;
 
         r = get_field(top, "", "linux", json_type_object, &linux_, ret_error);
@@ -638,6 +742,15 @@ static int parse_linux(json_object *top, OciConfig *c, char **ret_error) {
         for (char **p = c->readonly_paths; p && *p; p++)
                 if (!path_is_absolute(*p))
                         return error_set(ret_error, -EINVAL, "linux.readonlyPaths[%zu]: %s is not an absolute path", (size_t) (p - c->readonly_paths), *p);
+        r = parse_sysctl(linux_, c, ret_error);
+        if (r >= 0)
+                r = parse_rootfs_propagation(linux_, c, ret_error);
+        if (r >= 0)
+                r = get_field(linux_, "linux", "seccomp", json_type_object, &seccomp, ret_error);
+        if (r > 0)
+                r = oci_seccomp_compile(seccomp, &c->seccomp, ret_error);
+        if (r < 0)
+                return r;
         return parse_resources(linux_, c, ret_error);
 }
 

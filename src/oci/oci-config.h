@@ -7,6 +7,7 @@
 
 #include "cgroup-limits.h"
 #include "macro.h"
+#include "oci-seccomp.h"
 
 /* What a bundle's config.json asks for, of what boxctl-oci maps onto the
  * core (runtime-spec 1.0/1.1, Linux). Unknown fields are ignored, as the spec
@@ -59,6 +60,9 @@ typedef struct OciConfig {
         uint32_t uid_host, uid_size, gid_host, gid_size;
         char **masked_paths;
         char **readonly_paths;
+        char **sysctl;                    /* linux.sysctl: key, value, key, value, ... */
+        unsigned long rootfs_propagation; /* linux.rootfsPropagation: MS_SHARED... (| MS_REC); 0: private */
+        OciSeccomp seccomp;               /* linux.seccomp, compiled; no insns when absent */
         CgroupLimits limits;  /* linux.resources */
         char **unapplied;     /* linux.resources fields left out (said with --debug) */
         char *annotations;    /* the object as JSON text, or NULL */

@@ -110,8 +110,34 @@ static int add_bind(Settings *s, const char *bundle, const OciMount *m, char **r
         return b->destination ? 0 : -ENOMEM;
 }
 
+/* A tmpfs, in the config's order among the binds (Settings.tmpfs_at). */
+static int add_tmpfs(Settings *s, const char *destination) {
+        size_t n = strv_length(s->tmpfs);
+        size_t *at = realloc(s->tmpfs_at, (n + 1) * sizeof *at);
+
+        if (!at)
+                return -ENOMEM;
+        s->tmpfs_at = at;
+        at[n] = s->n_binds;
+        return strv_push_dup(&s->tmpfs, destination);
+}
+
+/* The machine makes its /proc, /sys, /dev and /dev/mqueue in the order
+ * config.json lists them, as runc does. */
+static void api_order_add(Settings *s, const char *destination) {
+        ApiMount m = api_mount_from_string(destination);
+
+        if (m < 0 || s->n_api_order >= ELEMENTSOF(s->api_order))
+                return;
+        for (size_t i = 0; i < s->n_api_order; i++)
+                if (s->api_order[i] == m)
+                        return;
+        s->api_order[s->n_api_order++] = m;
+}
+
 /* config.json's mounts onto the machine's: binds, tmpfs; those the machine
- * makes itself are left to it; mqueue is the payload's. */
+ * makes itself are left to it, in the config's order; an mqueue elsewhere than
+ * /dev/mqueue is the payload's. */
 static int map_mounts(const OciConfig *c, const char *bundle, Settings *s, char **ret_error) {
         for (size_t i = 0; i < c->n_mounts; i++) {
                 const OciMount *m = &c->mounts[i];
@@ -125,8 +151,10 @@ static int map_mounts(const OciConfig *c, const char *bundle, Settings *s, char 
                 for (size_t k = 0; k < ELEMENTSOF(own_mounts); k++)
                         if (type && streq(type, own_mounts[k].type) && streq(m->destination, own_mounts[k].destination))
                                 own = true;
-                if (own || (type && streq(type, "mqueue")))
+                if (own || (type && streq(type, "mqueue"))) {
+                        api_order_add(s, m->destination);
                         continue;
+                }
                 /* The machine's /run and /dev are tmpfs it makes itself, after
                  * the binds' mount points were made: nowhere to bind to yet
                  * (podman's /run/.containerenv). Left out, said with --debug. */
@@ -147,7 +175,7 @@ static int map_mounts(const OciConfig *c, const char *bundle, Settings *s, char 
                 if (streq(type, "bind"))
                         r = add_bind(s, bundle, m, ret_error);
                 else if (streq(type, "tmpfs"))
-                        r = strv_push_dup(&s->tmpfs, m->destination);
+                        r = add_tmpfs(s, m->destination);
                 else
                         return error_set(ret_error, -EOPNOTSUPP, "mounts[%zu]: a %s mount on %s is not supported", i, type, m->destination);
                 if (r < 0)
@@ -172,6 +200,7 @@ static int settings_from_config(OciConfig *c, const char *id, const char *bundle
                 .capabilities = c->have_bounding ? c->bounding : caps_default(),
                 .quiet = true,
                 .any_rootfs = true,
+                .binds_in_order = true,
         };
         s->root = strdup(rootfs);
         s->machine_name = strdup(id);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mount-util.h"
 #include "oci-payload.h"
 #include "util.h"
 
@@ -61,7 +62,7 @@ static int mount_tmpfs(const OciMount *mt, char *error, size_t size) {
 }
 
 /* The mounts config.json asks for that the machine cannot make before it
- * has its root: mqueue, and a tmpfs in its /run or /dev. */
+ * has its root: an mqueue elsewhere, and a tmpfs in its /run or /dev. */
 static int mount_late(const OciConfig *c, char *error, size_t size) {
         for (size_t i = 0; i < c->n_mounts; i++) {
                 const OciMount *mt = &c->mounts[i];
@@ -73,7 +74,8 @@ static int mount_late(const OciConfig *c, char *error, size_t size) {
                         r = mount_tmpfs(mt, error, size);
                         if (r < 0)
                                 return r;
-                } else if (streq(mt->type, "mqueue")) {
+                } else if (streq(mt->type, "mqueue") && !streq(mt->destination, "/dev/mqueue")) {
+                        /* /dev/mqueue is the machine's own (Settings.api_order). */
                         (void) mkdir(mt->destination, 0755);
                         if (mount("mqueue", mt->destination, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
                                 return fail(error, size, -errno, "cannot mount mqueue on %s", mt->destination);
@@ -118,6 +120,51 @@ static int readonly_paths(const OciConfig *c, char *error, size_t size) {
                         return fail(error, size, -errno, "cannot make %s read-only", *p);
         }
         return 0;
+}
+
+/* linux.sysctl, through a proc of our own: the machine's /proc/sys is
+ * read-only by now. Which namespace a value lands in is the writer's
+ * (net.* its network namespace, kernel.shm* its IPC one): ours. */
+static int apply_sysctl(const OciConfig *c, char *error, size_t size) {
+        _cleanup_close_ int proc_fd = -EBADF;
+        int r;
+
+        if (!c->sysctl)
+                return 0;
+        r = mount_fs_new("proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, &proc_fd);
+        if (r < 0)
+                return fail(error, size, r, "linux.sysctl: cannot mount a proc to write to");
+        for (char **kv = c->sysctl; kv[0] && kv[1]; kv += 2) {
+                _cleanup_free_ char *path = strjoin3("sys/", kv[0], "");
+                _cleanup_close_ int fd = -EBADF;
+                size_t n = strlen(kv[1]);
+
+                if (!path)
+                        return fail(error, size, -ENOMEM, "linux.sysctl");
+                for (char *p = path; *p; p++)
+                        if (*p == '.')
+                                *p = '/';
+                fd = openat(proc_fd, path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+                if (fd < 0)
+                        return fail(error, size, -errno, "linux.sysctl: cannot set %s", kv[0]);
+                if (write(fd, kv[1], n) != (ssize_t) n)
+                        return fail(error, size, errno > 0 ? -errno : -EIO, "linux.sysctl: cannot set %s to %s", kv[0], kv[1]);
+        }
+        return 0;
+}
+
+/* linux.rootfsPropagation, on the root once every mount is made. */
+static int root_propagation(const OciConfig *c, char *error, size_t size) {
+        if (c->rootfs_propagation != 0 && mount(NULL, "/", NULL, c->rootfs_propagation, NULL) < 0)
+                return fail(error, size, -errno, "linux.rootfsPropagation: cannot set it on /");
+        return 0;
+}
+
+/* linux.seccomp, on top of the machine's own filter (oci-seccomp.h). */
+static int install_seccomp(const OciConfig *c, char *error, size_t size) {
+        int r = oci_seccomp_install(&c->seccomp);
+
+        return r < 0 ? fail(error, size, r, "linux.seccomp: cannot install the filter") : 0;
 }
 
 static int process_limits(const OciConfig *c, char *error, size_t size) {
@@ -243,15 +290,25 @@ int oci_payload_before_exec(const Machine *m, void *userdata, char *error, size_
 
         r = mount_late(c, error, size);
         if (r >= 0)
+                r = apply_sysctl(c, error, size);
+        if (r >= 0)
                 r = mask_paths(c, error, size);
         if (r >= 0)
                 r = readonly_paths(c, error, size);
         if (r >= 0)
+                r = root_propagation(c, error, size);
+        if (r >= 0)
                 r = process_limits(c, error, size);
+        /* As runc: without no_new_privs, installing a filter takes
+         * CAP_SYS_ADMIN, which a user other than root is about to lose. */
+        if (r >= 0 && !c->no_new_privileges)
+                r = install_seccomp(c, error, size);
         if (r >= 0)
                 r = switch_user(c, error, size);
         if (r >= 0)
                 r = apply_caps(c, error, size);
+        if (r >= 0 && c->no_new_privileges)
+                r = install_seccomp(c, error, size);
         if (r < 0)
                 return r;
         if (chdir(c->cwd) < 0)

@@ -6,9 +6,10 @@
 
 /* What the container's init does for config.json in its own root, just
  * before it executes the process (the core's payload hooks, machine.h):
- * mqueue mounts, maskedPaths, readonlyPaths, rlimits, oomScoreAdj,
- * noNewPrivileges, the user, the working directory, a look for the
- * executable; then it waits on exec.fifo for "start". */
+ * late mounts, sysctl, maskedPaths, readonlyPaths, rootfsPropagation,
+ * rlimits, oomScoreAdj, noNewPrivileges, seccomp, the user, the working
+ * directory, a look for the executable; then it waits on exec.fifo for
+ * "start". */
 typedef struct OciPayload {
         const OciConfig *config;
         int fifo_fd; /* O_PATH of exec.fifo */

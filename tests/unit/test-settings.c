@@ -37,6 +37,9 @@ static void test_tables(void) {
                 CHECK(start_mode_from_string(start_mode_to_string(i)) == i);
         for (int i = 0; i < _REGISTER_MODE_MAX; i++)
                 CHECK(register_mode_from_string(register_mode_to_string(i)) == i);
+        for (int i = 0; i < _API_MOUNT_MAX; i++)
+                CHECK(api_mount_from_string(api_mount_to_string(i)) == i);
+        CHECK(api_mount_from_string("/run") == _API_MOUNT_INVALID);
         CHECK(register_mode_from_string("maybe") == _REGISTER_MODE_INVALID);
         CHECK(console_mode_from_string("autopipe") == _CONSOLE_MODE_INVALID);
         CHECK(console_mode_to_string(_CONSOLE_MODE_MAX) == NULL);

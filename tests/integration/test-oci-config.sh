@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# boxctl-oci: the parts of config.json that runtime-tools' validation suite
+# reads back from inside the container (the order of the mounts in
+# mountinfo, linux.rootfsPropagation, linux.sysctl, linux.seccomp), each
+# checked directly by a payload, and each one's bad input (one line naming
+# the JSON path, exit 1 as runc). test-oci.sh has the verbs and the rest.
+set -euo pipefail
+. "${BOXCTL_SRCDIR:?}/tests/lib/common.sh"
+sandbox_enter "$@"
+: "${BOXCTL_SYSCALL_PROBE:?}"
+
+OCI=${BOXCTL_OCI:-${BOXCTL_BUILDDIR:?}/src/oci/boxctl-oci}
+work=$(realpath "$(test_tmpdir)")
+root=$_sb_state/oci
+oci() { "$OCI" --root "$root" "$@"; }
+cleanup_push bash -c 'for id in $("$1" --root "$2" list -q 2>/dev/null); do "$1" --root "$2" delete --force "$id"; done' _ "$OCI" "$root"
+# fails_with DESC NEEDLE CMD...: CMD exits 1 with one line of stderr holding NEEDLE.
+fails_with() {
+        local desc=$1 needle=$2 rc=0 err
+        shift 2
+        err=$("$@" 2>&1 >/dev/null) || rc=$?
+        ok "$desc: exit $rc, one line: $err" \
+                bash -c '(( $1 == 1 )) && [[ $2 == *"$3"* && $2 != *$'"'"'\n'"'"'* ]]' _ "$rc" "$err" "$needle"
+}
+stopped() { [[ $(oci state "$1" | jq -r .status) == stopped ]]; }
+
+# The mounts as runtime-tools' generator writes them (its order: /sys last).
+base_config='{
+  "ociVersion": "1.0.2",
+  "process": {
+    "terminal": false, "user": {"uid": 0, "gid": 0}, "args": ["true"],
+    "env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], "cwd": "/",
+    "capabilities": {"bounding": ["CAP_SYS_ADMIN", "CAP_NET_ADMIN"], "effective": ["CAP_SYS_ADMIN", "CAP_NET_ADMIN"],
+                     "permitted": ["CAP_SYS_ADMIN", "CAP_NET_ADMIN"]}
+  },
+  "root": {"path": "rootfs"},
+  "hostname": "oci-config",
+  "mounts": [
+    {"destination": "/proc", "type": "proc", "source": "proc"},
+    {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+    {"destination": "/dev/pts", "type": "devpts", "source": "devpts"},
+    {"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777"]},
+    {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue"},
+    {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]}
+  ],
+  "linux": {
+    "namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}]
+  }
+}'
+tree=$(fixture_busybox)
+# bundle NAME JQ-FILTER: a copy of the busybox tree (with the syscall probe)
+# and the config above, changed by the filter.
+bundle() {
+        local b=$work/$1
+        mkdir -p "$b"
+        if [[ ! -d $b/rootfs ]]; then
+                cp -a "$tree" "$b/rootfs"
+                cp "$BOXCTL_SYSCALL_PROBE" "$b/rootfs/usr/bin/syscall-probe"
+        fi
+        jq "${2:-.}" <<<"$base_config" >"$b/config.json"
+        echo "$b"
+}
+# run_container ID BUNDLE: create (its stdio is the container's), start,
+# wait until it stopped, print what it wrote, delete.
+run_container() {
+        local out=$work/$1.out
+        oci create --bundle "$2" "$1" >"$out" 2>&1 </dev/null || { cat "$out"; return 1; }
+        oci start "$1"
+        wait_for 10 stopped "$1"
+        cat "$out"
+        oci delete "$1"
+}
+
+# --- mounts: the machine's own /proc, /dev, /dev/pts, /dev/shm, /dev/mqueue and /sys in config.json's order ---
+order='awk '"'"'$5 ~ /^\/(proc|sys|dev|dev\/pts|dev\/shm|dev\/mqueue)$/ { for (i = 7; $i != "-"; i++); print $5, $(i + 1), $(i + 2) }'"'"' /proc/self/mountinfo'
+b=$(bundle order ".process.args = [\"sh\", \"-c\", $(jq -Rn --arg s "$order" '$s')]")
+out=$(run_container order "$b")
+is "$out" $'/proc proc proc\n/dev tmpfs tmpfs\n/dev/pts devpts devpts\n/dev/shm tmpfs shm\n/dev/mqueue mqueue mqueue\n/sys sysfs sysfs' \
+        "mountinfo lists /proc, /dev, /dev/pts, /dev/shm (source shm), /dev/mqueue, /sys in the config's order"
+b=$(bundle order2 ".process.args = [\"sh\", \"-c\", $(jq -Rn --arg s "$order" '$s')]
+        | .mounts = [.mounts[5], .mounts[4], .mounts[0]]")
+out=$(run_container order2 "$b")
+is "$out" $'/sys sysfs sysfs\n/dev tmpfs tmpfs\n/dev/pts devpts devpts\n/dev/shm tmpfs shm\n/dev/mqueue mqueue mqueue\n/proc proc proc' \
+        "another order: /sys, /dev/mqueue (after the /dev it needs), /proc"
+b=$(bundle order3 ".process.args = [\"sh\", \"-c\", $(jq -Rn --arg s "$order" '$s')] | .mounts = []")
+out=$(run_container order3 "$b")
+is "$out" $'/proc proc proc\n/sys sysfs sysfs\n/dev tmpfs tmpfs\n/dev/pts devpts devpts\n/dev/shm tmpfs shm' \
+        "no mounts in config.json: the machine still has its /proc, /sys and /dev (no /dev/mqueue)"
+
+b=$(bundle order4 '.process.args = ["sh", "-c", "awk '"'"'$5 ~ /^\\/(tmp\\/t1|mnt\\/b1|tmp\\/t2|mnt\\/b2)$/ { print $5 }'"'"' /proc/self/mountinfo"]
+        | .mounts += [{"destination": "/tmp/t1", "type": "tmpfs", "source": "tmpfs"},
+                      {"destination": "/mnt/b1", "source": "/etc", "options": ["bind"]},
+                      {"destination": "/tmp/t2", "type": "tmpfs", "source": "tmpfs"},
+                      {"destination": "/mnt/b2", "source": "/etc", "options": ["rbind", "ro"]}]')
+is "$(run_container order4 "$b")" $'/tmp/t1\n/mnt/b1\n/tmp/t2\n/mnt/b2' \
+        "tmpfs and bind mounts in the config's order, a tmpfs in the machine's own /tmp included"
+
+# --- linux.rootfsPropagation: on the container's / (its optional fields in mountinfo) ---
+prop='awk '"'"'$5 == "/" { print ($7 ~ /^(shared|master):/ ? substr($7, 1, index($7, ":") - 1) : $7) }'"'"' /proc/self/mountinfo'
+# (slave shows nothing: the root had no master to follow; mount_setup() made it private.)
+for p in shared unbindable private; do
+        b=$(bundle "prop-$p" ".process.args = [\"sh\", \"-c\", $(jq -Rn --arg s "$prop" '$s')] | .linux.rootfsPropagation = \"$p\"")
+        want=$p
+        [[ $p == private ]] && want=-
+        is "$(run_container "prop-$p" "$b")" "$want" "linux.rootfsPropagation $p: the root's propagation in mountinfo is '$want'"
+done
+for p in runbindable:refused rprivate:bound; do
+        b=$(bundle "prop-bind-${p%:*}" ".process.args = [\"sh\", \"-c\", \"mkdir /t && mount --bind / /t 2>/dev/null && echo bound || echo refused\"]
+                | .linux.rootfsPropagation = \"${p%:*}\"")
+        is "$(run_container "prop-bind-${p%:*}" "$b")" "${p#*:}" "linux.rootfsPropagation ${p%:*}: a bind of / inside is ${p#*:}"
+done
+b=$(bundle prop-bad '.linux.rootfsPropagation = "sideways"')
+fails_with "linux.rootfsPropagation of no such mode" 'linux.rootfsPropagation: "sideways" is not a propagation' \
+        oci create --bundle "$b" prop-bad
+
+# --- linux.sysctl: set in the container's own namespaces, never the host's ---
+host_shmmni=$(cat /proc/sys/kernel/shmmni) host_domain=$(cat /proc/sys/kernel/domainname)
+b=$(bundle sysctl '.process.args = ["sh", "-c", "cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmni /proc/sys/kernel/domainname /proc/sys/fs/mqueue/msg_max"]
+        | .linux.sysctl = {"net.ipv4.ip_forward": "1", "kernel.shmmni": "1234", "kernel.domainname": "oci.example", "fs.mqueue.msg_max": "42"}')
+is "$(run_container sysctl "$b")" $'1\n1234\noci.example\n42' "linux.sysctl: a net, an IPC, a UTS and an mqueue value, as the container reads them"
+is "$(cat /proc/sys/kernel/shmmni) $(cat /proc/sys/kernel/domainname)" "$host_shmmni $host_domain" "linux.sysctl: the host's values are untouched"
+b=$(bundle sysctl-bad)
+sysctl_refused() { # DESC NEEDLE JQ-FILTER
+        jq "$3" <<<"$base_config" >"$b/config.json"
+        fails_with "$1" "$2" oci create --bundle "$b" sysctl-bad
+}
+sysctl_refused "linux.sysctl: a key that is no sysctl name" 'linux.sysctl: "net/ipv4/../x" is not a sysctl name' \
+        '.linux.sysctl = {"net/ipv4/../x": "1"}'
+sysctl_refused "linux.sysctl: a value that is not a string" 'linux.sysctl.net.ipv4.ip_forward: not a string' \
+        '.linux.sysctl = {"net.ipv4.ip_forward": 1}'
+sysctl_refused "linux.sysctl: a key of no namespace (the host's)" 'linux.sysctl: sysctl "vm.swappiness" is not in a separate kernel namespace' \
+        '.linux.sysctl = {"vm.swappiness": "10"}'
+sysctl_refused "linux.sysctl: kernel.hostname (the hostname field's)" 'conflicts with the OCI "hostname" field' \
+        '.linux.sysctl = {"kernel.hostname": "x"}'
+sysctl_refused "linux.sysctl: a net key without a network namespace" "linux.sysctl: sysctl \"net.ipv4.ip_forward\" is not allowed in the host's network namespace" \
+        '.linux.sysctl = {"net.ipv4.ip_forward": "1"} | .linux.namespaces -= [{"type": "network"}]'
+sysctl_refused "linux.sysctl: a key this kernel does not have" 'linux.sysctl: cannot set net.ipv4.no_such_key: No such file or directory' \
+        '.linux.sysctl = {"net.ipv4.no_such_key": "1"}'
+is "$(oci list -q)" "" "the refused creates left no container"
+
+# --- linux.seccomp: compiled with libseccomp, installed on top of the machine's own filter ---
+b=$(bundle seccomp '.process.args = ["syscall-probe", "uname", "getpid", "memfd_create", "init_module"]
+        | .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_AARCH64"],
+                            "syscalls": [{"names": ["uname"], "action": "SCMP_ACT_ERRNO"},
+                                         {"names": ["memfd_create"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38},
+                                         {"names": ["no_such_call_anywhere"], "action": "SCMP_ACT_ERRNO"},
+                                         {"names": ["init_module"], "action": "SCMP_ACT_ALLOW"}]}')
+is "$(run_container seccomp "$b")" $'uname EPERM\ngetpid ok\nmemfd_create ENOSYS\ninit_module EPERM' \
+        "linux.seccomp: a denied call fails with EPERM, errnoRet is used, others run; an allow does not lift the machine's own refusal"
+b=$(bundle seccomp-args '.process.args = ["syscall-probe", "uname", "getpid"]
+        | .linux.seccomp = {"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
+                            "syscalls": [{"names": ["uname"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 0, "op": "SCMP_CMP_EQ"}]},
+                                         {"names": ["getpid", "execve", "exit_group", "exit", "brk", "arch_prctl", "set_tid_address",
+                                                    "write", "writev", "mmap", "munmap", "mprotect", "rt_sigprocmask", "rt_sigaction",
+                                                    "clone", "clone3", "fork", "vfork", "wait4", "waitid", "read", "close", "openat",
+                                                    "fstat", "newfstatat", "stat", "access", "chdir", "getcwd", "prlimit64", "setgroups",
+                                                    "setresuid", "setresgid", "capget", "capset", "prctl", "set_robust_list", "rseq",
+                                                    "getrandom", "readlinkat", "ioctl", "lseek", "sigaltstack", "futex", "getppid", "dup2", "dup3",
+                                                    "fcntl", "exit_group"], "action": "SCMP_ACT_ALLOW"}]}')
+is "$(run_container seccomp-args "$b")" $'uname EPERM\ngetpid ok' \
+        "linux.seccomp: an allow-list profile (default errno), with a rule on an argument that does not match"
+b=$(bundle seccomp-bad)
+seccomp_refused() { # DESC NEEDLE JQ-FILTER
+        jq "$3" <<<"$base_config" >"$b/config.json"
+        fails_with "$1" "$2" oci create --bundle "$b" seccomp-bad
+}
+seccomp_refused "linux.seccomp: an action of no such name" 'linux.seccomp.syscalls[0].action: "SCMP_ACT_MAYBE" is not a seccomp action' \
+        '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["uname"], "action": "SCMP_ACT_MAYBE"}]}'
+seccomp_refused "linux.seccomp: no defaultAction" 'linux.seccomp.defaultAction: missing or not a string' \
+        '.linux.seccomp = {"syscalls": []}'
+seccomp_refused "linux.seccomp: an architecture of no such name" 'linux.seccomp.architectures[1]: "SCMP_ARCH_Z80" is not an architecture' \
+        '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_Z80"]}'
+seccomp_refused "linux.seccomp: a comparison of no such name" 'linux.seccomp.syscalls[0].args[0].op: "SCMP_CMP_ABOUT" is not a comparison' \
+        '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["uname"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_ABOUT"}]}]}'
+seccomp_refused "linux.seccomp: a listener (SCMP_ACT_NOTIFY)" 'SCMP_ACT_NOTIFY (a listener) is not supported' \
+        '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["uname"], "action": "SCMP_ACT_NOTIFY"}]}'
+is "$(oci list -q)" "" "the refused creates left no container"
+
+leaks_check
