@@ -547,6 +547,48 @@ static void test_image_simple(void) {
         test_image_simple_with(true);
 }
 
+/* erofs as the root partition of a GPT: from the file at its offset
+ * ("fsoffset", Linux 6.16) where the kernel can; a partition shorter than its
+ * erofs is refused as truncated. */
+static void test_image_gpt_erofs(void) {
+        static const char *const layouts[] = { "", "cut" };
+        char cmd[2000];
+
+        for (size_t i = 0; i < ELEMENTSOF(layouts); i++) {
+                _cleanup_free_ char *err = NULL;
+                bool cut = !isempty(layouts[i]);
+                Image *image = NULL;
+                int r;
+
+                /* Partition 1 from 1 MiB, as long as the erofs (or 64 KiB). */
+                snprintf(cmd, sizeof cmd,
+                         "set -e; e='%s'; g='%s'; s=$(( ($(stat -c %%s \"$e\") + 511) / 512 )); "
+                         "rm -f \"$g\"; truncate -s $(( (s + 4096) * 512 )) \"$g\"; "
+                         "printf 'label: gpt\\nstart=2048, size=%%d, type=%s\\n' %s | sfdisk -q \"$g\"; "
+                         "dd if=\"$e\" of=\"$g\" bs=512 seek=2048 conv=notrunc status=none",
+                         img("erofs.raw"), img("t/gpt-erofs.raw"), "4f68bce3-e8cd-4db1-96e7-fbcaf984b709",
+                         cut ? "128" : "$s");
+                CHECK(system(cmd) == 0);
+                r = image_open(img("t/gpt-erofs.raw"), true, &image, &err);
+                if (cut) {
+                        printf("# %s\n", strempty(err));
+                        CHECK(r == -EMEDIUMTYPE && !image &&
+                              has(err, "partition 1 (root) holds a truncated erofs file system (65536 bytes of its"));
+                        continue;
+                }
+                CHECK(r == 0 && image);
+                if (!image) {
+                        printf("# %s\n", strempty(err));
+                        continue;
+                }
+                printf("# gpt-erofs.raw: %zu loop device(s)\n", image->n_loops);
+                CHECK(image->n_loops == (kernel_erofs_by_file() ? 0u : 1u) && image->root_read_only);
+                image_release_loops(image);
+                mount_in_child(image, false, false);
+                free_and_check_released(image);
+        }
+}
+
 static void test_image_bad(void) {
         _cleanup_free_ char *err = NULL, *err2 = NULL;
         Image *image = NULL;
@@ -664,6 +706,7 @@ int main(void) {
         test_image_gpt();
         test_image_read_only_file();
         test_image_simple();
+        test_image_gpt_erofs();
         test_image_bad();
         test_image_sigkill();
         test_image_lock();
