@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# images.sh [--quick]
+# images.sh [--quick] [--only erofs]
 #
 # Boot cycles of Debian 12 from disk images and ephemeral (-x) boots, against
 # the same tree booted as a directory by boxctl and by systemd-nspawn, and
@@ -14,6 +14,10 @@
 #              directory (read-write and --read-only); systemd-nspawn -D -b.
 #   ephemeral  boxctl boot -x of the directory; systemd-nspawn -x -D -b (which
 #              copies the tree on a file system without snapshots).
+#
+# --only erofs: only the directory --read-only and erofs.raw --read-only,
+# mounted from the file and (BOXCTL_IMAGE_LOOP=1) on a loop device, in more
+# rounds: the one comparison, with a tighter spread, in a few minutes.
 #
 # The images are built here, by tests/fixtures/make-images.sh, from the bench
 # copy of the tree (with its power-off unit), into the scratch directory: the
@@ -30,18 +34,34 @@ set -euo pipefail
 
 bench_name=images
 machine=imgbench
+usage_args="[--quick] [--only erofs]"
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+only=
+parse_option() {
+        case $1 in
+        --only)
+                [[ ${2:-} == erofs ]] || usage
+                only=$2
+                opt_shift=2
+                ;;
+        --only=erofs) only=erofs ;;
+        *) return 1 ;;
+        esac
+}
 parse_args "$@"
+if [[ -n $only ]]; then cmdline+=" --only $only"; fi
 
-# rounds × runs per round (+ warm-up runs per round) for each of the nine
+# rounds × runs per round (+ warm-up runs per round) for each of the ten
 # fast commands; nspawn -x, which copies the tree and takes seconds, gets its
 # own hyperfine call in each round with fewer runs. One round of the full run
 # takes about 30 s.
 if ((quick)); then
         rounds=2 runs=2 warmup=1
         nspx_runs=1
+elif [[ -n $only ]]; then
+        rounds=15 runs=6 warmup=1
 else
         rounds=10 runs=6 warmup=1
         nspx_runs=2
@@ -107,10 +127,10 @@ nspawn_boot() {
 # The fast group first, then nspawn -x (its own hyperfine call, see above).
 names=(
         "boxctl dir" "boxctl dir --read-only" "boxctl gpt.raw" "boxctl ext4.raw" "boxctl btrfs.raw"
-        "boxctl squashfs.raw --read-only" "boxctl erofs.raw --read-only" "nspawn dir"
-        "boxctl -x dir" "nspawn -x dir"
+        "boxctl squashfs.raw --read-only" "boxctl erofs.raw --read-only" "boxctl erofs.raw --read-only, loop"
+        "nspawn dir" "boxctl -x dir" "nspawn -x dir"
 )
-n_fast=9
+n_fast=10
 cmds=(
         "$(boot "$tree")"
         "$(boot --read-only "$tree")"
@@ -119,17 +139,27 @@ cmds=(
         "$(boot "$images/btrfs.raw")"
         "$(boot --read-only "$images/squashfs.raw")"
         "$(boot --read-only "$images/erofs.raw")"
+        "env BOXCTL_IMAGE_LOOP=1 $(boot --read-only "$images/erofs.raw")"
         "$(nspawn_boot -D "$tree")"
         "$(boot -x "$tree")"
         "$(nspawn_boot -x -D "$tree")"
 )
 
+if [[ -n $only ]]; then
+        names=("${names[1]}" "${names[6]}" "${names[7]}")
+        cmds=("${cmds[1]}" "${cmds[6]}" "${cmds[7]}")
+        n_fast=3
+fi
+
 # systemd-nspawn --image: once, for what it says.
 nspawn_i_cmd=$(nspawn_boot -i "$images/gpt.raw")
-rc=0
-run_cmd "$nspawn_i_cmd" </dev/null >"$scratch/nspawn-i.log" 2>&1 || rc=$?
-nspawn_i_result="exit $rc: $(grep -av '^$' "$scratch/nspawn-i.log" | head -n 1)"
-log "systemd-nspawn -i: $nspawn_i_result"
+nspawn_i_result=
+if [[ -z $only ]]; then
+        rc=0
+        run_cmd "$nspawn_i_cmd" </dev/null >"$scratch/nspawn-i.log" 2>&1 || rc=$?
+        nspawn_i_result="exit $rc: $(grep -av '^$' "$scratch/nspawn-i.log" | head -n 1)"
+        log "systemd-nspawn -i: $nspawn_i_result"
+fi
 
 # Once per variant, untimed: it boots to multi-user.target (systemd says so
 # on the console: active), powers off and exits 0. The read-write directory
@@ -178,7 +208,7 @@ done
 # What failed on a read-only root (logind, says the README): the descriptions
 # systemd printed on the squashfs boot's console.
 for ((i = 0; i < ${#names[@]}; i++)); do
-        [[ ${names[i]} == *squashfs* ]] && break
+        [[ ${names[i]} == *squashfs* || -n $only && ${names[i]} == *erofs* ]] && break
 done
 ro_failed_units=$(sed 's/\x1b\[[0-9;]*m//g; s/\r*$//' "$scratch/check-$i.log" | grep -a '^\[FAILED\] Failed to start' |
         sed 's/.* - \(.*\)\.$/\1/' | sort -u | paste -sd, | sed 's/,/, /g') || true
@@ -188,6 +218,7 @@ for ((r = 0; r < rounds; r++)); do
         log "round $((r + 1))/$rounds"
         # The two groups in alternating order too.
         for g in $( ((r % 2)) && echo "nspx fast" || echo "fast nspx"); do
+                if [[ $g == nspx && -n $only ]]; then continue; fi
                 if [[ $g == fast ]]; then
                         names=("${all_names[@]:0:n_fast}") cmds=("${all_cmds[@]:0:n_fast}")
                         measure_round boot "$r" "$runs" "$warmup" --prepare sync
@@ -203,10 +234,42 @@ printf '%s\n' "${all_cmds[@]}" >"$scratch/boot.cmds"
 # Report
 
 {
-        report_intro "## Disk images and --ephemeral"
+        report_intro "## Disk images and --ephemeral${only:+: erofs from the file}"
         report_facts --load ", cgroup layout $layout, tree and images on $(findmnt -n -o FSTYPE -T "$scratch")" \
                 "$(systemd-nspawn --version | head -n 1)"
 }
+
+if [[ -n $only ]]; then
+        RO_FAILED_UNITS=$ro_failed_units python3 - "$scratch" "${failed[*]:-}" <<PY
+$report_py
+
+t = times("boot")
+med = {n: stats(v)[0] for n, v in t.items()}
+print(f"- {len(glob.glob(os.path.join(scratch, 'boot.*.json')))} rounds, each one hyperfine call over three commands"
+      " ($runs runs each + $warmup warm-up, in alternating order); a \`sync\` (not timed) before every run")
+print("- images built by \`tests/fixtures/make-images.sh\` from the bench copy of the tree: $image_sizes".rstrip(", ") + " (apparent sizes)")
+print()
+print("### erofs from the file against erofs on a loop device: Debian 12 to multi-user.target and power off, read-only")
+print()
+print("Ratios: of the medians over all runs; in brackets the median of the per-round ratios.")
+print()
+print("| command | median (ms) | IQR (ms) | min (ms) | runs | CPU, user + sys (ms, mean) | / dir --read-only | / erofs, loop |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
+ro, lo = "boxctl dir --read-only", "boxctl erofs.raw --read-only, loop"
+for n in (ro, "boxctl erofs.raw --read-only", lo):
+    print(f"| \`{n}\` | {cells(t[n])} | {cpu('boot', n):.1f} | {med[n] / med[ro]:.3f} ({statistics.median(paired('boot', n, ro)):.3f})"
+          f" | {med[n] / med[lo]:.3f} ({statistics.median(paired('boot', n, lo)):.3f}) |")
+print()
+units = os.environ.get("RO_FAILED_UNITS", "").strip()
+print("Checked once per command before timing: it reached multi-user.target, powered off and exited 0."
+      + (f" On the read-only root this failed to start: {units}." if units else ""))
+print()
+list_commands(["boxctl dir --read-only", "boxctl erofs.raw --read-only", "boxctl erofs.raw --read-only, loop"],
+              open(os.path.join(scratch, "boot.cmds")).read().split("\n")[:-1])
+finish()
+PY
+        exit
+fi
 
 NSPAWN_I_RESULT=$nspawn_i_result NSPAWN_I_CMD=$nspawn_i_cmd RO_FAILED_UNITS=$ro_failed_units \
         python3 - "$scratch" "${failed[*]:-}" <<PY
@@ -230,8 +293,8 @@ t = times("boot")
 med = {n: stats(v)[0] for n, v in t.items()}
 commands = dict(zip(
     ["boxctl dir", "boxctl dir --read-only", "boxctl gpt.raw", "boxctl ext4.raw", "boxctl btrfs.raw",
-     "boxctl squashfs.raw --read-only", "boxctl erofs.raw --read-only", "nspawn dir",
-     "boxctl -x dir", "nspawn -x dir"],
+     "boxctl squashfs.raw --read-only", "boxctl erofs.raw --read-only",
+     "boxctl erofs.raw --read-only, loop", "nspawn dir", "boxctl -x dir", "nspawn -x dir"],
     open(os.path.join(scratch, "boot.cmds")).read().split("\n")[:-1]))
 
 def row(n, extra):
@@ -240,7 +303,7 @@ def row(n, extra):
 def verdict(ok):
     return "met" if ok else "**not met**"
 
-print(f"- {len(list(rounds('boot')))} rounds, each one hyperfine call over nine commands ($runs runs each + $warmup warm-up,"
+print(f"- {len(list(rounds('boot')))} rounds, each one hyperfine call over ten commands ($runs runs each + $warmup warm-up,"
       " in alternating order) and one over \`nspawn -x\` ($nspx_runs runs, no warm-up), the two calls in alternating"
       " order; a \`sync\` (not timed) before every run")
 print("- images built by \`tests/fixtures/make-images.sh\` from the bench copy of the tree: $image_sizes".rstrip(", ") + " (apparent sizes)")
@@ -255,7 +318,8 @@ print("| command | median (ms) | IQR (ms) | min (ms) | runs | CPU, user + sys (m
 print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
 base, nsp = "boxctl dir", "nspawn dir"
 for n in ("boxctl dir", "boxctl dir --read-only", "boxctl gpt.raw", "boxctl ext4.raw", "boxctl btrfs.raw",
-          "boxctl squashfs.raw --read-only", "boxctl erofs.raw --read-only", "nspawn dir"):
+          "boxctl squashfs.raw --read-only", "boxctl erofs.raw --read-only",
+          "boxctl erofs.raw --read-only, loop", "nspawn dir"):
     rd, rn = med[n] / med[base], med[n] / med[nsp]
     target = ""
     if ".raw" in n:
@@ -267,7 +331,9 @@ print("The read-only images against the directory booted --read-only (same read-
       f" logind): squashfs {med['boxctl squashfs.raw --read-only'] / med[ro]:.3f}"
       f" ({per_round('boxctl squashfs.raw --read-only', ro):.3f}),"
       f" erofs {med['boxctl erofs.raw --read-only'] / med[ro]:.3f}"
-      f" ({per_round('boxctl erofs.raw --read-only', ro):.3f}).")
+      f" ({per_round('boxctl erofs.raw --read-only', ro):.3f}),"
+      f" erofs on a loop device {med['boxctl erofs.raw --read-only, loop'] / med[ro]:.3f}"
+      f" ({per_round('boxctl erofs.raw --read-only, loop', ro):.3f}).")
 print()
 units = os.environ.get("RO_FAILED_UNITS", "").strip()
 print("Checked once per variant before timing: it reached multi-user.target (systemd said"

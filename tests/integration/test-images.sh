@@ -3,7 +3,8 @@
 #
 # Disk images: GPT with discoverable partitions, MBR, bare file systems; read
 # only, ephemeral, with -U; locks; damaged images fail cleanly; nothing is
-# written to an image opened read-only; no loop device or mount is left.
+# written to an image opened read-only; no loop device or mount is left;
+# erofs is mounted from the image file itself where the kernel can.
 set -euo pipefail
 . "${BOXCTL_SRCDIR:?}/tests/lib/common.sh"
 sandbox_enter "$@"
@@ -28,6 +29,46 @@ ok "GPT: /usr is its own (squashfs) partition" has "usr-ok" "$out"
 ok "GPT: /var is its own partition" brun --read-only "$bbimg/gpt.raw" -- test -e /var/boxctl-var-partition
 ok "GPT: /srv is its own partition, read-only by its flag" brun "$bbimg/gpt.raw" -- sh -c 'test -e /srv/boxctl-srv-partition && ! touch /srv/x'
 ok "GPT: the no-auto /home partition is not mounted" brun --read-only "$bbimg/gpt.raw" -- sh -c '! test -e /home/boxctl-home-partition'
+
+# erofs straight from the image file, no loop device (Linux 6.12,
+# CONFIG_EROFS_FS_BACKED_BY_FILE), where this kernel can; BOXCTL_IMAGE_LOOP=1
+# still attaches one. Each boot reads a whole binary back, and its root is
+# checked from the host while it runs.
+kconfig_y() {
+        { zcat /proc/config.gz 2>/dev/null || cat "/boot/config-$(uname -r)" 2>/dev/null || true; } | grep -qx "$1=y"
+}
+root_source() { # PID: the source of its root mount, as its mountinfo says
+        awk '$5 == "/" { for (i = 7; $i != "-"; i++) ; print $(i + 1), $(i + 2) }' "/proc/$1/mountinfo"
+}
+erofs_loops() { test_loops | grep -c "/erofs\.raw$" || true; }
+bb_sum=$(sha256sum <"$(fixture_busybox)/bin/busybox")
+erofs_boot() { # MODE (file or loop): boots erofs.raw, checks what backs its root
+        local mode=$1 p leader src
+        BOXCTL_IMAGE_LOOP=$([[ $mode == loop ]] && echo 1) brun --read-only -M "erofs-$mode" "$bbimg/erofs.raw" -- \
+                sh -c "sha256sum </bin/busybox; $HOLD" >"$work/erofs-$mode.out" 2>&1 &
+        p=$!
+        check "erofs ($mode): the machine is up" wait_for 10 machine_leader "erofs-$mode" || return
+        leader=$(machine_leader "erofs-$mode")
+        src=$(root_source "$leader")
+        if [[ $mode == file ]]; then
+                is "$(erofs_loops)" 0 "erofs from the file: no loop device holds erofs.raw (root: $src)"
+                ok "erofs from the file: its root is an erofs on no block device ($src)" bash -c '[[ $1 == "erofs /proc/self/fd/"* ]]' _ "$src"
+        else
+                is "$(erofs_loops)" 1 "erofs with BOXCTL_IMAGE_LOOP=1: one loop device holds erofs.raw"
+                ok "erofs with BOXCTL_IMAGE_LOOP=1: its root is on it ($src)" bash -c '[[ $1 == "erofs /dev/loop"* ]]' _ "$src"
+        fi
+        machine_release "erofs-$mode"
+        wait "$p"
+        is "$(head -c 64 "$work/erofs-$mode.out")" "${bb_sum:0:64}" "erofs ($mode): the machine read /bin/busybox whole"
+        is "$(erofs_loops)" 0 "erofs ($mode): no loop device is left"
+}
+if kconfig_y CONFIG_EROFS_FS_BACKED_BY_FILE; then
+        erofs_boot file
+else
+        skip "erofs from the file" "this kernel has no CONFIG_EROFS_FS_BACKED_BY_FILE"
+        # Then the default path attaches a loop device, as forced below.
+fi
+erofs_boot loop
 
 # Read-write, ephemeral, -U.
 cp "$bbimg/ext4.raw" "$work/rw.raw"
@@ -76,6 +117,17 @@ bad "a zeroed partition table" "$bbimg/zeroed.raw" "damaged partition table"
 bad "a GPT with only an arm64 root" "$bbimg/gpt-arm64.raw" "root partition for arm64, none for x86-64"
 bad "a partition with no file system" "$bbimg/gpt-nofs.raw" "holds no file system"
 bad "a damaged file system" "$bbimg/gpt-badfs.raw" "is it damaged?"
+# erofs, on both paths: cut short (the kernel would mount it and the machine
+# then fail on a missing file), and a block size no kernel takes.
+head -c 200000 "$bbimg/erofs.raw" >"$work/erofs-cut.raw"
+cp "$bbimg/erofs.raw" "$work/erofs-bad.raw"
+printf '\x14' | dd of="$work/erofs-bad.raw" bs=1 seek=1036 conv=notrunc status=none
+for mode in file loop; do
+        [[ $mode == loop ]] && export BOXCTL_IMAGE_LOOP=1
+        bad "a truncated erofs ($mode)" "$work/erofs-cut.raw" "erofs-cut.raw: the image holds a truncated erofs file system (200000 bytes of its" --read-only
+        bad "a damaged erofs ($mode)" "$work/erofs-bad.raw" "erofs-bad.raw: the kernel refused its erofs file system: Invalid argument; is it damaged?" --read-only
+        unset BOXCTL_IMAGE_LOOP
+done
 cp "$bbimg/ext4.raw" "$work/ro.raw"
 chmod 0444 "$work/ro.raw"
 bad "a read-only image file booted read-write" "$work/ro.raw" "boot it with --read-only"

@@ -505,22 +505,84 @@ static void test_image_read_only_file(void) {
         image_free(image);
 }
 
-static void test_image_simple(void) {
+/* Whether this kernel's erofs mounts a file without a loop device. */
+static bool kernel_erofs_by_file(void) {
+        return system("{ zcat /proc/config.gz || cat /boot/config-$(uname -r); } 2>/dev/null | "
+                      "grep -qx CONFIG_EROFS_FS_BACKED_BY_FILE=y") == 0;
+}
+
+/* Each bare image, with the loop devices the kernel makes us use (LOOP_ONLY:
+ * BOXCTL_IMAGE_LOOP=1, a loop device for erofs too). */
+static void test_image_simple_with(bool loop_only) {
         static const char *const names[] = {
                 "gpt-generic.raw", "mbr.raw", "ext4.raw", "btrfs.raw", "squashfs.raw", "erofs.raw",
         };
+        bool by_file = !loop_only && kernel_erofs_by_file();
 
+        if (loop_only)
+                CHECK(setenv("BOXCTL_IMAGE_LOOP", "1", 1) == 0);
+        CHECK(image_file_mounts_enabled() == !loop_only);
         for (size_t i = 0; i < ELEMENTSOF(names); i++) {
                 _cleanup_free_ char *err = NULL;
                 Image *image = NULL;
+                size_t loops = by_file && streq(names[i], "erofs.raw") ? 0 : 1;
 
-                printf("# image_open %s\n", names[i]);
+                printf("# image_open %s%s: %zu loop device(s)\n", names[i],
+                       loop_only ? " (BOXCTL_IMAGE_LOOP=1)" : "", loops);
                 CHECK(image_open(img(names[i]), true, &image, &err) == 0 && image);
                 if (!image) {
                         printf("# %s\n", strempty(err));
                         continue;
                 }
-                CHECK(image->n_mounts == 0 && image->n_loops == 1 && image->root_read_only);
+                CHECK(image->n_mounts == 0 && image->n_loops == loops && image->root_read_only);
+                image_release_loops(image);
+                mount_in_child(image, false, false);
+                free_and_check_released(image);
+        }
+        CHECK(unsetenv("BOXCTL_IMAGE_LOOP") == 0);
+}
+
+static void test_image_simple(void) {
+        test_image_simple_with(false);
+        test_image_simple_with(true);
+}
+
+/* erofs as the root partition of a GPT: from the file at its offset
+ * ("fsoffset", Linux 6.16) where the kernel can; a partition shorter than its
+ * erofs is refused as truncated. */
+static void test_image_gpt_erofs(void) {
+        static const char *const layouts[] = { "", "cut" };
+        char cmd[2000];
+
+        for (size_t i = 0; i < ELEMENTSOF(layouts); i++) {
+                _cleanup_free_ char *err = NULL;
+                bool cut = !isempty(layouts[i]);
+                Image *image = NULL;
+                int r;
+
+                /* Partition 1 from 1 MiB, as long as the erofs (or 64 KiB). */
+                snprintf(cmd, sizeof cmd,
+                         "set -e; e='%s'; g='%s'; s=$(( ($(stat -c %%s \"$e\") + 511) / 512 )); "
+                         "rm -f \"$g\"; truncate -s $(( (s + 4096) * 512 )) \"$g\"; "
+                         "printf 'label: gpt\\nstart=2048, size=%%d, type=%s\\n' %s | sfdisk -q \"$g\"; "
+                         "dd if=\"$e\" of=\"$g\" bs=512 seek=2048 conv=notrunc status=none",
+                         img("erofs.raw"), img("t/gpt-erofs.raw"), "4f68bce3-e8cd-4db1-96e7-fbcaf984b709",
+                         cut ? "128" : "$s");
+                CHECK(system(cmd) == 0);
+                r = image_open(img("t/gpt-erofs.raw"), true, &image, &err);
+                if (cut) {
+                        printf("# %s\n", strempty(err));
+                        CHECK(r == -EMEDIUMTYPE && !image &&
+                              has(err, "partition 1 (root) holds a truncated erofs file system (65536 bytes of its"));
+                        continue;
+                }
+                CHECK(r == 0 && image);
+                if (!image) {
+                        printf("# %s\n", strempty(err));
+                        continue;
+                }
+                printf("# gpt-erofs.raw: %zu loop device(s)\n", image->n_loops);
+                CHECK(image->n_loops == (kernel_erofs_by_file() ? 0u : 1u) && image->root_read_only);
                 image_release_loops(image);
                 mount_in_child(image, false, false);
                 free_and_check_released(image);
@@ -537,6 +599,19 @@ static void test_image_bad(void) {
         CHECK(has(err, "gpt-badfs.raw") && has(err, "damaged"));
         CHECK(image_open(img("random.raw"), true, &image, &err2) == -EBADMSG && !image);
         CHECK(has(err2, "random.raw") && has(err2, "not a disk image"));
+
+        /* An erofs cut short: the kernel would mount it (from the file or a
+         * loop device) and fail only on what lies past the cut. */
+        {
+                _cleanup_free_ char *err3 = NULL;
+                char cmd[1400];
+
+                snprintf(cmd, sizeof cmd, "head -c 200000 '%s' >'%s'", img("erofs.raw"), img("t/erofs-cut.raw"));
+                CHECK(system(cmd) == 0);
+                CHECK(image_open(img("t/erofs-cut.raw"), true, &image, &err3) == -EMEDIUMTYPE && !image);
+                printf("# %s\n", strempty(err3));
+                CHECK(has(err3, "erofs-cut.raw") && has(err3, "truncated erofs file system (200000 bytes of its"));
+        }
 }
 
 /* A boxctl that is SIGKILLed after attaching the mounts leaves nothing. */
@@ -631,6 +706,7 @@ int main(void) {
         test_image_gpt();
         test_image_read_only_file();
         test_image_simple();
+        test_image_gpt_erofs();
         test_image_bad();
         test_image_sigkill();
         test_image_lock();

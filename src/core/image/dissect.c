@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <blkid.h>
 #include <endian.h>
+#include <inttypes.h>
 #include <linux/fs.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "dissect.h"
 #include "string-table.h"
@@ -102,6 +104,43 @@ static void fs_probe_done(FsProbe *f) {
         free(f->label);
 }
 
+/* erofs's superblock says how many blocks the file system has; a file
+ * system that ends past its partition (or file) is truncated. The kernel
+ * mounts such an erofs, from a loop device and from a file alike (Linux 6.18),
+ * and the machine then fails on whatever it reads past the end ("no
+ * os-release found"), so say it here. Layout: erofs_fs.h, struct
+ * erofs_super_block at byte 1024. An image with 48-bit block numbers (Linux
+ * 6.15 and later) keeps the high bits elsewhere: not checked. */
+#define EROFS_SUPER_OFFSET 1024
+#define EROFS_SUPER_MAGIC_V1 0xE0F5E1E2U
+#define EROFS_FEATURE_INCOMPAT_48BIT 0x00000080U
+
+static int erofs_check_size(int fd, uint64_t offset, uint64_t size, char **ret_error) {
+        uint8_t sb[128];
+        uint32_t magic, blocks, incompat;
+        uint64_t need;
+        ssize_t k;
+
+        k = pread(fd, sb, sizeof sb, (off_t) (offset + EROFS_SUPER_OFFSET));
+        if (k < 0)
+                return -errno;
+        if (k < (ssize_t) sizeof sb)
+                return error_set(ret_error, -EMEDIUMTYPE,
+                            "holds a truncated erofs file system (it ends inside its superblock)");
+        memcpy(&magic, sb, 4);
+        memcpy(&blocks, sb + 36, 4);
+        memcpy(&incompat, sb + 80, 4);
+        if (le32toh(magic) != EROFS_SUPER_MAGIC_V1 || (le32toh(incompat) & EROFS_FEATURE_INCOMPAT_48BIT) ||
+            sb[12] < 9 || sb[12] > 16)
+                return 0; /* the kernel judges what we do not know */
+        need = (uint64_t) le32toh(blocks) << sb[12];
+        if (need > size)
+                return error_set(ret_error, -EMEDIUMTYPE,
+                            "holds a truncated erofs file system (%" PRIu64 " bytes of its %" PRIu64 ")",
+                            size, need);
+        return 0;
+}
+
 /* What is at OFFSET: 0 and *ret for a file system we mount (or, with
  * WANT_VFAT, FAT); else -EMEDIUMTYPE and a message starting with "holds". */
 static int probe_fs(int fd, uint64_t offset, uint64_t size, bool want_vfat, FsProbe *ret,
@@ -143,6 +182,11 @@ static int probe_fs(int fd, uint64_t offset, uint64_t size, bool want_vfat, FsPr
                 return error_set(ret_error, -EMEDIUMTYPE, "holds %s%s, not " SUPPORTED_FS_TEXT,
                             type ? "a file system of type " : "something of usage ",
                             type ?: strempty(usage));
+        if (streq(type, "erofs")) {
+                r = erofs_check_size(fd, offset, size, ret_error);
+                if (r < 0)
+                        return r;
+        }
 
         *ret = (FsProbe) {};
         if (strdup_or_null(type, &ret->fstype) < 0 ||

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/fs.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -58,17 +60,26 @@ static char *fs_context_messages(int fsfd) {
         return all;
 }
 
-/* A detached mount of FSTYPE on DEVICE. */
-static int mount_block_device(const char *fstype, const char *device, bool read_only,
-                              int *ret_mntfd, char **ret_kernel_msg) {
+/* A detached mount of FSTYPE on SOURCE (a block device, or for erofs a file:
+ * FSOFFSET, if not 0, is where in it the file system starts). -EOPNOTSUPP:
+ * this kernel's FSTYPE has no "fsoffset". */
+static int mount_fs(const char *fstype, const char *source, uint64_t fsoffset, bool read_only,
+                    int *ret_mntfd, char **ret_kernel_msg) {
         _cleanup_close_ int fsfd = -EBADF;
         int mfd;
 
         fsfd = fsopen(fstype, FSOPEN_CLOEXEC);
         if (fsfd < 0)
                 return -errno;
-        if (fsconfig(fsfd, FSCONFIG_SET_STRING, "source", device, 0) < 0)
+        if (fsconfig(fsfd, FSCONFIG_SET_STRING, "source", source, 0) < 0)
                 return -errno;
+        if (fsoffset > 0) {
+                char v[24];
+
+                snprintf(v, sizeof v, "%" PRIu64, fsoffset);
+                if (fsconfig(fsfd, FSCONFIG_SET_STRING, "fsoffset", v, 0) < 0)
+                        return errno == EINVAL ? -EOPNOTSUPP : -errno;
+        }
         /* The superblock itself read-only, not only the mount: else ext4 and
          * xfs write (mount count, log replay) and refuse a read-only device. */
         if (read_only && fsconfig(fsfd, FSCONFIG_SET_FLAG, "ro", NULL, 0) < 0)
@@ -90,7 +101,46 @@ static int mount_block_device(const char *fstype, const char *device, bool read_
         return 0;
 }
 
-/* Loop device and mount for one partition. */
+bool image_file_mounts_enabled(void) {
+        const char *e = getenv("BOXCTL_IMAGE_LOOP");
+
+        return !(e && (streq(e, "1") || streq(e, "yes") || streq(e, "always")));
+}
+
+/* erofs on an image file, mounted from the file itself: no loop device.
+ * erofs then reads its metadata straight from the image file's page cache,
+ * which stays warm from one boot to the next, rather than through a new loop
+ * device's empty cache, and there is no device to set up and tear down
+ * (bench/images.sh --only erofs, 2026-12-02: 1.09x the read-only directory's
+ * boot, against 1.13x on a loop device). Needs Linux 6.12
+ * (CONFIG_EROFS_FS_BACKED_BY_FILE), and for a partition "fsoffset" (Linux
+ * 6.16). -ENOTBLK, -ENODEV, -EOPNOTSUPP: this kernel cannot; attach a loop
+ * device instead. The source is the image fd's /proc/self/fd link, so the
+ * kernel opens the very file we dissected, not whatever the path names by
+ * now. */
+static int mount_file_backed(const Image *img, int backing_fd, const DissectedPartition *p,
+                             int *ret_mntfd, char **ret_kernel_msg) {
+        char src[STRLEN("/proc/self/fd/") + 12];
+        struct stat st;
+
+        if (!streq(p->fstype, "erofs") || !image_file_mounts_enabled())
+                return -EOPNOTSUPP;
+        if (fstat(backing_fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -ENOTBLK; /* a block device: a loop device is no detour there either */
+        snprintf(src, sizeof src, "/proc/self/fd/%d", backing_fd);
+        log_debug("image %s: mounting its erofs file system from the file, offset %" PRIu64,
+                  img->path, p->offset);
+        return mount_fs(p->fstype, src, p->offset, /* read_only= */ true, ret_mntfd, ret_kernel_msg);
+}
+
+static bool file_backed_unsupported(int r) {
+        return r == -ENOTBLK || r == -ENODEV || r == -EOPNOTSUPP;
+}
+
+/* The mount for one partition: from the file where the kernel can (erofs),
+ * else on a loop device of its own. */
 static int image_mount_partition(Image *img, int backing_fd, PartitionDesignator d,
                                  bool read_only, int *ret_mntfd, char **ret_error) {
         const DissectedPartition *p = &img->dissected->partitions[d];
@@ -106,6 +156,17 @@ static int image_mount_partition(Image *img, int backing_fd, PartitionDesignator
         if (r < 0)
                 return -ENOMEM;
 
+        r = mount_file_backed(img, backing_fd, p, ret_mntfd, &kmsg);
+        if (r >= 0)
+                return 0;
+        if (!file_backed_unsupported(r))
+                goto refused;
+        if (r != -EOPNOTSUPP || streq(p->fstype, "erofs"))
+                log_debug("image %s: cannot mount its %s from the file (%s), attaching a loop device",
+                          img->path, what, strerror(-r));
+        free(kmsg);
+        kmsg = NULL;
+
         /* A bare file system: the whole file, whatever it grows to. No direct
          * I/O: through the page cache, a machine booted again finds its image
          * already read (bench/images.sh: direct I/O made every boot read from
@@ -116,13 +177,14 @@ static int image_mount_partition(Image *img, int backing_fd, PartitionDesignator
         if (r < 0)
                 return error_set(ret_error, r, "image %s: cannot attach a loop device for its %s: %s; or boot a directory tree",
                             img->path, what, loop_device_strerror(r));
-        r = mount_block_device(p->fstype, loop->path, read_only, ret_mntfd, &kmsg);
+        r = mount_fs(p->fstype, loop->path, 0, read_only, ret_mntfd, &kmsg);
         if (r >= 0) {
                 img->n_loops++;
                 return 0;
         }
         /* Nothing else holds the device: closing it detaches it (autoclear). */
         loop_device_done(loop);
+refused:
         if (r == -ENODEV)
                 return error_set(ret_error, -EMEDIUMTYPE,
                             "image %s: cannot mount its %s: the kernel does not support %s",

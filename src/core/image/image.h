@@ -9,7 +9,8 @@
 #include "loop-util.h"
 
 /* A disk image made ready to boot: dissected, one loop device per partition
- * to mount, and a detached mount (fsopen + fsmount) on each. Nothing is
+ * to mount (none for an erofs one where the kernel reads the image file
+ * itself: Linux 6.12), and a detached mount (fsopen + fsmount) on each. Nothing is
  * attached anywhere: the caller moves the mounts into the machine's tree with
  * move_mount(), root first, then `mounts` in array order (parents before
  * children: /var before /var/tmp), then the ESP/XBOOTLDR where
@@ -53,6 +54,11 @@ typedef struct Image {
  * partition's file system: damaged), -ENOENT, -errno; *ret_error (if not NULL)
  * then holds one line naming the image. */
 int image_open(const char *path, bool read_only, Image **ret, char **ret_error);
+
+/* Whether image_open() mounts erofs straight from an image file (no loop
+ * device) where the kernel can: yes, unless BOXCTL_IMAGE_LOOP=1 in the
+ * environment asks for loop devices always. */
+bool image_file_mounts_enabled(void);
 
 /* Closes our loop device fds: call it once the mounts exist (after
  * image_open() returns) and before the machine starts, so only the mounts
