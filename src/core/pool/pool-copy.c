@@ -315,44 +315,6 @@ static void copy_state_done(CopyState *cs) {
         free(cs->links);
 }
 
-/* The bytes of file data below FD, for the progress line's total: a file
- * with N hard links counts a Nth of its size at each. */
-static int tree_bytes(int fd, uint64_t *total, unsigned depth) {
-        _cleanup_closedir_ DIR *d = NULL;
-        struct dirent *de;
-        int dup_fd;
-
-        if (depth > 4096)
-                return -ELOOP;
-        /* A new open file description, not a dup: a dup shares the position,
-         * and the copy would then find the directory read to its end. */
-        dup_fd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dup_fd < 0)
-                return -errno;
-        d = fdopendir(dup_fd);
-        if (!d) {
-                safe_close(dup_fd);
-                return -errno;
-        }
-        while ((errno = 0, de = readdir(d))) {
-                _cleanup_close_ int sub = -EBADF;
-                struct stat st;
-
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                        continue;
-                if (S_ISREG(st.st_mode))
-                        *total += (uint64_t) st.st_size / MAX(st.st_nlink, (nlink_t) 1);
-                if (!S_ISDIR(st.st_mode))
-                        continue;
-                sub = openat(fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (sub >= 0)
-                        (void) tree_bytes(sub, total, depth + 1);
-        }
-        return errno > 0 ? -errno : 0;
-}
-
 int copy_tree_at(int from_dfd, const char *from_name, int to_dfd, const char *to_name, PoolProgress progress,
                  void *userdata) {
         _cleanup_close_ int from = -EBADF, to = -EBADF;
@@ -368,7 +330,7 @@ int copy_tree_at(int from_dfd, const char *from_name, int to_dfd, const char *to
         if (fstat(from, &st) < 0)
                 return -errno;
         /* A walk of the metadata only, which the copy then finds cached. */
-        if (progress && tree_bytes(from, &count.total, 0) < 0)
+        if (progress && tree_bytes(from, false, &count.total) < 0)
                 count.total = UINT64_MAX;
         cs.top_fd = to;
         r = copy_children(&cs, from, to, "", 0);

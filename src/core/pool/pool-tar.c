@@ -163,7 +163,42 @@ typedef struct Import {
         DirTime *dirs;
         size_t n_dirs;
         char **error;
+        /* The directory the last entry went into: a tar lists a directory's
+         * entries one after another, and opening each one's parent anew, a
+         * component at a time, cost more system calls than the entries
+         * themselves. It stays that directory: no entry may replace a
+         * directory (extract_entry()). */
+        char *parent;
+        int parent_fd;
 } Import;
+
+/* The directory that holds PATH, as open_parent() finds it, through the
+ * cache of IM: *ret_fd is IM's, not the caller's to close. */
+static int import_parent(Import *im, char *path, int *ret_fd, const char **ret_base) {
+        const char *slash = strrchr(path, '/');
+        size_t n = slash ? (size_t) (slash - path) : 0;
+        char *parent;
+        int fd, r;
+
+        if (im->parent_fd >= 0 && strlen(im->parent) == n && strncmp(im->parent, path, n) == 0) {
+                *ret_fd = im->parent_fd;
+                *ret_base = slash ? slash + 1 : path;
+                return 0;
+        }
+        r = open_parent(im->root_fd, path, true, &fd, ret_base);
+        if (r < 0)
+                return r;
+        parent = strndup(path, n);
+        if (!parent) {
+                safe_close(fd);
+                return -ENOMEM;
+        }
+        safe_close(im->parent_fd);
+        free(im->parent);
+        im->parent = parent;
+        im->parent_fd = *ret_fd = fd;
+        return 0;
+}
 
 static int set_xattrs(struct archive_entry *e, int dfd, const char *base) {
         const char *k;
@@ -245,8 +280,9 @@ static int dir_time_push(Import *im, struct archive_entry *e, const char *path) 
 
 static int extract_entry(Import *im, struct archive_entry *e, const char *name) {
         _cleanup_free_ char *path = NULL, *tpath = NULL;
-        _cleanup_close_ int dfd = -EBADF, tdfd = -EBADF;
+        _cleanup_close_ int tdfd = -EBADF;
         const char *reason = NULL, *base, *tbase, *hl = archive_entry_hardlink(e);
+        int dfd; /* im's */
         mode_t type = archive_entry_filetype(e);
         struct stat st;
         int r;
@@ -260,7 +296,7 @@ static int extract_entry(Import *im, struct archive_entry *e, const char *name) 
                 r = set_meta(im, e, im->root_fd, ".", AE_IFDIR);
                 return r < 0 ? r : dir_time_push(im, e, "");
         }
-        r = open_parent(im->root_fd, path, true, &dfd, &base);
+        r = import_parent(im, path, &dfd, &base);
         if (r == -ELOOP)
                 return error_set(im->error, r, "%s: goes through a symbolic link or a file", name);
         if (r < 0)
@@ -355,7 +391,7 @@ int pool_import_tar(const char *dir, int fd, const char *name, PoolProgress prog
         _cleanup_close_ int pool_fd = -EBADF, root_fd = -EBADF;
         uint64_t total = UINT64_MAX;
         bool top_seen = false;
-        Import im = {};
+        Import im = { .parent_fd = -EBADF };
         struct stat st;
         int r;
 
@@ -376,7 +412,7 @@ int pool_import_tar(const char *dir, int fd, const char *name, PoolProgress prog
                 return -ENOMEM;
         if (archive_read_open_fd(a, fd, 64 * 1024) != ARCHIVE_OK)
                 return error_set(ret_error, -EBADMSG, "%s", archive_error_string(a) ?: "not a tar archive");
-        im = (Import) { .a = a, .root_fd = root_fd, .root = geteuid() == 0, .error = ret_error };
+        im = (Import) { .a = a, .root_fd = root_fd, .root = geteuid() == 0, .error = ret_error, .parent_fd = -EBADF };
         for (;;) {
                 struct archive_entry *e;
                 const char *reason;
@@ -411,6 +447,8 @@ finish:
         for (size_t i = 0; i < im.n_dirs; i++)
                 free(im.dirs[i].path);
         free(im.dirs);
+        free(im.parent);
+        safe_close(im.parent_fd);
         return r;
 }
 

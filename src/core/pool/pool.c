@@ -101,14 +101,16 @@ static bool is_btrfs_subvolume(int fd, const struct stat *st) {
         return S_ISDIR(st->st_mode) && st->st_ino == 256 && is_btrfs(fd);
 }
 
-static int tree_usage(int dir_fd, dev_t dev, uint64_t *usage, unsigned depth) {
+static int tree_bytes_below(int dir_fd, dev_t dev, bool allocated, uint64_t *total, unsigned depth) {
         _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
         int fd;
 
-        if (depth > 256)
+        if (depth > 4096)
                 return -ELOOP;
-        fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
+        /* A new open file description, not a dup: a dup shares the position
+         * with DIR_FD, whose next reader would find it read to its end. */
+        fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
         d = fdopendir(fd);
@@ -124,14 +126,25 @@ static int tree_usage(int dir_fd, dev_t dev, uint64_t *usage, unsigned depth) {
                         continue;
                 if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                         continue;
-                *usage += (uint64_t) st.st_blocks * 512;
+                if (allocated)
+                        *total += (uint64_t) st.st_blocks * 512;
+                else if (S_ISREG(st.st_mode))
+                        *total += (uint64_t) st.st_size / MAX(st.st_nlink, (nlink_t) 1);
                 if (!S_ISDIR(st.st_mode) || st.st_dev != dev)
                         continue;
                 sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (sub >= 0)
-                        (void) tree_usage(sub, dev, usage, depth + 1);
+                        (void) tree_bytes_below(sub, dev, allocated, total, depth + 1);
         }
         return errno > 0 ? -errno : 0;
+}
+
+int tree_bytes(int dir_fd, bool allocated, uint64_t *total) {
+        struct stat st;
+
+        if (fstat(dir_fd, &st) < 0)
+                return -errno;
+        return tree_bytes_below(dir_fd, st.st_dev, allocated, total, 0);
 }
 
 static int image_read_only(int fd, PoolImageType type, const struct stat *st) {
@@ -196,7 +209,7 @@ static int image_from_entry(int pool_fd, const char *dir, const char *entry, boo
         i->usage = UINT64_MAX;
         if (usage) {
                 i->usage = (uint64_t) st.st_blocks * 512;
-                if (S_ISDIR(st.st_mode) && tree_usage(fd, st.st_dev, &i->usage, 0) < 0)
+                if (S_ISDIR(st.st_mode) && tree_bytes(fd, true, &i->usage) < 0)
                         i->usage = UINT64_MAX;
         }
         *ret = TAKE_PTR(i);

@@ -125,6 +125,12 @@ int pool_temp_commit(PoolTemp *t);
 /* Removes the temporary (when not committed) and ends the guard. */
 void pool_temp_done(PoolTemp *t);
 
+/* Adds to *TOTAL a sum over the tree below the directory DIR_FD, on its
+ * file system: with ALLOCATED the bytes allocated to every entry
+ * (st_blocks), else the bytes of file data (each file's size; a file with N
+ * hard links a Nth of it at each). */
+int tree_bytes(int dir_fd, bool allocated, uint64_t *total);
+
 /* Removes NAME in DIR_FD and, for a directory, everything below it, never
  * leaving the file system it is on and never following a symlink. */
 int rm_rf_at(int dir_fd, const char *name);
