@@ -207,7 +207,7 @@ cleanup_push umount "$work/bind"
 fails_with "import-fs of the pool seen through a bind mount" "is the pool" "$BOXCTL" import-fs "$work/bind/bb" y6
 umount "$work/bind"
 cleanup_pop
-fails_with "import-fs with -q (no progress line to quiet)" "unknown option" "$BOXCTL" import-fs -q "$src" y7
+fails_with "import-fs with --format= (no stream to compress)" "unknown option" "$BOXCTL" import-fs --format=gzip "$src" y7
 ok "nothing half-made is left" nothing_hidden
 is "$(names)" "bb e4 fs gpt sq" "no image was made of them"
 
