@@ -51,7 +51,9 @@ teardown() {
         for m in "${mounts[@]}"; do umount "$m" || log "could not unmount $m"; done
         for l in "${loops[@]}"; do losetup -d "$l" || log "could not detach $l"; done
 }
-trap 'rc_=$?; teardown; (exit $rc_); cleanup' EXIT
+# (set +e first: under set -e the "(exit $rc_)" that hands cleanup the status
+# would end the trap before cleanup ran.)
+trap 'rc_=$?; set +e; teardown; (exit $rc_); cleanup' EXIT
 
 # mkfs_mount FSTYPE: FSTYPE on a loop device over a sparse 2 GiB file, on
 # $scratch/FSTYPE.
