@@ -32,8 +32,9 @@ static void help(const char *verb, const char *usage, const char *what) {
                        "  -a --all          Hidden images ('.'-names, imports under way) too\n");
         if ((startswith(verb, "import-") || startswith(verb, "export-")) && !streq(verb, "import-fs"))
                 printf("     --format=gzip|xz|zstd|bzip2|none\n"
-                       "                    The compression (export); default: by FILE's suffix\n"
-                       "  -q --quiet        No progress line\n");
+                       "                    The compression (export); default: by FILE's suffix\n");
+        if (startswith(verb, "import-") || startswith(verb, "export-") || streq(verb, "clone"))
+                printf("  -q --quiet        No progress line\n");
         printf("  -h --help          Show this help\n");
 }
 
@@ -50,12 +51,10 @@ int images_parse_args(int argc, char *argv[], int min, int max, const char *usag
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        bool listing = streq(argv[0], "list-images"), tar = startswith(argv[0], "import-") || startswith(argv[0], "export-");
+        bool listing = streq(argv[0], "list-images"),
+             stream = (startswith(argv[0], "import-") || startswith(argv[0], "export-")) && !streq(argv[0], "import-fs"),
+             progress = stream || streq(argv[0], "import-fs") || streq(argv[0], "clone");
         int c;
-
-        /* import-fs copies files, no stream: neither compression nor a progress line. */
-        if (streq(argv[0], "import-fs"))
-                tar = false;
 
         *ret = (ImagesArgs) { .legend = true, .pool = getenv("BOXCTL_POOL") };
         if (isempty(ret->pool))
@@ -89,13 +88,15 @@ int images_parse_args(int argc, char *argv[], int min, int max, const char *usag
                         ret->json = true;
                         continue;
                 case ARG_FORMAT:
-                case 'q':
-                        if (!tar)
+                        /* import-fs copies files, no stream: no compression. */
+                        if (!stream)
                                 break;
-                        if (c == 'q')
-                                ret->quiet = true;
-                        else
-                                ret->format = optarg;
+                        ret->format = optarg;
+                        continue;
+                case 'q':
+                        if (!progress)
+                                break;
+                        ret->quiet = true;
                         continue;
                 case '?':
                         if (optopt != 0)
@@ -263,6 +264,7 @@ int verb_image_status(int argc, char *argv[]) {
 }
 
 int verb_clone(int argc, char *argv[]) {
+        Progress p;
         ImagesArgs a;
         int r;
 
@@ -275,7 +277,9 @@ int verb_clone(int argc, char *argv[]) {
                 return r < 0;
         if (!pool_image_name_is_valid(a.args[1]))
                 return log_image_error(-EINVAL, &a, "clone", a.args[1]), 1;
-        r = pool_image_clone(a.pool, a.args[0], a.args[1]);
+        progress_start(&p, "clone", !a.quiet);
+        r = pool_image_clone(a.pool, a.args[0], a.args[1], p.show ? progress_draw : NULL, &p);
+        progress_end(&p);
         if (r == -EEXIST)
                 return log_image_error(r, &a, "clone", a.args[1]), 1;
         if (r == -EBUSY)
@@ -345,17 +349,34 @@ int verb_read_only(int argc, char *argv[]) {
         return 0;
 }
 
-void progress_draw(uint64_t bytes, void *userdata) {
+void progress_draw(uint64_t bytes, uint64_t total, void *userdata) {
         Progress *p = userdata;
-        uint64_t now = now_usec(CLOCK_MONOTONIC);
-        char done[32], rate[32];
+        uint64_t now = now_usec(CLOCK_MONOTONIC), rate;
+        char done[32], of[32], speed[32], left[32] = "";
 
         if (now - p->last < 100000)
                 return;
         p->last = now;
+        rate = now > p->start ? (uint64_t) ((double) bytes * 1e6 / (double) (now - p->start)) : 0;
         format_bytes(bytes, done, sizeof done);
-        format_bytes(now > p->start ? bytes * 1000000 / (now - p->start) : 0, rate, sizeof rate);
-        fprintf(stderr, "\r\033[K%s: %s, %s/s", p->what, done, rate);
+        format_bytes(rate, speed, sizeof speed);
+        if (total == UINT64_MAX || total == 0 || bytes > total) {
+                fprintf(stderr, "\r\033[K%s: %s, %s/s", p->what, done, speed);
+                return;
+        }
+        format_bytes(total, of, sizeof of);
+        if (rate > 0) {
+                uint64_t s = (total - bytes + rate - 1) / rate;
+
+                snprintf(left, sizeof left, ", %" PRIu64 ":%02" PRIu64 " left", s / 60, s % 60);
+        }
+        fprintf(stderr, "\r\033[K%s: %s of %s (%u%%), %s/s%s", p->what, done, of,
+                (unsigned) (bytes * 100 / total), speed, left);
+}
+
+void progress_start(Progress *p, const char *what, bool show) {
+        *p = (Progress) { .what = what, .start = now_usec(CLOCK_MONOTONIC) };
+        p->show = show && isatty(STDERR_FILENO);
 }
 
 void progress_end(const Progress *p) {

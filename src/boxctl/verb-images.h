@@ -4,16 +4,21 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* The pool verbs' progress line (verb-images.c), shared by import-tar,
- * export-tar, pull-tar and pull-raw: one line on stderr, redrawn at most ten
- * times a second, with the bytes so far and the rate. */
+/* The pool verbs' progress line (verb-images.c), shared by every long one:
+ * import-tar, import-raw, import-fs, export-tar, export-raw, pull-tar,
+ * pull-raw and clone. One line on stderr, redrawn at most ten times a
+ * second: the bytes so far, the total and the time left where known, the
+ * rate. */
 typedef struct Progress {
         const char *what;
         uint64_t start, last;
+        bool show; /* stderr is a terminal and no -q */
 } Progress;
 
+/* P for WHAT, started now; drawn only when SHOW and stderr is a terminal. */
+void progress_start(Progress *p, const char *what, bool show);
 /* A PoolProgress: USERDATA is a Progress. */
-void progress_draw(uint64_t bytes, void *userdata);
+void progress_draw(uint64_t bytes, uint64_t total, void *userdata);
 /* Clears the line, when one was drawn. */
 void progress_end(const Progress *p);
 

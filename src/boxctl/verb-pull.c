@@ -95,19 +95,18 @@ static void progress_phase(const char *what, void *userdata) {
 
 static int pull(int argc, char *argv[], PoolPullKind kind, const char *what) {
         _cleanup_free_ char *error = NULL;
-        Progress p = { .what = "download" };
         PoolPullSettings s;
+        Progress p;
         PullArgs a;
-        bool show;
         int r;
 
         r = parse_args(argc, argv, what, &a);
         if (r <= 0)
                 return r < 0;
-        show = !a.quiet && isatty(STDERR_FILENO);
+        progress_start(&p, "download", !a.quiet);
         s = (PoolPullSettings) {
                 .verify = a.verify,
-                .progress = show ? progress_draw : NULL,
+                .progress = p.show ? progress_draw : NULL,
                 .phase = progress_phase,
                 .userdata = &p,
         };

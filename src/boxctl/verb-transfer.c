@@ -24,9 +24,8 @@ static const char *file_name(const char *arg, bool in) {
 static int import_stream(int argc, char *argv[], bool raw) {
         _cleanup_free_ char *error = NULL;
         _cleanup_close_ int fd = -EBADF;
-        Progress p = { .what = "import" };
+        Progress p;
         const char *file;
-        bool show;
         ImagesArgs a;
         int r;
 
@@ -48,9 +47,8 @@ static int import_stream(int argc, char *argv[], bool raw) {
                 fd = open(a.args[0], O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return log_error_errno(errno, "%s: %m", file), 1;
-        show = !a.quiet && isatty(STDERR_FILENO);
-        p.start = now_usec(CLOCK_MONOTONIC);
-        r = (raw ? pool_import_raw_fd : pool_import_tar)(a.pool, fd, a.args[1], show ? progress_draw : NULL, &p, &error);
+        progress_start(&p, "import", !a.quiet);
+        r = (raw ? pool_import_raw_fd : pool_import_tar)(a.pool, fd, a.args[1], p.show ? progress_draw : NULL, &p, &error);
         progress_end(&p);
         if (r < 0 && error)
                 return log_error_errno(r, "%s: refused, nothing imported: %s", file, error), 1;
@@ -72,6 +70,7 @@ int verb_import_raw(int argc, char *argv[]) {
 int verb_import_fs(int argc, char *argv[]) {
         _cleanup_free_ char *error = NULL;
         _cleanup_close_ int fd = -EBADF;
+        Progress p;
         ImagesArgs a;
         int r;
 
@@ -91,7 +90,9 @@ int verb_import_fs(int argc, char *argv[]) {
                                        a.args[0]), 1;
         if (fd < 0)
                 return log_error_errno(errno, "%s: %m", a.args[0]), 1;
-        r = pool_import_fs(a.pool, fd, a.args[1], &error);
+        progress_start(&p, "import", !a.quiet);
+        r = pool_import_fs(a.pool, fd, a.args[1], p.show ? progress_draw : NULL, &p, &error);
+        progress_end(&p);
         if (r < 0 && error)
                 return log_error_errno(r, "%s: refused: %s", a.args[0], error), 1;
         if (r == -EEXIST || r == -EINVAL)
@@ -107,9 +108,9 @@ int verb_import_fs(int argc, char *argv[]) {
 static int export_stream(int argc, char *argv[], bool raw) {
         _cleanup_free_ char *error = NULL;
         _cleanup_close_ int fd = -EBADF;
-        Progress p = { .what = "export" };
+        Progress p;
         PoolCompression c;
-        bool show, to_stdout;
+        bool to_stdout;
         ImagesArgs a;
         int r;
 
@@ -135,9 +136,8 @@ static int export_stream(int argc, char *argv[], bool raw) {
                 fd = open(a.args[1], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0644);
         if (fd < 0)
                 return log_error_errno(errno, "%s: %m", a.args[1]), 1;
-        show = !a.quiet && isatty(STDERR_FILENO);
-        p.start = now_usec(CLOCK_MONOTONIC);
-        r = (raw ? pool_export_raw_fd : pool_export_tar)(a.pool, a.args[0], fd, c, show ? progress_draw : NULL, &p, &error);
+        progress_start(&p, "export", !a.quiet);
+        r = (raw ? pool_export_raw_fd : pool_export_tar)(a.pool, a.args[0], fd, c, p.show ? progress_draw : NULL, &p, &error);
         progress_end(&p);
         if (r < 0 && !to_stdout)
                 (void) unlink(a.args[1]);

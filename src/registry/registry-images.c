@@ -150,7 +150,7 @@ static int clone_run(const void *userdata, char **ret_error) {
         const CloneJob *j = userdata;
         int r;
 
-        r = pool_image_clone(NULL, j->name, j->new_name);
+        r = pool_image_clone(NULL, j->name, j->new_name, NULL, NULL);
         if (r == -EEXIST)
                 return error_set(ret_error, r, "The pool %s holds an image '%s' already.", pool_default_dir(),
                                  j->new_name);

@@ -82,7 +82,7 @@ is "$("$BOXCTL" export-raw e4 - 2>/dev/null | sha256sum | cut -d' ' -f1)" "$(sum
 drive() { python3 "$BOXCTL_SRCDIR/tests/lib/pty-drive.py" "$@"; }
 check "import-raw on a terminal" drive --log "$work/pty-progress" timeout:60 -- \
         "$BOXCTL" import-raw "$work/ext4.zstd" e4-pty
-ok "...draws its progress: bytes and rate" grep -qE 'import: [0-9.]+[BKMG], [0-9.]+[BKMG]/s' "$work/pty-progress"
+ok "...draws its progress: bytes of the file's size, rate, time left" grep -qE "$(progress_re import)" "$work/pty-progress"
 check "export-raw -q on a terminal" drive --log "$work/pty-quiet" timeout:60 -- \
         "$BOXCTL" export-raw -q e4-pty "$work/pty.raw.xz"
 ok "...draws nothing" test ! -s "$work/pty-quiet"
@@ -186,6 +186,13 @@ ln -s "$src" "$work/src-link"
 check "import-fs through a symlink to the tree" "$BOXCTL" import-fs "$work/src-link" fs2
 ok "...a tree, not a symlink, in the pool" bash -c '[[ -d $1/fs2 && ! -L $1/fs2 ]]' _ "$pool"
 check "remove fs2" "$BOXCTL" remove fs2
+drive() { python3 "$BOXCTL_SRCDIR/tests/lib/pty-drive.py" "$@"; }
+check "import-fs on a terminal" drive --log "$work/pty-fs" timeout:60 -- "$BOXCTL" import-fs "$src" fs3
+ok "...draws its progress: bytes of the tree's, rate, time left" grep -qE "$(progress_re import)" "$work/pty-fs"
+check "import-fs -q on a terminal" drive --log "$work/pty-fs-q" timeout:60 -- "$BOXCTL" import-fs -q "$src" fs4
+ok "...draws nothing" test ! -s "$work/pty-fs-q"
+is "$("$BOXCTL" import-fs "$src" fs5 2>&1)" "" "import-fs with stderr not a terminal: no progress"
+check "remove fs3 fs4 fs5" "$BOXCTL" remove fs3 fs4 fs5
 fails_with "import-fs to an existing name" "holds an image of that name" "$BOXCTL" import-fs "$src" fs
 fails_with "import-fs to an existing raw image's name" "holds an image of that name" "$BOXCTL" import-fs "$src" e4
 fails_with "import-fs to an invalid name" "not a valid image name" "$BOXCTL" import-fs "$src" 'a/b'
@@ -200,7 +207,7 @@ cleanup_push umount "$work/bind"
 fails_with "import-fs of the pool seen through a bind mount" "is the pool" "$BOXCTL" import-fs "$work/bind/bb" y6
 umount "$work/bind"
 cleanup_pop
-fails_with "import-fs with -q (no progress line to quiet)" "unknown option" "$BOXCTL" import-fs -q "$src" y7
+fails_with "import-fs with --format= (no stream to compress)" "unknown option" "$BOXCTL" import-fs --format=gzip "$src" y7
 ok "nothing half-made is left" nothing_hidden
 is "$(names)" "bb e4 fs gpt sq" "no image was made of them"
 

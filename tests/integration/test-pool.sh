@@ -59,6 +59,15 @@ ok "the clone is independent: a change in it is not in the original" \
         bash -c '! grep -q changed "$1/bb/keep/file"' _ "$pool"
 ok "...nor a hard link between them" bash -c '[[ ! "$1/bb/keep/file" -ef "$1/bb2/keep/file" ]]' _ "$pool"
 ok "nothing half-made is left" nothing_hidden
+# progress of a clone by copy: on a terminal only, not with -q
+drive() { python3 "$BOXCTL_SRCDIR/tests/lib/pty-drive.py" "$@"; }
+check "clone on a terminal" drive --log "$outside/pty-clone" timeout:60 -- "$BOXCTL" clone bb bbp
+ok "...draws its progress: bytes of the tree's, rate, time left" grep -qE "$(progress_re clone)" "$outside/pty-clone"
+check "clone -q on a terminal" drive --log "$outside/pty-clone-q" timeout:60 -- "$BOXCTL" clone -q bb bbq
+ok "...draws nothing" test ! -s "$outside/pty-clone-q"
+is "$("$BOXCTL" clone bb bbn 2>&1)" "" "clone with stderr not a terminal: no progress"
+is "$(meta "$pool/bbp")" "$(meta "$pool/bb")" "...the clones are whole"
+check "remove bbp bbq bbn" "$BOXCTL" remove bbp bbq bbn
 
 # --- rename, read-only ---
 check "rename bb2 bb3" "$BOXCTL" rename bb2 bb3
@@ -122,7 +131,10 @@ is "$(meta "$pool/deb2")" "$(meta "$pool/deb")" "...identical: owners, modes, ti
 # progress: one line redrawn on a terminal (pty-drive.py gives it one), none with -q
 drive() { python3 "$BOXCTL_SRCDIR/tests/lib/pty-drive.py" "$@"; }
 check "import-tar on a terminal" drive --log "$tars/pty-progress" timeout:60 -- "$BOXCTL" import-tar "$tars/deb.tar.zst" deb3
-ok "...draws its progress: bytes and rate" grep -qE 'import: [0-9.]+[BKMG], [0-9.]+[BKMG]/s' "$tars/pty-progress"
+ok "...draws its progress: bytes of the file's size, rate, time left" grep -qE "$(progress_re import)" "$tars/pty-progress"
+check "export-tar on a terminal" drive --log "$tars/pty-export" timeout:60 -- "$BOXCTL" export-tar deb3 "$tars/deb3-pty.tar"
+ok "...draws its progress: bytes and rate (no total known before the end)" grep -qE "$(progress_re_bare export)" "$tars/pty-export"
+rm "$tars/deb3-pty.tar"
 check "export-tar -q on a terminal" drive --log "$tars/pty-quiet" timeout:60 -- "$BOXCTL" export-tar -q deb3 "$tars/deb3.tar"
 ok "...draws nothing" test ! -s "$tars/pty-quiet"
 check "remove deb deb2 deb3" "$BOXCTL" remove deb deb2 deb3

@@ -169,7 +169,7 @@ ok "nothing half-made is left" nothing_hidden
 # --- progress: one line redrawn on a terminal, none with -q ---
 drive() { python3 "$BOXCTL_SRCDIR/tests/lib/pty-drive.py" "$@"; }
 check "pull-tar on a terminal" drive --log "$work/pty-progress" timeout:60 -- "$BOXCTL" pull-tar "$url/bb.tar.xz" p1
-ok "...draws its progress: bytes and rate" grep -qE 'download: [0-9.]+[BKMG], [0-9.]+[BKMG]/s' "$work/pty-progress"
+ok "...draws its progress: bytes of the Content-Length, rate, time left" grep -qE "$(progress_re download)" "$work/pty-progress"
 check "pull-raw -q on a terminal" drive --log "$work/pty-quiet" timeout:60 -- "$BOXCTL" pull-raw -q "$url/disk.raw" p2
 ok "...draws nothing" test ! -s "$work/pty-quiet"
 check "remove p1 p2" "$BOXCTL" remove p1 p2

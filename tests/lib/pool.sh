@@ -23,3 +23,9 @@ meta() {
                 find . -type f -links +1 -printf '%i %P\n' | LC_ALL=C sort |
                 awk '{ if ($1 == prev) print first " = " $2; else { prev = $1; first = $2 } }' | LC_ALL=C sort)
 }
+
+# progress_re WHAT: a progress line of WHAT with its total known (bytes of
+# the total, the share, the rate, the time left); progress_re_bare WHAT:
+# with none (bytes and rate).
+progress_re() { printf '%s: [0-9.]+[BKMG] of [0-9.]+[BKMG] \\([0-9]+%%\\), [0-9.]+[BKMG]/s, [0-9]+:[0-9]{2} left' "$1"; }
+progress_re_bare() { printf '%s: [0-9.]+[BKMG], [0-9.]+[BKMG]/s' "$1"; }

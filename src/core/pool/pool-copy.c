@@ -26,12 +26,31 @@ typedef struct HardLink {
         char *path; /* of the first copy, relative to the new tree's top */
 } HardLink;
 
+/* The bytes of file data copied so far, for a progress line. */
+typedef struct CopyCount {
+        PoolProgress progress; /* NULL: nothing counted */
+        void *userdata;
+        uint64_t done, total;
+} CopyCount;
+
 typedef struct CopyState {
         int top_fd; /* the new tree's top */
         HardLink *links;
         size_t n_links;
         const CopyIdShift *shift; /* NULL: owners kept */
+        CopyCount *count;         /* NULL: not counted */
 } CopyState;
+
+static void count_add(CopyCount *c, uint64_t n) {
+        if (!c || !c->progress)
+                return;
+        c->done += n;
+        c->progress(c->done, c->total, c->userdata);
+}
+
+/* A progress line redraws at most ten times a second, but a large file
+ * should move it: copy_file_range() goes in steps of this size. */
+#define COPY_STEP ((size_t) 16 * 1024 * 1024)
 
 static uint32_t id_shift(const CopyIdShift *s, uint32_t id) {
         if (!s)
@@ -44,7 +63,7 @@ static uint32_t id_shift(const CopyIdShift *s, uint32_t id) {
 /* The data of [IN, END) by read() and write(): copy_file_range() between two
  * file systems of different types fails with EXDEV since Linux 5.19 (commit
  * 868f9f2f8e00), and some file systems do not do it at all. */
-static int copy_range_by_hand(int from, int to, off_t in, off_t end) {
+static int copy_range_by_hand(int from, int to, off_t in, off_t end, CopyCount *count) {
         char buf[64 * 1024];
 
         while (in < end) {
@@ -66,15 +85,19 @@ static int copy_range_by_hand(int from, int to, off_t in, off_t end) {
                         done += k;
                 }
                 in += n;
+                count_add(count, (uint64_t) n);
         }
         return 0;
 }
 
-int copy_data(int from, int to, uint64_t size) {
+static int copy_data_counted(int from, int to, uint64_t size, CopyCount *count) {
+        uint64_t before = count ? count->done : 0;
         off_t data = 0, hole;
 
-        if (ioctl(to, FICLONE, from) >= 0)
+        if (ioctl(to, FICLONE, from) >= 0) {
+                count_add(count, size);
                 return 0;
+        }
         /* Data extents only: the holes between them stay holes. */
         for (;;) {
                 data = lseek(from, data, SEEK_DATA);
@@ -87,10 +110,10 @@ int copy_data(int from, int to, uint64_t size) {
                 if (hole < 0)
                         return -errno;
                 for (off_t in = data, out = data; in < hole;) {
-                        ssize_t n = copy_file_range(from, &in, to, &out, (size_t) (hole - in), 0);
+                        ssize_t n = copy_file_range(from, &in, to, &out, MIN((size_t) (hole - in), COPY_STEP), 0);
 
                         if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == EOPNOTSUPP || errno == ENOSYS)) {
-                                int r = copy_range_by_hand(from, to, in, hole);
+                                int r = copy_range_by_hand(from, to, in, hole, count);
 
                                 if (r < 0)
                                         return r;
@@ -100,12 +123,20 @@ int copy_data(int from, int to, uint64_t size) {
                                 return -errno;
                         if (n == 0)
                                 return -EIO; /* shrunk meanwhile */
+                        count_add(count, (uint64_t) n);
                 }
                 data = hole;
         }
         if (ftruncate(to, (off_t) size) < 0)
                 return -errno;
+        /* The holes count as done: the total is of sizes. */
+        if (count && count->done - before < size)
+                count_add(count, size - (count->done - before));
         return 0;
+}
+
+int copy_data(int from, int to, uint64_t size) {
+        return copy_data_counted(from, to, size, NULL);
 }
 
 int copy_xattrs_at(int from_dfd, const char *from_name, int to_dfd, const char *to_name) {
@@ -165,7 +196,8 @@ static int copy_meta(int from_dfd, const char *from_name, int to_dfd, const char
         return 0;
 }
 
-static int copy_file_at(int from_dfd, const char *from_name, int to_dfd, const char *name, const struct stat *st) {
+static int copy_file_at(int from_dfd, const char *from_name, int to_dfd, const char *name, const struct stat *st,
+                        CopyCount *count) {
         _cleanup_close_ int from = -EBADF, to = -EBADF;
         struct stat st_now;
 
@@ -180,7 +212,7 @@ static int copy_file_at(int from_dfd, const char *from_name, int to_dfd, const c
         to = openat(to_dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (to < 0)
                 return -errno;
-        return copy_data(from, to, st->st_size);
+        return copy_data_counted(from, to, st->st_size, count);
 }
 
 static int hardlink_find(CopyState *cs, const struct stat *st, const char *path, const char **ret) {
@@ -254,7 +286,7 @@ static int copy_children(CopyState *cs, int from_fd, int to_fd, const char *pref
                         break;
                 }
                 case S_IFREG:
-                        r = copy_file_at(from_fd, de->d_name, to_fd, de->d_name, &st);
+                        r = copy_file_at(from_fd, de->d_name, to_fd, de->d_name, &st, cs->count);
                         break;
                 case S_IFLNK:
                         target = malloc(st.st_size + 1);
@@ -283,9 +315,11 @@ static void copy_state_done(CopyState *cs) {
         free(cs->links);
 }
 
-int copy_tree_at(int from_dfd, const char *from_name, int to_dfd, const char *to_name) {
+int copy_tree_at(int from_dfd, const char *from_name, int to_dfd, const char *to_name, PoolProgress progress,
+                 void *userdata) {
         _cleanup_close_ int from = -EBADF, to = -EBADF;
-        CopyState cs = {};
+        CopyCount count = { .progress = progress, .userdata = userdata, .total = 0 };
+        CopyState cs = { .count = &count };
         struct stat st;
         int r;
 
@@ -295,6 +329,9 @@ int copy_tree_at(int from_dfd, const char *from_name, int to_dfd, const char *to
                 return -errno;
         if (fstat(from, &st) < 0)
                 return -errno;
+        /* A walk of the metadata only, which the copy then finds cached. */
+        if (progress && tree_bytes(from, false, &count.total) < 0)
+                count.total = UINT64_MAX;
         cs.top_fd = to;
         r = copy_children(&cs, from, to, "", 0);
         copy_state_done(&cs);
@@ -328,7 +365,7 @@ int copy_entry_at(int from_dfd, const char *from_name, int to_dfd, const char *t
                 break;
         }
         case S_IFREG:
-                r = copy_file_at(from_dfd, from_name, to_dfd, to_name, &st);
+                r = copy_file_at(from_dfd, from_name, to_dfd, to_name, &st, NULL);
                 break;
         case S_IFLNK:
                 target = malloc(st.st_size + 1);
@@ -347,7 +384,8 @@ int copy_entry_at(int from_dfd, const char *from_name, int to_dfd, const char *t
         return copy_meta(from_dfd, from_name, to_dfd, to_name, &st, shift);
 }
 
-int pool_image_clone(const char *dir, const char *name, const char *new_name) {
+int pool_image_clone(const char *dir, const char *name, const char *new_name, PoolProgress progress,
+                     void *userdata) {
         _cleanup_(pool_image_freep) PoolImage *i = NULL, *other = NULL;
         _cleanup_(tree_lock_release) TreeLock lock = TREE_LOCK_NULL;
         _cleanup_(pool_temp_done) PoolTemp t = POOL_TEMP_NULL;
@@ -406,7 +444,9 @@ int pool_image_clone(const char *dir, const char *name, const char *new_name) {
                 to = openat(pool_fd, t.temp, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
                 if (to < 0)
                         return -errno;
-                r = copy_data(src, to, st.st_size);
+                CopyCount count = { .progress = progress, .userdata = userdata, .total = (uint64_t) st.st_size };
+
+                r = copy_data_counted(src, to, st.st_size, &count);
                 if (r < 0)
                         return r;
                 /* A clone may be written: a read-only image's clone is not read-only. */
@@ -420,7 +460,7 @@ int pool_image_clone(const char *dir, const char *name, const char *new_name) {
                 r = pool_temp_make(pool_fd, entry, POOL_TEMP_DIRECTORY, &t);
                 if (r < 0)
                         return r;
-                r = copy_tree_at(pool_fd, i->entry, pool_fd, t.temp);
+                r = copy_tree_at(pool_fd, i->entry, pool_fd, t.temp, progress, userdata);
                 if (r < 0)
                         return r;
         }

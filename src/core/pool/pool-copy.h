@@ -3,16 +3,23 @@
 
 #include <stdint.h>
 
+#include "pool.h" /* PoolProgress */
+
 /* Image NAME of the pool DIR copied to NEW_NAME: a btrfs snapshot of a
  * subvolume, else a copy (reflinked where the file system can) made under a
  * hidden temporary name and renamed into place when whole. -EEXIST when
- * NEW_NAME exists, -EBUSY while a machine runs from NAME read-write. */
-int pool_image_clone(const char *dir, const char *name, const char *new_name);
+ * NEW_NAME exists, -EBUSY while a machine runs from NAME read-write.
+ * PROGRESS (may be NULL) counts the bytes of file data copied, of a total
+ * known before the copy starts; a snapshot is no copy and counts nothing. */
+int pool_image_clone(const char *dir, const char *name, const char *new_name, PoolProgress progress,
+                     void *userdata);
 
 /* The tree FROM_DFD/FROM_NAME copied into the existing, empty directory
  * TO_DFD/TO_NAME, with owners, modes, times, xattrs (ACLs, capabilities),
- * device nodes, hard links and holes; symlinks are copied, never followed. */
-int copy_tree_at(int from_dfd, const char *from_name, int to_dfd, const char *to_name);
+ * device nodes, hard links and holes; symlinks are copied, never followed.
+ * PROGRESS (may be NULL) as pool_image_clone()'s. */
+int copy_tree_at(int from_dfd, const char *from_name, int to_dfd, const char *to_name, PoolProgress progress,
+                 void *userdata);
 
 /* How owners change on the way: an ID in [FROM, FROM + COUNT) becomes
  * TO + (ID - FROM), any other OVERFLOW (a user namespace's "nobody"). */

@@ -100,6 +100,7 @@ int download_url_sibling(const char *url, const char *file, char **ret) {
 
 typedef struct Sink {
         Download *d;
+        CURL *c;
         EVP_MD_CTX *md;
         size_t allocated;
         int error; /* why the write callback stopped the transfer */
@@ -146,8 +147,13 @@ static size_t sink_write(char *buf, size_t size, size_t nmemb, void *userdata) {
                 return 0;
         }
         d->size += n;
-        if (d->progress)
-                d->progress(d->size, d->userdata);
+        if (d->progress) {
+                curl_off_t total = -1;
+
+                /* The body's length when the server said it (Content-Length). */
+                (void) curl_easy_getinfo(s->c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &total);
+                d->progress(d->size, total >= 0 ? (uint64_t) total : UINT64_MAX, d->userdata);
+        }
         return n;
 }
 
@@ -233,7 +239,7 @@ int download_run(Download *d, char **ret_error) {
                 return -ENOMEM;
         if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
                 return -EIO;
-        s = (Sink) { .d = d, .md = md };
+        s = (Sink) { .d = d, .c = c, .md = md };
         d->size = 0;
         r = setup(c, d, &s, errbuf);
         if (r < 0)

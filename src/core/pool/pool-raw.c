@@ -120,22 +120,14 @@ static int stream_error(struct archive *a, char **ret_error) {
                          archive_error_string(a) ?: "a read error");
 }
 
-/* The one stream of FD, decompressed. Only these four filters: filter_all
- * would also run external programs found in $PATH (lrzip, lzop, grzip) and
- * decode uuencoded text or an RPM's payload. */
+/* The one stream of FD, decompressed. */
 static int raw_read_open(int fd, struct archive **ret, char **ret_error) {
-        _cleanup_(pool_archive_read_freep) struct archive *a = archive_read_new();
+        _cleanup_(pool_archive_read_freep) struct archive *a = pool_archive_read_new(true);
         struct archive_entry *e;
 
         if (!a)
                 return -ENOMEM;
-        archive_read_support_filter_gzip(a);
-        archive_read_support_filter_xz(a);
-        archive_read_support_filter_zstd(a);
-        archive_read_support_filter_bzip2(a);
-        archive_read_support_format_raw(a);
-        if (archive_read_open_fd(a, fd, RAW_BUFFER) != ARCHIVE_OK ||
-            archive_read_next_header(a, &e) != ARCHIVE_OK) {
+        if (archive_read_open_fd(a, fd, RAW_BUFFER) != ARCHIVE_OK || archive_read_next_header(a, &e) != ARCHIVE_OK) {
                 /* The raw format takes any byte: what it does not take is no
                  * byte at all ("unrecognized format": ARCHIVE_ERRNO_FILE_FORMAT,
                  * EILSEQ on Linux, which archive.h does not export). */
@@ -151,8 +143,47 @@ static int raw_read_open(int fd, struct archive **ret, char **ret_error) {
         return 0;
 }
 
-/* Fills BUF from A: 0 at the end, else the bytes read (a full buffer but at the end). */
-static ssize_t raw_read_full(struct archive *a, uint8_t *buf, size_t size) {
+/* ---- the one copy loop of import-raw and export-raw ---- */
+
+/* Where the bytes come from: fills BUF (less only at the end, 0 there) and
+ * moves *POS, how far it is in what the progress line counts (for a
+ * decompression: the compressed bytes read), past them. */
+typedef ssize_t (*RawRead)(void *from, uint8_t *buf, size_t size, uint64_t *pos);
+/* Where they go. */
+typedef int (*RawWrite)(void *to, const uint8_t *buf, size_t n);
+
+/* FROM's bytes to TO until the end, in RAW_BUFFER steps: a whole number of
+ * blocks each, so that a sparse output's blocks start where the image's
+ * do. *RET_BYTES: how many. */
+static int raw_pump(RawRead rd, void *from, RawWrite wr, void *to, uint64_t total, PoolProgress progress,
+                    void *userdata, uint64_t *ret_bytes) {
+        _cleanup_free_ uint8_t *buf = malloc(RAW_BUFFER);
+        uint64_t bytes = 0, pos = 0;
+        int r;
+
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t n = rd(from, buf, RAW_BUFFER, &pos);
+
+                if (n < 0)
+                        return (int) n;
+                if (n == 0)
+                        break;
+                r = wr(to, buf, (size_t) n);
+                if (r < 0)
+                        return r;
+                bytes += (uint64_t) n;
+                if (progress)
+                        progress(pos, total, userdata);
+        }
+        *ret_bytes = bytes;
+        return 0;
+}
+
+/* A RawRead of a libarchive stream: -EBADMSG when it is corrupt. */
+static ssize_t read_from_archive(void *from, uint8_t *buf, size_t size, uint64_t *pos) {
+        struct archive *a = from;
         size_t n = 0;
 
         while (n < size) {
@@ -164,34 +195,64 @@ static ssize_t raw_read_full(struct archive *a, uint8_t *buf, size_t size) {
                         break;
                 n += (size_t) k;
         }
+        *pos = (uint64_t) archive_filter_bytes(a, -1);
         return (ssize_t) n;
 }
 
-static int raw_decompress(struct archive *a, int out_fd, PoolProgress progress, void *userdata, char **ret_error) {
-        _cleanup_free_ uint8_t *buf = malloc(RAW_BUFFER);
+/* A RawRead of an fd. */
+static ssize_t read_from_fd(void *from, uint8_t *buf, size_t size, uint64_t *pos) {
+        int fd = *(const int *) from;
+        size_t n = 0;
+
+        while (n < size) {
+                ssize_t k = read(fd, buf + n, size - n);
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                if (k == 0)
+                        break;
+                n += (size_t) k;
+        }
+        *pos += n;
+        return (ssize_t) n;
+}
+
+/* A RawWrite into a RawOut. */
+static int write_out(void *to, const uint8_t *buf, size_t n) {
+        return raw_out_write(to, buf, n);
+}
+
+/* A RawWrite into a libarchive stream; FAILED says that libarchive has the reason. */
+typedef struct ArchiveOut {
+        struct archive *a;
+        bool failed;
+} ArchiveOut;
+
+static int write_archive(void *to, const uint8_t *buf, size_t n) {
+        ArchiveOut *o = to;
+
+        if (archive_write_data(o->a, buf, n) == (la_ssize_t) n)
+                return 0;
+        o->failed = true;
+        return -EIO;
+}
+
+static int raw_decompress(struct archive *a, int out_fd, uint64_t in_size, PoolProgress progress, void *userdata,
+                          char **ret_error) {
         uint64_t total = 0;
         RawOut o;
         int r;
 
-        if (!buf)
-                return -ENOMEM;
         r = raw_out_init(out_fd, &o);
         if (r < 0)
                 return r;
-        for (;;) {
-                ssize_t n = raw_read_full(a, buf, RAW_BUFFER);
-
-                if (n < 0)
-                        return stream_error(a, ret_error);
-                if (n == 0)
-                        break;
-                r = raw_out_write(&o, buf, (size_t) n);
-                if (r < 0)
-                        return r;
-                total += (uint64_t) n;
-                if (progress)
-                        progress((uint64_t) archive_filter_bytes(a, -1), userdata);
-        }
+        r = raw_pump(read_from_archive, a, write_out, &o, in_size, progress, userdata, &total);
+        if (r == -EBADMSG)
+                return stream_error(a, ret_error);
+        if (r < 0)
+                return r;
         if (total == 0) /* not reached: raw_read_open() refuses it; but should libarchive change */
                 return error_set(ret_error, -ENODATA, "no data: the input is empty");
         return raw_out_finish(&o);
@@ -211,22 +272,6 @@ static int raw_check(int fd, char **ret_error) {
         return r;
 }
 
-/* The pool DIR opened (made when missing), and the checks every import makes
- * before it writes: NAME valid and free. */
-static int import_prepare(const char *dir, const char *name, int *ret_pool_fd) {
-        _cleanup_(pool_image_freep) PoolImage *other = NULL;
-        int r;
-
-        if (!pool_image_name_is_valid(name))
-                return -EINVAL;
-        r = pool_image_find(dir, name, false, &other);
-        if (r >= 0)
-                return -EEXIST;
-        if (r != -ENOENT)
-                return r;
-        return pool_open(dir, true, ret_pool_fd);
-}
-
 int pool_import_raw_fd(const char *dir, int fd, const char *name, PoolProgress progress, void *userdata,
                        char **ret_error) {
         _cleanup_(pool_archive_read_freep) struct archive *a = NULL;
@@ -240,7 +285,7 @@ int pool_import_raw_fd(const char *dir, int fd, const char *name, PoolProgress p
                 return -errno;
         if (S_ISDIR(st.st_mode))
                 return error_set(ret_error, -EISDIR, "a directory, not a disk image (import-fs copies a tree)");
-        r = import_prepare(dir, name, &pool_fd);
+        r = pool_import_prepare(dir, name, &pool_fd);
         if (r < 0)
                 return r;
         entry = strjoin3(name, ".raw", "");
@@ -255,7 +300,9 @@ int pool_import_raw_fd(const char *dir, int fd, const char *name, PoolProgress p
         out = openat(pool_fd, t.temp, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
         if (out < 0)
                 return -errno;
-        r = raw_decompress(a, out, progress, userdata, ret_error);
+        /* What is read of FD is the progress: of a file, its size is the total. */
+        r = raw_decompress(a, out, S_ISREG(st.st_mode) ? (uint64_t) st.st_size : UINT64_MAX, progress, userdata,
+                           ret_error);
         if (r < 0)
                 return r;
         r = raw_check(out, ret_error);
@@ -294,7 +341,8 @@ static int dir_is_below(int inner_fd, int outer_fd) {
         return -ELOOP;
 }
 
-int pool_import_fs(const char *dir, int from_fd, const char *name, char **ret_error) {
+int pool_import_fs(const char *dir, int from_fd, const char *name, PoolProgress progress, void *userdata,
+                   char **ret_error) {
         _cleanup_(tree_lock_release) TreeLock lock = TREE_LOCK_NULL;
         _cleanup_(pool_temp_done) PoolTemp t = POOL_TEMP_NULL;
         _cleanup_close_ int pool_fd = -EBADF;
@@ -305,7 +353,7 @@ int pool_import_fs(const char *dir, int from_fd, const char *name, char **ret_er
                 return -errno;
         if (!S_ISDIR(st.st_mode))
                 return -ENOTDIR;
-        r = import_prepare(dir, name, &pool_fd);
+        r = pool_import_prepare(dir, name, &pool_fd);
         if (r < 0)
                 return r;
         r = dir_is_below(from_fd, pool_fd);
@@ -326,7 +374,7 @@ int pool_import_fs(const char *dir, int from_fd, const char *name, char **ret_er
         r = pool_temp_make(pool_fd, name, POOL_TEMP_DIRECTORY, &t);
         if (r < 0)
                 return r;
-        r = copy_tree_at(from_fd, ".", pool_fd, t.temp);
+        r = copy_tree_at(from_fd, ".", pool_fd, t.temp, progress, userdata);
         if (r < 0)
                 return r;
         return pool_temp_commit(&t);
@@ -334,34 +382,16 @@ int pool_import_fs(const char *dir, int from_fd, const char *name, char **ret_er
 
 /* ---- export ---- */
 
-/* Reads BUF full from FD (at the end: less; 0 once there). */
-static ssize_t read_full(int fd, uint8_t *buf, size_t size) {
-        size_t n = 0;
-
-        while (n < size) {
-                ssize_t k = read(fd, buf + n, size - n);
-
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return -errno;
-                if (k == 0)
-                        break;
-                n += (size_t) k;
-        }
-        return (ssize_t) n;
-}
-
 /* The image on SRC, through libarchive's raw format and the filter of C. */
 static int export_compressed(int src, const char *name, uint64_t size, int fd, PoolCompression c,
                              PoolProgress progress, void *userdata, char **ret_error) {
         _cleanup_(pool_archive_write_freep) struct archive *a = archive_write_new();
-        _cleanup_free_ uint8_t *buf = malloc(RAW_BUFFER);
         struct archive_entry *e = NULL;
-        uint64_t done = 0;
+        ArchiveOut o = { .a = a };
+        uint64_t done;
         int r;
 
-        if (!a || !buf)
+        if (!a)
                 return -ENOMEM;
         /* No blocking: a compressed stream ends where its data does, not padded to 10 KiB. */
         if (archive_write_set_format_raw(a) != ARCHIVE_OK || pool_archive_add_filter(a, c) != ARCHIVE_OK ||
@@ -378,19 +408,11 @@ static int export_compressed(int src, const char *name, uint64_t size, int fd, P
         archive_entry_free(e);
         if (r != ARCHIVE_OK)
                 goto fail;
-        for (;;) {
-                ssize_t n = read_full(src, buf, RAW_BUFFER);
-
-                if (n < 0)
-                        return n;
-                if (n == 0)
-                        break;
-                if (archive_write_data(a, buf, (size_t) n) != n)
-                        goto fail;
-                done += (uint64_t) n;
-                if (progress)
-                        progress(done, userdata);
-        }
+        r = raw_pump(read_from_fd, &src, write_archive, &o, size, progress, userdata, &done);
+        if (o.failed)
+                goto fail;
+        if (r < 0)
+                return r;
         if (archive_write_close(a) != ARCHIVE_OK)
                 goto fail;
         return 0;
@@ -399,31 +421,17 @@ fail:
                          archive_error_string(a) ?: "cannot write the stream");
 }
 
-static int export_plain(int src, int fd, PoolProgress progress, void *userdata) {
-        _cleanup_free_ uint8_t *buf = malloc(RAW_BUFFER);
-        uint64_t done = 0;
+static int export_plain(int src, uint64_t size, int fd, PoolProgress progress, void *userdata) {
+        uint64_t done;
         RawOut o;
         int r;
 
-        if (!buf)
-                return -ENOMEM;
         r = raw_out_init(fd, &o);
         if (r < 0)
                 return r;
-        for (;;) {
-                ssize_t n = read_full(src, buf, RAW_BUFFER);
-
-                if (n < 0)
-                        return n;
-                if (n == 0)
-                        break;
-                r = raw_out_write(&o, buf, (size_t) n);
-                if (r < 0)
-                        return r;
-                done += (uint64_t) n;
-                if (progress)
-                        progress(done, userdata);
-        }
+        r = raw_pump(read_from_fd, &src, write_out, &o, size, progress, userdata, &done);
+        if (r < 0)
+                return r;
         return raw_out_finish(&o);
 }
 
@@ -452,6 +460,6 @@ int pool_export_raw_fd(const char *dir, const char *name, int fd, PoolCompressio
         if (S_ISBLK(st.st_mode) && ioctl(src, BLKGETSIZE64, &size) < 0)
                 return -errno;
         if (c == POOL_COMPRESSION_NONE)
-                return export_plain(src, fd, progress, userdata);
+                return export_plain(src, size, fd, progress, userdata);
         return export_compressed(src, i->name, size, fd, c, progress, userdata, ret_error);
 }

@@ -38,8 +38,9 @@ int pool_import_raw_fd(const char *dir, int fd, const char *name, PoolProgress p
  * a shared lock on the tree: a machine running from it read-write makes it
  * -EBUSY. -ELOOP (with *ret_error) when FROM_FD is the pool, or inside it,
  * or holds it (a copy of it would hold its own copy); -EINVAL, -EEXIST as
- * above. */
-int pool_import_fs(const char *dir, int from_fd, const char *name, char **ret_error);
+ * above. PROGRESS (may be NULL) as pool_image_clone()'s. */
+int pool_import_fs(const char *dir, int from_fd, const char *name, PoolProgress progress, void *userdata,
+                   char **ret_error);
 
 /* Image NAME of the pool DIR (a disk image: a NAME.raw file or a block
  * device) written to FD, compressed as C says; uncompressed into a regular

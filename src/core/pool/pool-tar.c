@@ -59,6 +59,27 @@ void pool_archive_write_freep(struct archive **a) {
                 archive_write_free(*a);
 }
 
+struct archive *pool_archive_read_new(bool raw) {
+        struct archive *a = archive_read_new();
+
+        if (!a)
+                return NULL;
+        /* Only these four filters: filter_all would also run external
+         * programs found in $PATH (lrzip, lzop, grzip) and decode uuencoded
+         * text or an RPM's payload. */
+        archive_read_support_filter_gzip(a);
+        archive_read_support_filter_xz(a);
+        archive_read_support_filter_zstd(a);
+        archive_read_support_filter_bzip2(a);
+        if (raw)
+                archive_read_support_format_raw(a);
+        else {
+                archive_read_support_format_tar(a);
+                archive_read_support_format_gnutar(a);
+        }
+        return a;
+}
+
 int pool_archive_add_filter(struct archive *a, PoolCompression c) {
         switch (c) {
         case POOL_COMPRESSION_GZIP: return archive_write_add_filter_gzip(a);
@@ -142,7 +163,42 @@ typedef struct Import {
         DirTime *dirs;
         size_t n_dirs;
         char **error;
+        /* The directory the last entry went into: a tar lists a directory's
+         * entries one after another, and opening each one's parent anew, a
+         * component at a time, cost more system calls than the entries
+         * themselves. It stays that directory: no entry may replace a
+         * directory (extract_entry()). */
+        char *parent;
+        int parent_fd;
 } Import;
+
+/* The directory that holds PATH, as open_parent() finds it, through the
+ * cache of IM: *ret_fd is IM's, not the caller's to close. */
+static int import_parent(Import *im, char *path, int *ret_fd, const char **ret_base) {
+        const char *slash = strrchr(path, '/');
+        size_t n = slash ? (size_t) (slash - path) : 0;
+        char *parent;
+        int fd, r;
+
+        if (im->parent_fd >= 0 && strlen(im->parent) == n && strncmp(im->parent, path, n) == 0) {
+                *ret_fd = im->parent_fd;
+                *ret_base = slash ? slash + 1 : path;
+                return 0;
+        }
+        r = open_parent(im->root_fd, path, true, &fd, ret_base);
+        if (r < 0)
+                return r;
+        parent = strndup(path, n);
+        if (!parent) {
+                safe_close(fd);
+                return -ENOMEM;
+        }
+        safe_close(im->parent_fd);
+        free(im->parent);
+        im->parent = parent;
+        im->parent_fd = *ret_fd = fd;
+        return 0;
+}
 
 static int set_xattrs(struct archive_entry *e, int dfd, const char *base) {
         const char *k;
@@ -224,8 +280,9 @@ static int dir_time_push(Import *im, struct archive_entry *e, const char *path) 
 
 static int extract_entry(Import *im, struct archive_entry *e, const char *name) {
         _cleanup_free_ char *path = NULL, *tpath = NULL;
-        _cleanup_close_ int dfd = -EBADF, tdfd = -EBADF;
+        _cleanup_close_ int tdfd = -EBADF;
         const char *reason = NULL, *base, *tbase, *hl = archive_entry_hardlink(e);
+        int dfd; /* im's */
         mode_t type = archive_entry_filetype(e);
         struct stat st;
         int r;
@@ -239,7 +296,7 @@ static int extract_entry(Import *im, struct archive_entry *e, const char *name) 
                 r = set_meta(im, e, im->root_fd, ".", AE_IFDIR);
                 return r < 0 ? r : dir_time_push(im, e, "");
         }
-        r = open_parent(im->root_fd, path, true, &dfd, &base);
+        r = import_parent(im, path, &dfd, &base);
         if (r == -ELOOP)
                 return error_set(im->error, r, "%s: goes through a symbolic link or a file", name);
         if (r < 0)
@@ -330,38 +387,32 @@ static int dirs_finish(Import *im) {
 int pool_import_tar(const char *dir, int fd, const char *name, PoolProgress progress, void *userdata,
                     char **ret_error) {
         _cleanup_(pool_archive_read_freep) struct archive *a = NULL;
-        _cleanup_(pool_image_freep) PoolImage *other = NULL;
         _cleanup_(pool_temp_done) PoolTemp t = POOL_TEMP_NULL;
         _cleanup_close_ int pool_fd = -EBADF, root_fd = -EBADF;
+        uint64_t total = UINT64_MAX;
         bool top_seen = false;
-        Import im = {};
+        Import im = { .parent_fd = -EBADF };
+        struct stat st;
         int r;
 
-        if (!pool_image_name_is_valid(name))
-                return -EINVAL;
-        r = pool_image_find(dir, name, false, &other);
-        if (r >= 0)
-                return -EEXIST;
-        if (r != -ENOENT)
-                return r;
-        r = pool_open(dir, true, &pool_fd);
+        r = pool_import_prepare(dir, name, &pool_fd);
         if (r < 0)
                 return r;
+        /* What is read of FD is the progress: of a file, its size is the total. */
+        if (progress && fstat(fd, &st) >= 0 && S_ISREG(st.st_mode))
+                total = (uint64_t) st.st_size;
         r = pool_temp_make(pool_fd, name, POOL_TEMP_DIRECTORY, &t);
         if (r < 0)
                 return r;
         root_fd = openat(pool_fd, t.temp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (root_fd < 0)
                 return -errno;
-        a = archive_read_new();
+        a = pool_archive_read_new(false);
         if (!a)
                 return -ENOMEM;
-        archive_read_support_filter_all(a);
-        archive_read_support_format_tar(a);
-        archive_read_support_format_gnutar(a);
         if (archive_read_open_fd(a, fd, 64 * 1024) != ARCHIVE_OK)
                 return error_set(ret_error, -EBADMSG, "%s", archive_error_string(a) ?: "not a tar archive");
-        im = (Import) { .a = a, .root_fd = root_fd, .root = geteuid() == 0, .error = ret_error };
+        im = (Import) { .a = a, .root_fd = root_fd, .root = geteuid() == 0, .error = ret_error, .parent_fd = -EBADF };
         for (;;) {
                 struct archive_entry *e;
                 const char *reason;
@@ -382,7 +433,7 @@ int pool_import_tar(const char *dir, int fd, const char *name, PoolProgress prog
                 if (r < 0)
                         goto finish;
                 if (progress)
-                        progress((uint64_t) archive_filter_bytes(a, -1), userdata);
+                        progress((uint64_t) archive_filter_bytes(a, -1), total, userdata);
         }
         /* No entry for the top: the mode a tree's top has. */
         if (!top_seen && fchmod(root_fd, 0755) < 0) {
@@ -396,6 +447,8 @@ finish:
         for (size_t i = 0; i < im.n_dirs; i++)
                 free(im.dirs[i].path);
         free(im.dirs);
+        free(im.parent);
+        safe_close(im.parent_fd);
         return r;
 }
 
@@ -497,7 +550,7 @@ write:
                         return error_set(x->error, -errno, "%s: %m", path);
         }
         if (x->progress)
-                x->progress((uint64_t) archive_filter_bytes(x->a, -1), x->userdata);
+                x->progress((uint64_t) archive_filter_bytes(x->a, -1), UINT64_MAX, x->userdata);
         return 0;
 }
 

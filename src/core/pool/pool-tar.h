@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
-/* Called now and then with the bytes read (import) or written (export) so far. */
-typedef void (*PoolProgress)(uint64_t bytes, void *userdata);
+#include "pool.h" /* PoolProgress */
 
 typedef enum PoolCompression {
         POOL_COMPRESSION_NONE,
@@ -28,8 +28,12 @@ void pool_archive_read_freep(struct archive **a);
 void pool_archive_write_freep(struct archive **a);
 /* ARCHIVE_OK, or libarchive's error. */
 int pool_archive_add_filter(struct archive *a, PoolCompression c);
+/* A new reader of a stream compressed with gzip, xz, zstd or bzip2 or not,
+ * holding a tar (pax, ustar, GNU) or, with RAW, any bytes at all; NULL when
+ * out of memory. */
+struct archive *pool_archive_read_new(bool raw);
 
-/* A tar (any compression libarchive reads) from FD into the new image NAME of
+/* A tar (compressed with gzip, xz, zstd or bzip2, or not) from FD into the new image NAME of
  * the pool DIR. Safe by construction: no entry lands outside the new tree
  * (absolute names, "..", a path through any symlink, a hard link to
  * anything outside are refused), device nodes only as root; everything goes

@@ -76,22 +76,41 @@ int pool_open(const char *dir, bool create, int *ret_fd) {
         return 0;
 }
 
-static bool is_btrfs_subvolume(int fd, const struct stat *st) {
-        struct statfs sfs;
+int pool_import_prepare(const char *dir, const char *name, int *ret_pool_fd) {
+        _cleanup_(pool_image_freep) PoolImage *other = NULL;
+        int r;
 
-        /* A subvolume's root directory is always inode 256 (BTRFS_FIRST_FREE_OBJECTID). */
-        return S_ISDIR(st->st_mode) && st->st_ino == 256 && fstatfs(fd, &sfs) >= 0 &&
-               (typeof(sfs.f_type)) BTRFS_SUPER_MAGIC == sfs.f_type;
+        if (!pool_image_name_is_valid(name))
+                return -EINVAL;
+        r = pool_image_find(dir, name, false, &other);
+        if (r >= 0)
+                return -EEXIST;
+        if (r != -ENOENT)
+                return r;
+        return pool_open(dir, true, ret_pool_fd);
 }
 
-static int tree_usage(int dir_fd, dev_t dev, uint64_t *usage, unsigned depth) {
+static bool is_btrfs(int fd) {
+        struct statfs sfs;
+
+        return fstatfs(fd, &sfs) >= 0 && (typeof(sfs.f_type)) BTRFS_SUPER_MAGIC == sfs.f_type;
+}
+
+static bool is_btrfs_subvolume(int fd, const struct stat *st) {
+        /* A subvolume's root directory is always inode 256 (BTRFS_FIRST_FREE_OBJECTID). */
+        return S_ISDIR(st->st_mode) && st->st_ino == 256 && is_btrfs(fd);
+}
+
+static int tree_bytes_below(int dir_fd, dev_t dev, bool allocated, uint64_t *total, unsigned depth) {
         _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
         int fd;
 
-        if (depth > 256)
+        if (depth > 4096)
                 return -ELOOP;
-        fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
+        /* A new open file description, not a dup: a dup shares the position
+         * with DIR_FD, whose next reader would find it read to its end. */
+        fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
         d = fdopendir(fd);
@@ -107,14 +126,25 @@ static int tree_usage(int dir_fd, dev_t dev, uint64_t *usage, unsigned depth) {
                         continue;
                 if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                         continue;
-                *usage += (uint64_t) st.st_blocks * 512;
+                if (allocated)
+                        *total += (uint64_t) st.st_blocks * 512;
+                else if (S_ISREG(st.st_mode))
+                        *total += (uint64_t) st.st_size / MAX(st.st_nlink, (nlink_t) 1);
                 if (!S_ISDIR(st.st_mode) || st.st_dev != dev)
                         continue;
                 sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (sub >= 0)
-                        (void) tree_usage(sub, dev, usage, depth + 1);
+                        (void) tree_bytes_below(sub, dev, allocated, total, depth + 1);
         }
         return errno > 0 ? -errno : 0;
+}
+
+int tree_bytes(int dir_fd, bool allocated, uint64_t *total) {
+        struct stat st;
+
+        if (fstat(dir_fd, &st) < 0)
+                return -errno;
+        return tree_bytes_below(dir_fd, st.st_dev, allocated, total, 0);
 }
 
 static int image_read_only(int fd, PoolImageType type, const struct stat *st) {
@@ -179,7 +209,7 @@ static int image_from_entry(int pool_fd, const char *dir, const char *entry, boo
         i->usage = UINT64_MAX;
         if (usage) {
                 i->usage = (uint64_t) st.st_blocks * 512;
-                if (S_ISDIR(st.st_mode) && tree_usage(fd, st.st_dev, &i->usage, 0) < 0)
+                if (S_ISDIR(st.st_mode) && tree_bytes(fd, true, &i->usage) < 0)
                         i->usage = UINT64_MAX;
         }
         *ret = TAKE_PTR(i);
@@ -352,7 +382,7 @@ int pool_image_remove(const char *dir, const char *name) {
         r = pool_open(dir, false, &pool_fd);
         if (r < 0)
                 return r;
-        if (i->symlink || i->type != POOL_IMAGE_DIRECTORY) {
+        if (i->symlink || (i->type != POOL_IMAGE_DIRECTORY && i->type != POOL_IMAGE_SUBVOLUME)) {
                 if (unlinkat(pool_fd, i->entry, 0) < 0)
                         return -errno;
                 return 0;
@@ -466,6 +496,17 @@ static int rm_rf_children(int fd, dev_t dev, unsigned depth) {
         return r;
 }
 
+/* The btrfs subvolume NAME of DIR_FD deleted whole, as "btrfs subvolume
+ * delete" does: at once however much it holds, and read-only or not. */
+static int subvolume_destroy(int dir_fd, const char *name) {
+        struct btrfs_ioctl_vol_args args = {};
+
+        if (strlen(name) >= sizeof(args.name))
+                return -ENAMETOOLONG;
+        strcpy(args.name, name);
+        return ioctl(dir_fd, BTRFS_IOC_SNAP_DESTROY, &args) < 0 ? -errno : 0;
+}
+
 int rm_rf_at(int dir_fd, const char *name) {
         struct stat st;
         int fd, r;
@@ -477,18 +518,17 @@ int rm_rf_at(int dir_fd, const char *name) {
         fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
+        /* A subvolume in one call; should that fail (a subvolume nested in
+         * it: ENOTEMPTY), file by file as a directory. */
+        if (is_btrfs_subvolume(fd, &st) && subvolume_destroy(dir_fd, name) >= 0) {
+                safe_close(fd);
+                return 0;
+        }
         r = rm_rf_children(fd, st.st_dev, 0);
         if (unlinkat(dir_fd, name, AT_REMOVEDIR) < 0) {
-                if (errno == EPERM || errno == ENOTEMPTY) {
-                        /* An empty btrfs subvolume that rmdir() may not remove. */
-                        struct btrfs_ioctl_vol_args args = {};
-
-                        if (strlen(name) < sizeof(args.name) && r == 0) {
-                                strcpy(args.name, name);
-                                if (ioctl(dir_fd, BTRFS_IOC_SNAP_DESTROY, &args) >= 0)
-                                        return 0;
-                        }
-                }
+                /* An empty btrfs subvolume that rmdir() may not remove. */
+                if ((errno == EPERM || errno == ENOTEMPTY) && r == 0 && subvolume_destroy(dir_fd, name) >= 0)
+                        return 0;
                 return r < 0 ? r : -errno;
         }
         return r;
@@ -531,6 +571,22 @@ static _noreturn_ void guard_run(int pool_fd, int watch_fd, const char *temp) {
         _exit(0);
 }
 
+/* A new tree's top: a subvolume on btrfs (what machinectl makes, so that
+ * clone snapshots it and remove deletes it in one call), else a directory. */
+static int make_directory(int pool_fd, const char *name) {
+        struct btrfs_ioctl_vol_args args = {};
+
+        if (is_btrfs(pool_fd) && strlen(name) < sizeof(args.name)) {
+                strcpy(args.name, name);
+                if (ioctl(pool_fd, BTRFS_IOC_SUBVOL_CREATE, &args) >= 0)
+                        return fchmodat(pool_fd, name, 0700, 0) < 0 ? -errno : 0;
+                if (errno == EEXIST)
+                        return -EEXIST;
+                /* Else (not allowed, say) a directory does as well. */
+        }
+        return mkdirat(pool_fd, name, 0700) < 0 ? -errno : 0;
+}
+
 int pool_temp_make(int pool_fd, const char *entry_name, PoolTempKind kind, PoolTemp *ret) {
         _cleanup_free_ char *temp = NULL, *name = NULL;
         _cleanup_close_pair_ int pipe_fds[2] = { -EBADF, -EBADF };
@@ -548,7 +604,7 @@ int pool_temp_make(int pool_fd, const char *entry_name, PoolTempKind kind, PoolT
                 if (r < 0)
                         return r;
                 if (kind == POOL_TEMP_DIRECTORY)
-                        r = mkdirat(pool_fd, temp, 0700) < 0 ? -errno : 0;
+                        r = make_directory(pool_fd, temp);
                 else if (kind == POOL_TEMP_FILE) {
                         int fd = openat(pool_fd, temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 

@@ -46,6 +46,10 @@ typedef struct PoolImage {
         uint64_t mtime;
 } PoolImage;
 
+/* Called now and then by the long operations (import, export, pull, clone by
+ * copy) with the bytes done so far and the total, UINT64_MAX when not known. */
+typedef void (*PoolProgress)(uint64_t done, uint64_t total, void *userdata);
+
 PoolImage *pool_image_free(PoolImage *i);
 void pool_image_array_free(PoolImage **l, size_t n);
 DEFINE_TRIVIAL_CLEANUP_FUNC(PoolImage *, pool_image_free);
@@ -90,6 +94,10 @@ int pool_image_set_read_only(const char *dir, const char *name, bool read_only);
 
 /* Opens (and creates when missing) the pool directory. */
 int pool_open(const char *dir, bool create, int *ret_fd);
+/* The checks every import makes before it writes (-EINVAL: NAME is not a
+ * valid image name; -EEXIST: the pool DIR holds an image NAME already), and
+ * the pool opened, made when missing. */
+int pool_import_prepare(const char *dir, const char *name, int *ret_pool_fd);
 
 /* A hidden temporary entry ".#NAME.XXXXXX" of the pool POOL_FD for an image
  * under construction, and a guard process that removes it should this
@@ -105,7 +113,7 @@ typedef struct PoolTemp {
 #define POOL_TEMP_NULL ((PoolTemp) { .pool_fd = -EBADF, .guard = 0, .guard_fd = -EBADF })
 
 typedef enum PoolTempKind {
-        POOL_TEMP_DIRECTORY, /* an empty directory, mode 0700 */
+        POOL_TEMP_DIRECTORY, /* an empty directory, mode 0700; a subvolume on btrfs */
         POOL_TEMP_FILE,      /* an empty file, mode 0600 */
         POOL_TEMP_NAME,      /* only the name: the caller makes it (a btrfs snapshot) */
 } PoolTempKind;
@@ -116,6 +124,12 @@ int pool_temp_make(int pool_fd, const char *entry_name, PoolTempKind kind, PoolT
 int pool_temp_commit(PoolTemp *t);
 /* Removes the temporary (when not committed) and ends the guard. */
 void pool_temp_done(PoolTemp *t);
+
+/* Adds to *TOTAL a sum over the tree below the directory DIR_FD, on its
+ * file system: with ALLOCATED the bytes allocated to every entry
+ * (st_blocks), else the bytes of file data (each file's size; a file with N
+ * hard links a Nth of it at each). */
+int tree_bytes(int dir_fd, bool allocated, uint64_t *total);
 
 /* Removes NAME in DIR_FD and, for a directory, everything below it, never
  * leaving the file system it is on and never following a symlink. */
