@@ -11,6 +11,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/syscall.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <poll.h>
@@ -293,10 +296,8 @@ static _noreturn_ void command_main(const EnterRequest *req, const EnterUser *u,
                 }
         }
 
-        r = caps_apply_bounding(bounding);
-        if (r < 0)
-                enter_fail(sock, EXIT_FAILURE, r, "cannot limit the capabilities to those of machine %s: %s",
-                           req->machine_name, strerror(-r));
+        /* The bounding set is the machine's already (enter_main(), from the
+         * host, while CAP_SETPCAP was ours), and caps_limit() took the rest. */
         /* While still root: loading a filter takes CAP_SYS_ADMIN, or
          * no_new_privs, which would break the machine's setuid programs. A
          * machine without CAP_SYS_ADMIN (an OCI config's capabilities, as
@@ -308,6 +309,16 @@ static _noreturn_ void command_main(const EnterRequest *req, const EnterUser *u,
         if (r < 0)
                 enter_fail(sock, EXIT_FAILURE, r, "cannot install the system call filter of machine %s: %s",
                            req->machine_name, strerror(-r));
+        if (req->extra_filter) {
+                struct sock_fprog prog = { .len = (unsigned short) req->n_extra_filter,
+                                           .filter = (struct sock_filter *) req->extra_filter };
+
+                if (req->n_extra_filter > BPF_MAXINSNS ||
+                    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, req->extra_filter_flags, &prog) < 0)
+                        enter_fail(sock, EXIT_FAILURE, req->n_extra_filter > BPF_MAXINSNS ? E2BIG : errno,
+                                   "cannot install the container's own system call filter in machine %s: %m",
+                                   req->machine_name);
+        }
         if (req->exact_ids) {
                 if (req->n_groups > ELEMENTSOF(groups))
                         enter_fail(sock, EXIT_FAILURE, E2BIG, "too many supplementary groups (%zu, at most %zu)",
@@ -324,6 +335,10 @@ static _noreturn_ void command_main(const EnterRequest *req, const EnterUser *u,
         if (setgroups(n_groups, groups) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(u->uid, u->uid, u->uid) < 0)
                 enter_fail(sock, EXIT_FAILURE, errno, "cannot become user %s in machine %s: %m", u->name,
                            req->machine_name);
+        r = caps_limit(bounding);
+        if (r < 0)
+                enter_fail(sock, EXIT_FAILURE, r, "cannot limit the capabilities to those of machine %s: %s",
+                           req->machine_name, strerror(-r));
         if (req->cwd) {
                 if (chdir(req->cwd) < 0)
                         enter_fail(sock, EXIT_FAILURE, errno, "cannot change to directory %s in machine %s: %m", req->cwd,
@@ -419,6 +434,13 @@ static _noreturn_ void enter_main(const EnterRequest *req, int pidfd, int sock) 
         r = read_bounding_set(req->leader, &bounding);
         if (r < 0)
                 enter_fail(sock, EXIT_FAILURE, r, "cannot read the capabilities of machine %s: %s", name, strerror(-r));
+        /* Its bounding set now, from the host: dropping from it takes
+         * CAP_SETPCAP, which the machine may lack (an OCI config's
+         * capabilities), and caps_limit() below takes from us what it lacks. */
+        r = caps_apply_bounding(bounding);
+        if (r < 0)
+                enter_fail(sock, EXIT_FAILURE, r, "cannot limit the capabilities to those of machine %s: %s", name,
+                           strerror(-r));
         /* The machine's own filter: its capabilities and its --system-call-filter=. */
         r = seccomp_machine_record_load(name, &filter_items);
         if (r >= 0)
@@ -435,14 +457,19 @@ static _noreturn_ void enter_main(const EnterRequest *req, int pidfd, int sock) 
                 flags |= CLONE_NEWUSER;
         if (setns(pidfd, flags) < 0)
                 enter_fail(sock, EXIT_FAILURE, errno, "cannot enter the namespaces of machine %s: %m", name);
+        /* Its root first: a machine whose bounding set lacks CAP_SYS_CHROOT
+         * (an OCI config's capabilities) would not let us chroot after the
+         * limit below. */
+        if (fchdir(root_fd) < 0 || chroot(".") < 0 || chdir("/") < 0)
+                enter_fail(sock, EXIT_FAILURE, errno, "cannot enter the root of machine %s: %m", name);
         /* From here the machine can see us (its mount namespace, and soon
-         * its PID namespace): hold no capability it lacks. */
-        r = caps_limit(bounding);
+         * its PID namespace): hold no capability it lacks, but for the two
+         * the change of user takes (command_main() gives them up after it,
+         * if the machine lacks them: an OCI config's capabilities). */
+        r = caps_limit(bounding | (UINT64_C(1) << CAP_SETUID) | (UINT64_C(1) << CAP_SETGID));
         if (r < 0)
                 enter_fail(sock, EXIT_FAILURE, r, "cannot limit the capabilities to those of machine %s: %s", name,
                            strerror(-r));
-        if (fchdir(root_fd) < 0 || chroot(".") < 0 || chdir("/") < 0)
-                enter_fail(sock, EXIT_FAILURE, errno, "cannot enter the root of machine %s: %m", name);
         /* In the machine's user namespace we are its overflow user until we
          * take its root, which the map makes the machine's base UID. */
         if (userns && (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0))

@@ -19,6 +19,9 @@ typedef struct EnterRequest {
         const gid_t *groups;      /* with exact_ids: the supplementary groups, n_groups of them */
         size_t n_groups;
         const char *cwd;          /* the working directory in the machine (it must exist); NULL: the user's home, or / */
+        const void *extra_filter; /* a seccomp program (struct sock_filter[]) installed after the machine's own, or NULL */
+        size_t n_extra_filter;    /* its instructions */
+        unsigned extra_filter_flags; /* SECCOMP_FILTER_FLAG_* for it */
         const char *path;         /* the program to execute; NULL: argv[0], searched in $PATH */
         char **argv;              /* NULL or empty: PATH alone, or the user's shell as a login shell */
         char **setenv;            /* VAR=VALUE, over the defaults */

@@ -16,6 +16,7 @@
 #include "oci-config.h"
 #include "oci-log.h"
 #include "oci-payload.h"
+#include "oci-seccomp.h"
 #include "oci-state.h"
 #include "oci-verbs.h"
 #include "process-util.h"
@@ -429,7 +430,11 @@ int verb_create(int argc, char *argv[]) {
                 (void) oci_error(r, "cannot make the state directory %s/%s: %s", oci_globals.root, a.id, strerror(-r));
                 return 1;
         }
-        r = create_machine(&a, bundle, &c, dir_fd, console_fd);
+        r = oci_seccomp_save(dir_fd, &c.seccomp);
+        if (r < 0)
+                r = oci_error(r, "container %s: cannot save its linux.seccomp for exec: %s", a.id, strerror(-r));
+        else
+                r = create_machine(&a, bundle, &c, dir_fd, console_fd);
         if (r < 0) {
                 (void) oci_state_dir_remove(oci_globals.root, a.id);
                 return 1;

@@ -15,6 +15,7 @@
 #include "enter.h"
 #include "oci-config.h"
 #include "oci-log.h"
+#include "oci-seccomp.h"
 #include "oci-state.h"
 #include "oci-verbs.h"
 #include "process-util.h"
@@ -140,7 +141,8 @@ static int connect_console(const char *path, int *ret_fd) {
         return 0;
 }
 
-static int exec_process(const ExecArgs *a, const OciState *st, const OciConfig *p, int console_fd) {
+static int exec_process(const ExecArgs *a, const OciState *st, const OciConfig *p, const OciSeccomp *filter,
+                        int console_fd) {
         _cleanup_free_ char *cg = NULL, *cgroup_path = NULL, *error = NULL, *user = NULL;
         _cleanup_strv_free_ char **env = NULL;
         EnterProcess proc = { .master = -EBADF, .child_pidfd = -EBADF };
@@ -193,6 +195,9 @@ static int exec_process(const ExecArgs *a, const OciState *st, const OciConfig *
                 .groups = groups,
                 .n_groups = n_groups,
                 .cwd = a->cwd ?: (a->process ? p->cwd : NULL),
+                .extra_filter = filter->insns,
+                .n_extra_filter = filter->n_insns,
+                .extra_filter_flags = filter->flags,
                 .argv = p->args,
                 .setenv = env,
                 .term = "xterm",
@@ -229,6 +234,7 @@ static int exec_process(const ExecArgs *a, const OciState *st, const OciConfig *
 int verb_exec(int argc, char *argv[]) {
         _cleanup_(oci_config_done) OciConfig p = {};
         _cleanup_(oci_state_done) OciState st = {};
+        _cleanup_(oci_seccomp_done) OciSeccomp filter = {};
         _cleanup_close_ int dir_fd = -EBADF, console_fd = -EBADF;
         _cleanup_free_ char *error = NULL;
         ExecArgs a = {};
@@ -282,9 +288,15 @@ int verb_exec(int argc, char *argv[]) {
                 r = oci_error(ESRCH, "cannot exec in a container that is not running (%s)", oci_status_to_string(oci_state_status(dir_fd, &st)));
                 goto finish;
         }
+        /* The container's linux.seccomp applies to what runs in it later too. */
+        r = oci_seccomp_load(dir_fd, &filter);
+        if (r < 0) {
+                r = oci_error(r, "container %s: cannot read its saved linux.seccomp: %s", st.id, strerror(-r));
+                goto finish;
+        }
         /* The lock is for changes of the container; an exec may last. */
         dir_fd = safe_close(dir_fd);
-        r = exec_process(&a, &st, &p, console_fd);
+        r = exec_process(&a, &st, &p, &filter, console_fd);
 finish:
         strv_freep(&a.env);
         free(a.additional_gids);

@@ -303,3 +303,47 @@ int oci_seccomp_install(const OciSeccomp *s) {
                 return -errno;
         return 0;
 }
+
+#define SECCOMP_FILE "seccomp.bpf"
+
+typedef struct SavedHeader {
+        uint32_t flags;
+        uint32_t n_insns;
+} SavedHeader;
+
+int oci_seccomp_save(int dir_fd, const OciSeccomp *s) {
+        _cleanup_close_ int fd = -EBADF;
+        SavedHeader h = { .flags = s->flags, .n_insns = (uint32_t) s->n_insns };
+        size_t size = s->n_insns * sizeof(struct sock_filter);
+
+        if (!s->insns)
+                return 0;
+        fd = openat(dir_fd, SECCOMP_FILE, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return -errno;
+        if (write(fd, &h, sizeof h) != (ssize_t) sizeof h || write(fd, s->insns, size) != (ssize_t) size)
+                return errno > 0 ? -errno : -EIO;
+        return 0;
+}
+
+int oci_seccomp_load(int dir_fd, OciSeccomp *ret) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ void *insns = NULL;
+        SavedHeader h;
+        size_t size;
+
+        *ret = (OciSeccomp) {};
+        fd = openat(dir_fd, SECCOMP_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (read(fd, &h, sizeof h) != (ssize_t) sizeof h || h.n_insns == 0 || h.n_insns > INSNS_MAX)
+                return -EBADMSG;
+        size = (size_t) h.n_insns * sizeof(struct sock_filter);
+        insns = malloc(size);
+        if (!insns)
+                return -ENOMEM;
+        if (read(fd, insns, size) != (ssize_t) size)
+                return -EBADMSG;
+        *ret = (OciSeccomp) { .insns = TAKE_PTR(insns), .n_insns = h.n_insns, .flags = h.flags };
+        return 0;
+}

@@ -24,3 +24,9 @@ int oci_seccomp_compile(json_object *obj, OciSeccomp *ret, char **ret_error);
 
 /* Needs CAP_SYS_ADMIN or no_new_privs. Allocates nothing. */
 int oci_seccomp_install(const OciSeccomp *s);
+
+/* The compiled program in the container's state directory (seccomp.bpf),
+ * for exec: a process run in the container later gets the same filter. No
+ * program: nothing is written, and load gives an empty one. */
+int oci_seccomp_save(int dir_fd, const OciSeccomp *s);
+int oci_seccomp_load(int dir_fd, OciSeccomp *ret);

@@ -149,6 +149,13 @@ b=$(bundle seccomp '.process.args = ["syscall-probe", "uname", "getpid", "memfd_
                                          {"names": ["init_module"], "action": "SCMP_ACT_ALLOW"}]}')
 is "$(run_container seccomp "$b")" $'uname EPERM\ngetpid ok\nmemfd_create ENOSYS\ninit_module EPERM' \
         "linux.seccomp: a denied call fails with EPERM, errnoRet is used, others run; an allow does not lift the machine's own refusal"
+b=$(bundle seccomp-exec '.process.args = ["sleep", "1000"]
+        | .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["uname"], "action": "SCMP_ACT_ERRNO"}]}')
+check "a container with a linux.seccomp profile runs" bash -c '"$1" --root "$2" create --bundle "$3" seccomp-exec </dev/null >/dev/null &&
+        "$1" --root "$2" start seccomp-exec' _ "$OCI" "$root" "$b"
+is "$(oci exec seccomp-exec syscall-probe uname getpid)" $'uname EPERM\ngetpid ok' \
+        "exec: a process run in the container later gets the container's linux.seccomp too"
+check "...delete --force" oci delete --force seccomp-exec
 b=$(bundle seccomp-args '.process.args = ["syscall-probe", "uname", "getpid"]
         | .linux.seccomp = {"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
                             "syscalls": [{"names": ["uname"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 0, "op": "SCMP_CMP_EQ"}]},
