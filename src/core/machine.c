@@ -765,7 +765,8 @@ static int host_prepare_namespaces(Run *run, char **ret_error) {
         int r;
 
         if (m->uid_range) {
-                r = userns_write_maps(run->leader, m->uid_range->base, m->uid_range->size);
+                r = s->uid_map && s->gid_map ? userns_write_map_text(run->leader, s->uid_map, s->gid_map)
+                                             : userns_write_maps(run->leader, m->uid_range->base, m->uid_range->size);
                 if (r < 0)
                         return asprintf(ret_error, "cannot write the UID map of machine %s", s->machine_name) < 0 ? -ENOMEM : r;
                 r = cgroup_delegate(m->cgroup->path, m->uid_range->base, m->uid_range->base);

@@ -38,6 +38,8 @@ void settings_done(Settings *s) {
         free(s->root);
         free(s->machine_name);
         free(s->hostname);
+        free(s->uid_map);
+        free(s->gid_map);
         strv_freep(&s->argv);
         strv_freep(&s->environment);
         settings_free_binds(s);

@@ -63,6 +63,10 @@ typedef struct Settings {
         RegisterMode register_mode;
         UserNamespaceMode userns_mode;
         uint32_t uid_base, uid_size; /* USERNS_FIXED */
+        /* USERNS_FIXED with maps of more than one range (an OCI bundle's):
+         * written as given ("CID HID SIZE" lines); uid_base is the host ID
+         * of the container's 0. NULL: "0 uid_base uid_size" for both. */
+        char *uid_map, *gid_map;
         OwnershipMode ownership;
         bool private_network;   /* a network namespace of its own (implied by the modes below) */
         NetworkMode network_mode;

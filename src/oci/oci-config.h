@@ -54,8 +54,10 @@ typedef struct OciConfig {
 
         /* linux.namespaces: which ones are new; joining by path is refused */
         bool ns_user, ns_network, ns_pid, ns_mount;
-        /* linux.uidMappings/gidMappings: one range each, container ID 0 */
+        /* linux.uidMappings/gidMappings: the maps as the kernel takes them,
+         * and the range of each that maps container ID 0 */
         bool have_mappings;
+        char *uid_map, *gid_map;
         uint32_t uid_host, uid_size, gid_host, gid_size;
         char **masked_paths;
         char **readonly_paths;

@@ -164,7 +164,7 @@ static int settings_from_config(OciConfig *c, const char *id, const char *bundle
                 .register_mode = REGISTER_NO,
                 .userns_mode = c->have_mappings ? USERNS_FIXED : USERNS_NO,
                 .uid_base = c->uid_host,
-                .uid_size = c->uid_size,
+                .uid_size = MIN(c->uid_size, c->gid_size),
                 .ownership = OWNERSHIP_IDMAP,
                 .private_network = c->ns_network,
                 .network_mode = NETWORK_NONE,
@@ -176,6 +176,12 @@ static int settings_from_config(OciConfig *c, const char *id, const char *bundle
         s->root = strdup(rootfs);
         s->machine_name = strdup(id);
         s->hostname = c->hostname ? strdup(c->hostname) : NULL;
+        if (c->have_mappings) {
+                s->uid_map = strdup(c->uid_map);
+                s->gid_map = strdup(c->gid_map);
+                if (!s->uid_map || !s->gid_map)
+                        return -ENOMEM;
+        }
         if (oci_config_wants_boot(c)) {
                 /* The init is the tree's, as boot finds it; the rest are its arguments. */
                 s->start_mode = START_BOOT;
