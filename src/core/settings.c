@@ -40,6 +40,7 @@ void settings_done(Settings *s) {
         free(s->hostname);
         free(s->uid_map);
         free(s->gid_map);
+        free(s->cgroup_path);
         strv_freep(&s->argv);
         strv_freep(&s->environment);
         settings_free_binds(s);

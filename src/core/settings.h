@@ -67,6 +67,9 @@ typedef struct Settings {
          * written as given ("CID HID SIZE" lines); uid_base is the host ID
          * of the container's 0. NULL: "0 uid_base uid_size" for both. */
         char *uid_map, *gid_map;
+        /* The machine's cgroup (cgroup-path.h: cleaned; absolute, or relative
+         * to our own) in every hierarchy; NULL: machine.slice/machine-NAME.scope */
+        char *cgroup_path;
         OwnershipMode ownership;
         bool private_network;   /* a network namespace of its own (implied by the modes below) */
         NetworkMode network_mode;

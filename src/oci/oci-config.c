@@ -39,6 +39,7 @@ void oci_config_done(OciConfig *c) {
         free(c->hostname);
         free(c->uid_map);
         free(c->gid_map);
+        free(c->cgroups_path);
         for (size_t i = 0; i < c->n_mounts; i++) {
                 free(c->mounts[i].destination);
                 free(c->mounts[i].type);
@@ -675,6 +676,8 @@ static int parse_linux(json_object *top, OciConfig *c, char **ret_error) {
                 return error_set(ret_error, -EINVAL, "linux.uidMappings: missing with a user namespace");
         if (c->have_mappings && !c->ns_user)
                 return error_set(ret_error, -EINVAL, "linux.uidMappings: given without a user namespace in linux.namespaces");
+        if (get_string(linux_, "linux", "cgroupsPath", &c->cgroups_path, ret_error) < 0)
+                return -EINVAL;
         if (get_strv(linux_, "linux", "maskedPaths", &c->masked_paths, ret_error) < 0 ||
             get_strv(linux_, "linux", "readonlyPaths", &c->readonly_paths, ret_error) < 0)
                 return -EINVAL;

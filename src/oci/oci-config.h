@@ -59,6 +59,7 @@ typedef struct OciConfig {
         bool have_mappings;
         char *uid_map, *gid_map;
         uint32_t uid_host, uid_size, gid_host, gid_size;
+        char *cgroups_path;   /* linux.cgroupsPath as written, or NULL */
         char **masked_paths;
         char **readonly_paths;
         CgroupLimits limits;  /* linux.resources */

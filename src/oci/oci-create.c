@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "cgroup-path.h"
 #include "machine-start.h"
 #include "mount-points.h"
 #include "oci-config.h"
@@ -156,8 +157,32 @@ static int map_mounts(const OciConfig *c, const char *bundle, Settings *s, char 
         return 0;
 }
 
+/* linux.cgroupsPath with runc's rules: "slice:prefix:name" with
+ * --systemd-cgroup, else a cgroupfs path (absolute: below each hierarchy's
+ * root; relative: below our own cgroup). Empty: the machine's own scope. */
+static int map_cgroups_path(const OciConfig *c, Settings *s, char **ret_error) {
+        int r;
+
+        if (isempty(c->cgroups_path))
+                return 0;
+        if (oci_globals.systemd_cgroup) {
+                r = cgroup_path_from_systemd(c->cgroups_path, &s->cgroup_path);
+                if (r == -EINVAL)
+                        return error_set(ret_error, r, "linux.cgroupsPath: expected cgroupsPath to be of format \"slice:prefix:name\" for systemd cgroups, got \"%s\" instead",
+                                         c->cgroups_path);
+                return r;
+        }
+        r = cgroup_path_clean(c->cgroups_path, &s->cgroup_path);
+        if (r == -EINVAL)
+                return error_set(ret_error, r, "linux.cgroupsPath: %s does not name a cgroup below where it starts (a \"..\" goes above it, or nothing is left)",
+                                 c->cgroups_path);
+        return r;
+}
+
 static int settings_from_config(OciConfig *c, const char *id, const char *bundle, const char *rootfs, Settings *s,
                                 char **ret_error) {
+        int r;
+
         *s = (Settings) {
                 .start_mode = START_RUN,
                 .console_mode = c->terminal ? CONSOLE_PASSIVE : CONSOLE_PIPE,
@@ -195,6 +220,9 @@ static int settings_from_config(OciConfig *c, const char *id, const char *bundle
         c->limits = (CgroupLimits) {};
         for (char **u = c->unapplied; u && *u; u++)
                 oci_debug("%s: not applied (no such limit in boxctl)", *u);
+        r = map_cgroups_path(c, s, ret_error);
+        if (r < 0)
+                return r;
         if (!s->root || !s->machine_name || (c->hostname && !s->hostname) || !s->argv || (c->env && !s->environment))
                 return -ENOMEM;
         return map_mounts(c, bundle, s, ret_error);
@@ -270,10 +298,10 @@ static char *now_rfc3339(void) {
 }
 
 /* After a failed create: what it made goes. */
-static void undo_create(const char *id, const char *rootfs, char **mount_points) {
+static void undo_create(const char *id, const char *rootfs, char **mount_points, char **cgroup_paths) {
         _cleanup_close_ int tree_fd = -EBADF;
 
-        (void) stale_machine_remove(id, NULL);
+        (void) (cgroup_paths ? stale_cgroups_remove(id, cgroup_paths) : stale_machine_remove(id, NULL));
         if (mount_points && rootfs) {
                 MountPoints mp = { .created = mount_points };
 
@@ -333,6 +361,11 @@ static int create_machine(const CreateArgs *a, const char *bundle, OciConfig *c,
                 return oci_error(r, "container %s: %s", a->id, error ?: strerror(-r));
 
         st = (OciState) { .pid = leader, .terminal = c->terminal, .boot = s.start_mode == START_BOOT };
+        if (s.cgroup_path) {
+                r = machine_cgroup_paths(mi, &st.cgroup_paths);
+                if (r < 0)
+                        return oci_error(r, "container %s: %s", a->id, strerror(-r));
+        }
         mi = machine_forget(TAKE_PTR(mi), &st.mount_points);
         st.id = strdup(a->id);
         st.bundle = strdup(bundle);
@@ -361,7 +394,7 @@ static int create_machine(const CreateArgs *a, const char *bundle, OciConfig *c,
                         (void) oci_error(r, "--pid-file %s: %s", a->pid_file, strerror(-r));
         }
         if (r < 0) {
-                undo_create(a->id, st.rootfs, st.mount_points);
+                undo_create(a->id, st.rootfs, st.mount_points, st.cgroup_paths);
                 return r;
         }
         oci_debug("container %s created: pid %d", a->id, (int) leader);

@@ -82,4 +82,90 @@ bundle bad '.linux.namespaces += [{"type": "user"}]
 fails_with "no range for the container's root" "linux.uidMappings: no range maps container ID 0" oci create --bundle "$work/bad" bad
 check "...leaves nothing" gone bad
 
+# --- linux.cgroupsPath: the container's cgroups, and its limits, where it names ---
+v1=$(test_tmpdir)
+cg2=$(cgroup2_root)
+# v1mnt CONTROLLER: a mount of that v1 hierarchy (the unified layout hides them).
+v1mnt() {
+        if [[ ! -d $v1/$1 ]]; then
+                mkdir "$v1/$1" && mount -t cgroup -o "$1" cgroup "$v1/$1"
+                cleanup_push bash -c "umount '$v1/$1' 2>/dev/null || true"
+        fi
+        echo "$v1/$1"
+}
+# limit CONTROLLER PATH V1-FILE V2-FILE: what was written at cgroup PATH.
+limit() {
+        if grep -qw "$1" "$cg2/cgroup.controllers"; then
+                cat "$cg2$2/$4"
+        else
+                cat "$(v1mnt "$1")$2/$3"
+        fi
+}
+# cg_of PID CONTROLLER: PID's cgroup in the hierarchy that has CONTROLLER ("" for cgroup2).
+cg_of() { awk -F: -v c="$2" '($2 == "" && c == "") || (c != "" && $2 ~ "(^|,)" c "(,|$)") { print $3 }' "/proc/$1/cgroup"; }
+# no_cgroup PATH: PATH is in no hierarchy.
+no_cgroup() { [[ ! -e $cg2$1 && ! -e $(v1mnt memory)$1 && ! -e $(v1mnt pids)$1 ]]; }
+b=$(bundle cgabs '.linux.cgroupsPath = "/boxctl-oci-test/abs"
+        | .linux.resources = {"memory": {"limit": 67108864}, "pids": {"limit": 50}}')
+check "an absolute cgroupsPath: create and start" up cgabs "$b"
+pid=$(state_pid cgabs)
+is "$(cg_of "$pid" "")" /boxctl-oci-test/abs "the container's cgroup2 cgroup is the path, below the root"
+is "$(cg_of "$pid" memory)" /boxctl-oci-test/abs "...and its memory cgroup (v1: the same path below that root)"
+is "$(limit memory /boxctl-oci-test/abs memory.limit_in_bytes memory.max)" 67108864 "memory.limit written there"
+is "$(limit pids /boxctl-oci-test/abs pids.max pids.max)" 50 "pids.limit written there"
+ok "nothing in machine.slice for it" bash -c '[[ ! -e $1/machine.slice/machine-cgabs.scope ]]' _ "$cg2"
+check "kill --all reaches it" oci kill --all cgabs KILL
+check "...and it stops" wait_for 10 bash -c '[[ $("$1" --root "$2" state cgabs | jq -r .status) == stopped ]]' _ "$OCI" "$root"
+check "delete" oci delete cgabs
+ok "delete removes the cgroups it made, up to the root" no_cgroup /boxctl-oci-test
+
+# A relative path is below the runtime's own cgroup (runc's cgroupfs rule).
+mkdir -p "$cg2/boxctl-oci-keep" "$(v1mnt memory)/boxctl-oci-keep"
+cleanup_push bash -c 'rmdir "$1/boxctl-oci-keep" "$2/boxctl-oci-keep" 2>/dev/null || true' _ "$cg2" "$(v1mnt memory)"
+own=$(cg_of $$ "")
+b=$(bundle cgrel '.linux.cgroupsPath = "sub/rel"')
+check "a relative cgroupsPath: create and start" up cgrel "$b"
+pid=$(state_pid cgrel)
+is "$(cg_of "$pid" "")" "${own%/}/sub/rel" "the container's cgroup2 cgroup is below the runtime's own"
+ok "...and its memory cgroup below the runtime's own there" \
+        bash -c '[[ $2 == "${1%/}/sub/rel" ]]' _ "$(cg_of $$ memory)" "$(cg_of "$pid" memory)"
+check "delete --force" oci delete --force cgrel
+ok "delete removes sub/rel and sub" bash -c '[[ ! -e $1${2%/}/sub ]]' _ "$cg2" "$own"
+
+# A cgroup that was there before is used, and left there by delete.
+b=$(bundle cgkeep '.linux.cgroupsPath = "/boxctl-oci-keep"')
+check "a cgroupsPath that exists: create and start" up cgkeep "$b"
+is "$(cg_of "$(state_pid cgkeep)" "")" /boxctl-oci-keep "the container is in it"
+check "delete --force" oci delete --force cgkeep
+ok "delete leaves the cgroup it did not make" bash -c '[[ -d $1/boxctl-oci-keep && -d $2/boxctl-oci-keep ]]' _ "$cg2" "$(v1mnt memory)"
+
+# --systemd-cgroup: "slice:prefix:name" is slice/prefix-name.scope, as systemd would place it.
+b=$(bundle cgsd '.linux.cgroupsPath = "boxctl-test.slice:oci:sd"')
+check "--systemd-cgroup with slice:prefix:name: create and start" \
+        bash -c '"$1" --root "$2" --systemd-cgroup create --bundle "$3" cgsd </dev/null >/dev/null && "$1" --root "$2" start cgsd' _ "$OCI" "$root" "$b"
+is "$(cg_of "$(state_pid cgsd)" "")" /boxctl.slice/boxctl-test.slice/oci-sd.scope "its cgroup is /boxctl.slice/boxctl-test.slice/oci-sd.scope"
+check "delete --force" oci delete --force cgsd
+ok "...removes it and the slices it made" no_cgroup /boxctl.slice
+
+bundle bad '.linux.cgroupsPath = "/a/../../etc"' >/dev/null
+fails_with "a cgroupsPath whose .. goes above the root" "linux.cgroupsPath: /a/../../etc does not name a cgroup below where it starts" \
+        oci create --bundle "$work/bad" bad
+check "...leaves nothing" gone bad
+bundle bad '.linux.cgroupsPath = "../x"' >/dev/null
+fails_with "a relative cgroupsPath that leaves the runtime's cgroup" "linux.cgroupsPath: ../x does not name a cgroup below where it starts" \
+        oci create --bundle "$work/bad" bad
+bundle bad '.linux.cgroupsPath = "/a/b"' >/dev/null
+fails_with "--systemd-cgroup with a cgroupfs path" 'expected cgroupsPath to be of format "slice:prefix:name" for systemd cgroups, got "/a/b" instead' \
+        oci --systemd-cgroup create --bundle "$work/bad" bad
+check "...leaves nothing" gone bad
+b=$(bundle cgbusy '.linux.cgroupsPath = "/boxctl-oci-busy"')
+check "a container at /boxctl-oci-busy" up cgbusy "$b"
+bundle bad '.linux.cgroupsPath = "/boxctl-oci-busy"' >/dev/null
+fails_with "a second container at the same cgroupsPath" "cgroup /boxctl-oci-busy: busy" oci create --bundle "$work/bad" bad
+check "...leaves nothing of its own" gone bad
+ok "...and the first one's cgroup in place" bash -c '[[ $(cat "$1/boxctl-oci-busy/cgroup.procs") == *"$2"* ]]' _ "$cg2" "$(state_pid cgbusy)"
+check "delete --force the first" oci delete --force cgbusy
+ok "...removes its cgroup" no_cgroup /boxctl-oci-busy
+for d in "$v1"/*; do [[ ! -d $d ]] || umount "$d"; done
+
 leaks_check
