@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "cgroup-limits.h"
+#include "namespace-join.h"
 #include "network.h"
 #include "port-forward.h"
 #include "userns.h"
@@ -70,6 +71,13 @@ typedef struct Settings {
         /* The machine's cgroup (cgroup-path.h: cleaned; absolute, or relative
          * to our own) in every hierarchy; NULL: machine.slice/machine-NAME.scope */
         char *cgroup_path;
+        /* Namespaces joined instead of made (namespace-join.h), and those
+         * (CLONE_NEWIPC, CLONE_NEWUTS) shared with us rather than made: an
+         * OCI bundle's linux.namespaces. The UTS one's host name is left as
+         * it is unless hostname is set. */
+        NamespaceJoin *ns_join;
+        size_t n_ns_join;
+        int ns_shared;
         OwnershipMode ownership;
         bool private_network;   /* a network namespace of its own (implied by the modes below) */
         NetworkMode network_mode;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <inttypes.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,9 @@ static const struct {
 static const char *const namespace_types[] = {
         "pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time",
 };
+static const int namespace_flags[] = {
+        CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWUSER, CLONE_NEWCGROUP, CLONE_NEWTIME,
+};
 
 void oci_config_done(OciConfig *c) {
         free(c->oci_version);
@@ -40,6 +44,8 @@ void oci_config_done(OciConfig *c) {
         free(c->uid_map);
         free(c->gid_map);
         free(c->cgroups_path);
+        for (size_t i = 0; i < c->n_ns_paths; i++)
+                free(c->ns_paths[i].path);
         for (size_t i = 0; i < c->n_mounts; i++) {
                 free(c->mounts[i].destination);
                 free(c->mounts[i].type);
@@ -363,9 +369,24 @@ static int parse_namespaces(json_object *linux_, OciConfig *c, char **ret_error)
                                 break;
                 if (!type || k >= ELEMENTSOF(namespace_types))
                         return error_set(ret_error, -EINVAL, "%s.type: %s is not a namespace type", path, type ? type : "(missing)");
-                if (!isempty(nspath))
-                        return error_set(ret_error, -EOPNOTSUPP, "%s.path: joining a namespace (%s) is not supported yet", path, nspath);
-                if (streq(type, "user"))
+                if (!isempty(nspath)) {
+                        /* Joined by the process that clones the init (namespace-join.h): those it can. */
+                        if (!streq(type, "network") && !streq(type, "ipc") && !streq(type, "uts") && !streq(type, "pid"))
+                                return error_set(ret_error, -EOPNOTSUPP, "%s.path: joining a %s namespace (%s) is not supported yet", path, type, nspath);
+                        if (!path_is_absolute(nspath))
+                                return error_set(ret_error, -EINVAL, "%s.path: %s is not an absolute path", path, nspath);
+                        for (size_t j = 0; j < c->n_ns_paths; j++)
+                                if (c->ns_paths[j].type == namespace_flags[k])
+                                        return error_set(ret_error, -EINVAL, "%s: a second %s namespace", path, type);
+                        if (c->n_ns_paths >= ELEMENTSOF(c->ns_paths))
+                                return -E2BIG;
+                        c->ns_paths[c->n_ns_paths++] = (typeof(c->ns_paths[0])) { .index = i, .type = namespace_flags[k], .path = TAKE_PTR(nspath) };
+                }
+                if (streq(type, "ipc"))
+                        c->ns_ipc = true;
+                else if (streq(type, "uts"))
+                        c->ns_uts = true;
+                else if (streq(type, "user"))
                         c->ns_user = true;
                 else if (streq(type, "network"))
                         c->ns_network = true;

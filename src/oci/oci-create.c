@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <getopt.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "cgroup-path.h"
 #include "machine-start.h"
 #include "mount-points.h"
+#include "namespace-join.h"
 #include "oci-config.h"
 #include "oci-log.h"
 #include "oci-payload.h"
@@ -179,6 +181,40 @@ static int map_cgroups_path(const OciConfig *c, Settings *s, char **ret_error) {
         return r;
 }
 
+/* linux.namespaces: those joined by path, each checked to be a namespace of
+ * its entry's type; those not listed (IPC, UTS) are ours, shared. */
+static int map_namespaces(OciConfig *c, Settings *s, char **ret_error) {
+        s->ns_join = calloc(c->n_ns_paths + 1, sizeof *s->ns_join);
+        if (!s->ns_join)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->n_ns_paths; i++) {
+                _cleanup_close_ int fd = -EBADF;
+                const char *p = c->ns_paths[i].path;
+                size_t k = c->ns_paths[i].index;
+                int type = 0, r;
+
+                r = namespace_open(p, c->ns_paths[i].type, &fd, &type);
+                if (r == -ENOTTY)
+                        return error_set(ret_error, r, "linux.namespaces[%zu].path: %s is not a namespace", k, p);
+                if (r == -EMEDIUMTYPE)
+                        return error_set(ret_error, r, "linux.namespaces[%zu].path: %s is a %s namespace, not %s", k, p,
+                                         namespace_type_to_string(type) ?: "another", namespace_type_to_string(c->ns_paths[i].type));
+                if (r < 0)
+                        return error_set(ret_error, r, "linux.namespaces[%zu].path: %s: %s", k, p, strerror(-r));
+                if (c->ns_paths[i].type == CLONE_NEWNET)
+                        s->private_network = false;
+                s->ns_join[s->n_ns_join++] = (NamespaceJoin) { .type = c->ns_paths[i].type, .path = TAKE_PTR(c->ns_paths[i].path) };
+        }
+        s->ns_shared = (c->ns_ipc ? 0 : CLONE_NEWIPC) | (c->ns_uts ? 0 : CLONE_NEWUTS);
+        if (!c->ns_uts && !isempty(c->hostname))
+                return error_set(ret_error, -EINVAL, "unable to set hostname without a private UTS namespace");
+        if (!c->ns_uts) { /* "": nothing to set in the host's */
+                free(s->hostname);
+                s->hostname = NULL;
+        }
+        return 0;
+}
+
 static int settings_from_config(OciConfig *c, const char *id, const char *bundle, const char *rootfs, Settings *s,
                                 char **ret_error) {
         int r;
@@ -225,6 +261,9 @@ static int settings_from_config(OciConfig *c, const char *id, const char *bundle
                 return r;
         if (!s->root || !s->machine_name || (c->hostname && !s->hostname) || !s->argv || (c->env && !s->environment))
                 return -ENOMEM;
+        r = map_namespaces(c, s, ret_error);
+        if (r < 0)
+                return r;
         return map_mounts(c, bundle, s, ret_error);
 }
 

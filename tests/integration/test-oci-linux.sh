@@ -168,4 +168,56 @@ check "delete --force the first" oci delete --force cgbusy
 ok "...removes its cgroup" no_cgroup /boxctl-oci-busy
 for d in "$v1"/*; do [[ ! -d $d ]] || umount "$d"; done
 
+# --- namespaces joined by path ---
+# A process of the test's own in new network, IPC, UTS and PID namespaces,
+# its network with a link the container must see, its UTS with a name.
+unshare --net --ipc --uts --pid --fork --kill-child sh -c 'ip link add oci-probe0 type veth peer name oci-probe1 && hostname joined-uts && exec sleep 1000' &
+ush=$!
+cleanup_push bash -c 'kill -KILL "$1" 2>/dev/null || true' _ "$ush"
+nsp() { ps -o pid= --ppid "$ush" | tr -d ' '; }
+check "a process in namespaces of the test's own" \
+        wait_for 10 bash -c 'p=$(ps -o pid= --ppid "$1" | tr -d " "); [[ -n $p && $(cat "/proc/$p/comm") == sleep ]]' _ "$ush"
+np=$(nsp)
+b=$(bundle nsj ".linux.namespaces = [{\"type\": \"pid\", \"path\": \"/proc/$np/ns/pid\"}, {\"type\": \"network\", \"path\": \"/proc/$np/ns/net\"},
+        {\"type\": \"ipc\", \"path\": \"/proc/$np/ns/ipc\"}, {\"type\": \"uts\", \"path\": \"/proc/$np/ns/uts\"}, {\"type\": \"mount\"}]")
+check "create and start, joining network, IPC, UTS and PID namespaces by path" up nsj "$b"
+pid=$(state_pid nsj)
+for ns in net ipc uts pid; do
+        is "$(readlink "/proc/$pid/ns/$ns")" "$(readlink "/proc/$np/ns/$ns")" "the container is in the $ns namespace given"
+done
+ok "...and has a mount namespace of its own" bash -c '[[ $(readlink /proc/$1/ns/mnt) != $(readlink /proc/self/ns/mnt) ]]' _ "$pid"
+out=$(oci exec nsj cat /proc/net/dev)
+ok "it sees the joined network's link oci-probe0" grep -q oci-probe0 <<<"$out"
+is "$(oci exec nsj hostname)" joined-uts "a joined UTS namespace keeps its name (config.json gives none)"
+ok "the runtime is back in its own namespaces" bash -c '[[ $(readlink /proc/self/ns/net) != $(readlink /proc/$1/ns/net) ]]' _ "$np"
+check "delete --force" oci delete --force nsj
+check "...leaves nothing" gone nsj
+ok "the joined namespaces' process lives on" kill -0 "$np"
+
+b=$(bundle nsinh '.linux.namespaces = [{"type": "pid"}, {"type": "mount"}]')
+check "IPC and UTS not listed: create and start" up nsinh "$b"
+pid=$(state_pid nsinh)
+for ns in ipc uts; do
+        is "$(readlink "/proc/$pid/ns/$ns")" "$(readlink "/proc/$$/ns/$ns")" "an unlisted $ns namespace is the runtime's own"
+done
+is "$(hostname)" "$(oci exec nsinh hostname)" "...and its host name is left as it is"
+check "delete --force" oci delete --force nsinh
+
+bundle bad '.linux.namespaces[1] = {"type": "network", "path": "/etc/hostname"}' >/dev/null
+fails_with "a namespace path that is not a namespace" "linux.namespaces[1].path: /etc/hostname is not a namespace" oci create --bundle "$work/bad" bad
+check "...leaves nothing" gone bad
+bundle bad ".linux.namespaces[1] = {\"type\": \"network\", \"path\": \"/proc/$np/ns/uts\"}" >/dev/null
+fails_with "a namespace path of another type" "linux.namespaces[1].path: /proc/$np/ns/uts is a uts namespace, not net" oci create --bundle "$work/bad" bad
+check "...leaves nothing" gone bad
+bundle bad '.linux.namespaces[1] = {"type": "network", "path": "/nonexistent/net"}' >/dev/null
+fails_with "a namespace path that is not there" "linux.namespaces[1].path: /nonexistent/net: No such file or directory" oci create --bundle "$work/bad" bad
+bundle bad ".linux.namespaces[4] = {\"type\": \"mount\", \"path\": \"/proc/$np/ns/mnt\"}" >/dev/null
+fails_with "joining a mount namespace" "linux.namespaces[4].path: joining a mount namespace" oci create --bundle "$work/bad" bad
+bundle bad '.linux.namespaces = [{"type": "pid"}, {"type": "mount"}] | .hostname = "h"' >/dev/null
+fails_with "a hostname without a UTS namespace" "unable to set hostname without a private UTS namespace" oci create --bundle "$work/bad" bad
+check "...leaves nothing" gone bad
+kill -KILL "$ush" # unshare --fork ignores SIGTERM
+wait "$ush" 2>/dev/null || true
+check "the namespaces' process ends with unshare" wait_for 10 bash -c '! kill -0 "$1" 2>/dev/null' _ "$np"
+
 leaks_check
