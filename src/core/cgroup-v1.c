@@ -59,6 +59,11 @@ static int cpuset_inherit(int parent_fd, int child_fd) {
         return 0;
 }
 
+static char *mfree_path(char *p) {
+        free(p);
+        return NULL;
+}
+
 static int hierarchy_open(Hierarchy *h, const char *controllers, const char *own, const char *scope, const char *named) {
         _cleanup_free_ char *opts = mount_options(controllers);
         _cleanup_close_ int slice_fd = -EBADF;
@@ -77,7 +82,11 @@ static int hierarchy_open(Hierarchy *h, const char *controllers, const char *own
                 r = cgroup_path_resolve(own, named, &h->path);
                 if (r < 0)
                         return r;
-                return cgroup_path_make(h->root_fd, h->path, strstr(controllers, "cpuset"), &h->machine_fd);
+                r = cgroup_path_make(h->root_fd, h->path, strstr(controllers, "cpuset"), &h->machine_fd);
+                /* Another's, which we made none of: nothing of it is ours to remove. */
+                if (r == -EBUSY)
+                        h->path = mfree_path(h->path);
+                return r;
         }
         if (mkdirat(h->root_fd, "machine.slice", 0755) < 0 && errno != EEXIST)
                 return -errno;

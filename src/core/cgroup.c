@@ -240,6 +240,8 @@ static int cgroupfs_create_named(Cgroup *cg) {
         if (root_fd < 0)
                 return -errno;
         r = cgroup_path_make(root_fd, cg->named, false, &cg->fd);
+        if (r < 0 && r != -EBUSY) /* -EBUSY: another's, of which we made nothing */
+                (void) cgroup_path_remove(root_fd, cg->named);
         if (r < 0)
                 return r;
         for (char *slash = cg->path + strlen(cg->mount); slash; slash = strchr(slash + 1, '/')) {
