@@ -138,6 +138,7 @@ check "a cgroupsPath that exists: create and start" up cgkeep "$b"
 is "$(cg_of "$(state_pid cgkeep)" "")" /boxctl-oci-keep "the container is in it"
 check "delete --force" oci delete --force cgkeep
 ok "delete leaves the cgroup it did not make" bash -c '[[ -d $1/boxctl-oci-keep && -d $2/boxctl-oci-keep ]]' _ "$cg2" "$(v1mnt memory)"
+check "...which the test removes" rmdir "$cg2/boxctl-oci-keep" "$(v1mnt memory)/boxctl-oci-keep"
 
 # --systemd-cgroup: "slice:prefix:name" is slice/prefix-name.scope, as systemd would place it.
 b=$(bundle cgsd '.linux.cgroupsPath = "boxctl-test.slice:oci:sd"')
