@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cgroup-path.h"
 #include "cgroup-v1.h"
 #include "log.h"
 #include "mount-util.h"
@@ -24,6 +25,7 @@ typedef struct Hierarchy {
 
 struct CgroupV1 {
         char *scope; /* machine-NAME.scope */
+        char *named; /* cgroup-path.h: at this path instead (resolved in each hierarchy) */
         bool opened; /* by cgroup_v1_machine_open(): not ours to remove */
         Hierarchy h[HIERARCHIES_MAX];
         size_t n;
@@ -57,7 +59,12 @@ static int cpuset_inherit(int parent_fd, int child_fd) {
         return 0;
 }
 
-static int hierarchy_open(Hierarchy *h, const char *controllers, const char *own, const char *scope) {
+static char *mfree_path(char *p) {
+        free(p);
+        return NULL;
+}
+
+static int hierarchy_open(Hierarchy *h, const char *controllers, const char *own, const char *scope, const char *named) {
         _cleanup_free_ char *opts = mount_options(controllers);
         _cleanup_close_ int slice_fd = -EBADF;
         int r;
@@ -67,6 +74,20 @@ static int hierarchy_open(Hierarchy *h, const char *controllers, const char *own
         r = mount_fs_new("cgroup", opts, 0, &h->root_fd);
         if (r < 0)
                 return r;
+        if (named) {
+                h->own = strdup(own[0] == '/' ? own + 1 : own);
+                h->controllers = strdup(controllers);
+                if (!h->own || !h->controllers)
+                        return -ENOMEM;
+                r = cgroup_path_resolve(own, named, &h->path);
+                if (r < 0)
+                        return r;
+                r = cgroup_path_make(h->root_fd, h->path, strstr(controllers, "cpuset"), &h->machine_fd);
+                /* Another's, which we made none of: nothing of it is ours to remove. */
+                if (r == -EBUSY)
+                        h->path = mfree_path(h->path);
+                return r;
+        }
         if (mkdirat(h->root_fd, "machine.slice", 0755) < 0 && errno != EEXIST)
                 return -errno;
         slice_fd = openat(h->root_fd, "machine.slice", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -93,6 +114,10 @@ static int hierarchy_open(Hierarchy *h, const char *controllers, const char *own
 }
 
 int cgroup_v1_machine_new(const char *machine_name, CgroupV1 **ret) {
+        return cgroup_v1_machine_new_at(machine_name, NULL, ret);
+}
+
+int cgroup_v1_machine_new_at(const char *machine_name, const char *cgroup_path, CgroupV1 **ret) {
         _cleanup_(cgroup_v1_machine_freep) CgroupV1 *v = NULL;
         _cleanup_free_ char *text = NULL;
         int r;
@@ -101,7 +126,8 @@ int cgroup_v1_machine_new(const char *machine_name, CgroupV1 **ret) {
         if (!v)
                 return -ENOMEM;
         v->scope = strjoin3("machine-", machine_name, ".scope");
-        if (!v->scope)
+        v->named = cgroup_path ? strdup(cgroup_path) : NULL;
+        if (!v->scope || (cgroup_path && !v->named))
                 return -ENOMEM;
         r = read_file_at(AT_FDCWD, "/proc/self/cgroup", 64 * 1024, &text);
         if (r < 0)
@@ -123,7 +149,7 @@ int cgroup_v1_machine_new(const char *machine_name, CgroupV1 **ret) {
                 Hierarchy *h = &v->h[v->n];
                 h->root_fd = h->machine_fd = -EBADF;
                 v->n++;
-                r = hierarchy_open(h, c1 + 1, c2 + 1, v->scope);
+                r = hierarchy_open(h, c1 + 1, c2 + 1, v->scope, v->named);
                 if (r < 0)
                         return log_debug_errno(r, "cgroup v1 hierarchy %s: %m", c1 + 1);
         }
@@ -174,7 +200,12 @@ CgroupV1 *cgroup_v1_machine_free(CgroupV1 *v) {
         for (size_t i = 0; i < v->n; i++) {
                 Hierarchy *h = &v->h[i];
 
-                if (!v->opened && h->root_fd >= 0 && h->machine_fd >= 0) {
+                if (!v->opened && v->named && h->root_fd >= 0 && h->path) {
+                        int r = cgroup_path_remove(h->root_fd, h->path);
+
+                        if (r < 0)
+                                log_debug_errno(r, "cannot remove cgroup %s of hierarchy %s: %m", h->path, h->controllers);
+                } else if (!v->opened && h->root_fd >= 0 && h->machine_fd >= 0) {
                         _cleanup_free_ char *path = strjoin3("machine.slice/", v->scope, "");
 
                         /* The machine's processes are gone (its cgroup2 scope
@@ -196,6 +227,7 @@ CgroupV1 *cgroup_v1_machine_free(CgroupV1 *v) {
                 free(h->path);
         }
         free(v->scope);
+        free(v->named);
         free(v);
         return NULL;
 }
@@ -359,6 +391,47 @@ static int join_one(int root_fd, const char *controllers, const char *path, void
 
 int cgroup_v1_join(pid_t leader) {
         return for_each_hierarchy_of(leader, join_one, NULL);
+}
+
+int cgroup_v1_machine_paths(const CgroupV1 *v, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+
+        for (size_t i = 0; v && i < v->n; i++) {
+                _cleanup_free_ char *line = NULL;
+
+                if (!v->h[i].path)
+                        continue;
+                if (asprintf(&line, "%s:/%s", v->h[i].controllers, v->h[i].path) < 0)
+                        return -ENOMEM;
+                if (strv_push_dup(&l, line) < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+int cgroup_v1_paths_remove(char *const *paths) {
+        int ret = 0;
+
+        for (char *const *p = paths; p && *p; p++) {
+                _cleanup_free_ char *controllers = NULL, *opts = NULL;
+                _cleanup_close_ int root_fd = -EBADF;
+                const char *colon = strchr(*p, ':');
+                int r;
+
+                if (!colon || colon[1] != '/' || colon[2] == '\0')
+                        continue;
+                controllers = strndup(*p, (size_t) (colon - *p));
+                opts = controllers ? mount_options(controllers) : NULL;
+                if (!opts)
+                        return -ENOMEM;
+                r = mount_fs_new("cgroup", opts, 0, &root_fd);
+                if (r >= 0)
+                        r = cgroup_path_remove(root_fd, colon + 2);
+                if (r < 0 && ret == 0)
+                        ret = log_debug_errno(r, "cannot remove cgroup %s: %m", *p);
+        }
+        return ret;
 }
 
 /* ---- a running machine's ---- */

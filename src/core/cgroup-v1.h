@@ -22,6 +22,13 @@ typedef struct CgroupV1 CgroupV1;
 
 /* Makes the machine's cgroup in every v1 hierarchy this process is in. */
 int cgroup_v1_machine_new(const char *machine_name, CgroupV1 **ret);
+/* The same at CGROUP_PATH (cgroup-path.h) in each hierarchy instead of the
+ * scope; NULL: as cgroup_v1_machine_new(). */
+int cgroup_v1_machine_new_at(const char *machine_name, const char *cgroup_path, CgroupV1 **ret);
+/* "CONTROLLERS:/PATH" for each hierarchy, to remove them later by
+ * cgroup_v1_paths_remove() (what we made there, as cgroup_path_remove()). */
+int cgroup_v1_machine_paths(const CgroupV1 *v, char ***ret);
+int cgroup_v1_paths_remove(char *const *paths);
 /* Moves PID (0: us) into the machine's v1 cgroups, or back to where we were. */
 int cgroup_v1_enter(const CgroupV1 *v, pid_t pid);
 int cgroup_v1_leave(const CgroupV1 *v, pid_t pid);

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cgroup.h"
+#include "cgroup-path.h"
 #include "log.h"
 #include "process-util.h"
 #include "string-table.h"
@@ -225,8 +226,37 @@ static void delegate_controllers(const char *slice) {
         log_debug("Enabled %zu controllers below %s.", n, slice);
 }
 
+/* At the place the caller named: every cgroup above it hands its
+ * controllers down (best effort: a parent with processes in it cannot, on
+ * cgroup2, and the limits that need one fail later, saying so). */
+static int cgroupfs_create_named(Cgroup *cg) {
+        _cleanup_close_ int root_fd = -EBADF;
+        int r;
+
+        cg->path = strjoin3(cg->mount, "/", cg->named);
+        if (!cg->path)
+                return -ENOMEM;
+        root_fd = open(cg->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0)
+                return -errno;
+        r = cgroup_path_make(root_fd, cg->named, false, &cg->fd);
+        if (r < 0 && r != -EBUSY) /* -EBUSY: another's, of which we made nothing */
+                (void) cgroup_path_remove(root_fd, cg->named);
+        if (r < 0)
+                return r;
+        for (char *slash = cg->path + strlen(cg->mount); slash; slash = strchr(slash + 1, '/')) {
+                *slash = '\0';
+                delegate_controllers(cg->path);
+                *slash = '/';
+        }
+        return 0;
+}
+
 static int cgroupfs_create(Cgroup *cg) {
         _cleanup_free_ char *slice = slice_path(cg);
+
+        if (cg->named)
+                return cgroupfs_create_named(cg);
 
         if (!slice)
                 return -ENOMEM;
@@ -287,6 +317,11 @@ static int cgroupfs_destroy(Cgroup *cg, uint64_t timeout_usec) {
         r = cgroup_kill_and_wait(cg->path, timeout_usec);
         if (r < 0 && r != -ENOENT)
                 log_debug_errno(r, "Could not empty %s: %m", cg->path);
+        if (cg->named) {
+                _cleanup_close_ int root_fd = open(cg->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+                return root_fd < 0 ? -errno : cgroup_path_remove(root_fd, cg->named);
+        }
         r = cgroup_remove_tree(cg->path);
         /* The slice is shared by all machines: the last one out removes it. */
         slice = slice_path(cg);
@@ -320,13 +355,35 @@ static int cgroup_alloc(Cgroup **ret) {
 }
 
 int cgroup_machine_new(const char *machine_name, Cgroup **ret) {
+        return cgroup_machine_new_at(machine_name, NULL, ret);
+}
+
+/* Our own cgroup2 cgroup, as /proc/self/cgroup's "0::" line has it. */
+static int own_cgroup2(char **ret) {
+        return pid_cgroup2_path(getpid(), ret);
+}
+
+int cgroup_machine_new_at(const char *machine_name, const char *cgroup_path, Cgroup **ret) {
         _cleanup_(cgroup_machine_freep) Cgroup *cg = NULL;
         int r;
 
         r = cgroup_alloc(&cg);
         if (r < 0)
                 return r;
-        cg->unit = cgroup_unit_name(machine_name);
+        if (cgroup_path) {
+                _cleanup_free_ char *own = NULL;
+                const char *b;
+                size_t n;
+
+                r = cgroup_path[0] == '/' ? 0 : own_cgroup2(&own);
+                if (r >= 0)
+                        r = cgroup_path_resolve(strempty(own), cgroup_path, &cg->named);
+                if (r < 0)
+                        return r;
+                b = path_basename_ref(cg->named, &n);
+                cg->unit = strndup(b, n);
+        } else
+                cg->unit = cgroup_unit_name(machine_name);
         if (!cg->unit)
                 return -ENOMEM;
         /* Not owned until made: on failure, the destructor must not touch a
@@ -354,6 +411,20 @@ int cgroup_machine_open(const char *cgroup, Cgroup **ret) {
         b = path_basename_ref(cgroup, &n);
         cg->unit = strndup(b, n);
         if (!cg->path || !cg->unit)
+                return -ENOMEM;
+        *ret = TAKE_PTR(cg);
+        return 0;
+}
+
+int cgroup_machine_open_named(const char *cgroup, Cgroup **ret) {
+        _cleanup_(cgroup_machine_freep) Cgroup *cg = NULL;
+        int r;
+
+        r = cgroup_machine_open(cgroup, &cg);
+        if (r < 0)
+                return r;
+        cg->named = strdup(cgroup + strspn(cgroup, "/"));
+        if (!cg->named)
                 return -ENOMEM;
         *ret = TAKE_PTR(cg);
         return 0;
@@ -406,6 +477,7 @@ Cgroup *cgroup_machine_free(Cgroup *cg) {
                 (void) cg->ops->destroy(cg, 10 * 1000000ULL);
         free(cg->path);
         free(cg->unit);
+        free(cg->named);
         free(cg);
         return NULL;
 }

@@ -45,12 +45,19 @@ struct Cgroup {
         char *unit;        /* machine-NAME.scope */
         int fd;            /* O_DIRECTORY of path, for CLONE_INTO_CGROUP; -EBADF from cgroup_machine_open() */
         bool owned;        /* removed when freed: made by cgroup_machine_new() and not disowned */
+        char *named;       /* at a place named by the caller (cgroup-path.h), below the mount; NULL: the scope */
 };
 
 extern const CgroupOps cgroup_ops_cgroupfs;
 
 /* Creates the machine's cgroup: -EBUSY when a live machine of that name has one. */
 int cgroup_machine_new(const char *machine_name, Cgroup **ret);
+/* The same at CGROUP_PATH (cgroup-path.h: cleaned; absolute, or relative to
+ * our own cgroup) instead of the scope; NULL: as cgroup_machine_new(). */
+int cgroup_machine_new_at(const char *machine_name, const char *cgroup_path, Cgroup **ret);
+/* A cgroup made by cgroup_machine_new_at(), CGROUP relative to the cgroup2
+ * root: destroying it removes what was made there, as cgroup_path_remove(). */
+int cgroup_machine_open_named(const char *cgroup, Cgroup **ret);
 /* The cgroup of a machine made earlier, CGROUP relative to the cgroup2 root (as
  * /proc/PID/cgroup has it). Freeing it leaves the cgroup alone. */
 int cgroup_machine_open(const char *cgroup, Cgroup **ret);

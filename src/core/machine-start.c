@@ -472,15 +472,21 @@ static int prepare_cgroup(MachineInstance *mi, char **ret_error) {
         _cleanup_free_ char *why = NULL;
         int r;
 
-        r = cgroup_machine_new(s->machine_name, &mi->cgroup);
+        r = cgroup_machine_new_at(s->machine_name, s->cgroup_path, &mi->cgroup);
+        if (r == -EBUSY && s->cgroup_path)
+                return error_set(ret_error, r, "cgroup %s: busy: processes of another are in it", s->cgroup_path);
         if (r == -EBUSY)
                 return error_set(ret_error, r, "machine %s: busy: a machine of that name is running", s->machine_name);
         if (r == -ENOMEDIUM)
                 return error_set(ret_error, r, "this host has no cgroup2 hierarchy (looked at /sys/fs/cgroup and /sys/fs/cgroup/unified)");
+        if (r < 0 && s->cgroup_path)
+                return error_set(ret_error, r, "machine %s: cannot create its cgroup %s: %s", s->machine_name, s->cgroup_path, strerror(-r));
         if (r < 0)
                 return error_set(ret_error, r, "machine %s: cannot create its cgroup: %s", s->machine_name, strerror(-r));
         mi->machine.cgroup = mi->cgroup;
-        r = cgroup_v1_machine_new(s->machine_name, &mi->cgroup_v1);
+        r = cgroup_v1_machine_new_at(s->machine_name, s->cgroup_path, &mi->cgroup_v1);
+        if (r == -EBUSY && s->cgroup_path)
+                return error_set(ret_error, r, "cgroup %s: busy in a cgroup v1 hierarchy: processes of another are in it", s->cgroup_path);
         if (r < 0)
                 return error_set(ret_error, r, "machine %s: cannot make its cgroups in the host's cgroup v1 hierarchies: %s",
                                  s->machine_name, strerror(-r));
@@ -712,6 +718,21 @@ int machine_create(MachineInstance *mi, pid_t *ret_leader, int *ret_master, char
         }
         *ret_leader = m->detached_leader;
         *ret_master = TAKE_FD(m->detached_master);
+        return 0;
+}
+
+int machine_cgroup_paths(const MachineInstance *mi, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+        _cleanup_free_ char *v2 = NULL;
+        int r;
+
+        r = cgroup_v1_machine_paths(mi->cgroup_v1, &l);
+        if (r < 0)
+                return r;
+        v2 = strjoin3("0::", mi->cgroup->path + strlen(mi->cgroup->mount), "");
+        if (!v2 || strv_push_dup(&l, v2) < 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(l);
         return 0;
 }
 

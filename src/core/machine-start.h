@@ -73,6 +73,10 @@ int machine_create(MachineInstance *mi, pid_t *ret_leader, int *ret_master, char
  * mount_points_cleanup(); stale_machine_remove() for the rest). Its locks
  * are released. */
 MachineInstance *machine_forget(MachineInstance *mi, char ***ret_mount_points);
+/* The machine's cgroups, as /proc/PID/cgroup lines ("0::/PATH" for cgroup2,
+ * "CONTROLLERS:/PATH" for each v1 hierarchy): for stale_cgroups_remove()
+ * once it has gone, when they are at a place Settings.cgroup_path named. */
+int machine_cgroup_paths(const MachineInstance *mi, char ***ret);
 
 /* --bind and --tmpfs destinations that the machine mounts itself. */
 int settings_verify(const Settings *s, char **ret_error);

@@ -256,6 +256,15 @@ static int payload_bind_notify(int root_fd, int socket_fd) {
         return mount_attach(mfd, root_fd, GUEST_NOTIFY_SOCKET);
 }
 
+/* The CLONE_NEW* types the machine joins rather than makes. */
+static int ns_joined(const Settings *s) {
+        int t = 0;
+
+        for (size_t i = 0; i < s->n_ns_join; i++)
+                t |= s->ns_join[i].type;
+        return t;
+}
+
 static _noreturn_ void payload_main(const Machine *m, const SeccompProgram *filter, int sock, const char *notify_path) {
         const Settings *s = m->settings;
         _cleanup_close_ int root_fd = -EBADF, master = -EBADF, tree_fd = -EBADF, notify_fd = -EBADF;
@@ -263,6 +272,8 @@ static _noreturn_ void payload_main(const Machine *m, const SeccompProgram *filt
         size_t n_mntfds = ELEMENTSOF(mntfds);
         char go;
         const char *hostname = s->hostname ?: s->machine_name;
+        /* A UTS namespace not its own keeps its name unless one is asked for. */
+        bool set_hostname = s->hostname || !((s->ns_shared | ns_joined(s)) & CLONE_NEWUTS);
         char **argv, **envp;
         bool pty = s->console_mode != CONSOLE_PIPE;
         int r;
@@ -316,7 +327,7 @@ static _noreturn_ void payload_main(const Machine *m, const SeccompProgram *filt
         r = mount_switch_root(root_fd);
         if (r < 0)
                 payload_fail(sock, r, "cannot switch to the root of machine %s", s->machine_name);
-        if (sethostname(hostname, strlen(hostname)) < 0)
+        if (set_hostname && sethostname(hostname, strlen(hostname)) < 0)
                 payload_fail(sock, errno, "cannot set hostname %s", hostname);
 
         payload_console_and_limits(m, filter, sock, pty);
@@ -765,7 +776,8 @@ static int host_prepare_namespaces(Run *run, char **ret_error) {
         int r;
 
         if (m->uid_range) {
-                r = userns_write_maps(run->leader, m->uid_range->base, m->uid_range->size);
+                r = s->uid_map && s->gid_map ? userns_write_map_text(run->leader, s->uid_map, s->gid_map)
+                                             : userns_write_maps(run->leader, m->uid_range->base, m->uid_range->size);
                 if (r < 0)
                         return asprintf(ret_error, "cannot write the UID map of machine %s", s->machine_name) < 0 ? -ENOMEM : r;
                 r = cgroup_delegate(m->cgroup->path, m->uid_range->base, m->uid_range->base);
@@ -805,6 +817,7 @@ static void payload_reap(int pidfd) {
 int machine_run_once(Machine *m, MachineResult *ret, char **ret_error) {
         _cleanup_close_pair_ int pair[2] = { -EBADF, -EBADF };
         _cleanup_close_ int pidfd = -EBADF, master = -EBADF;
+        NamespaceSaved ns_saved = {};
         Run run = { .machine = m, .pidfd = -EBADF, .notify_fd = -EBADF, .link = NETWORK_LINK_NULL, .guard = NETWORK_GUARD_NULL };
         _cleanup_(seccomp_program_freep) SeccompProgram *filter = NULL;
         const Settings *s = m->settings;
@@ -852,9 +865,9 @@ int machine_run_once(Machine *m, MachineResult *ret, char **ret_error) {
 
         struct clone_args args = {
                 /* With CLONE_NEWUSER the user namespace comes first, and owns the others. */
-                .flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP |
-                         CLONE_INTO_CGROUP | CLONE_PIDFD | (m->uid_range ? CLONE_NEWUSER : 0) |
-                         (m->settings->private_network ? CLONE_NEWNET : 0),
+                .flags = (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP |
+                          CLONE_INTO_CGROUP | CLONE_PIDFD | (m->uid_range ? CLONE_NEWUSER : 0) |
+                          (m->settings->private_network ? CLONE_NEWNET : 0)) & ~(uint64_t) (s->ns_shared | ns_joined(s)),
                 .pidfd = (uint64_t) (uintptr_t) &pidfd,
                 .exit_signal = SIGCHLD,
                 .cgroup = (uint64_t) m->cgroup->fd,
@@ -865,11 +878,20 @@ int machine_run_once(Machine *m, MachineResult *ret, char **ret_error) {
         if (r < 0)
                 (void) error_set(ret_error, r, "cannot move machine %s into its cgroup v1 cgroups: %s", s->machine_name,
                                  strerror(-r));
+        /* The namespaces it joins: ours for the clone, left right after it. */
+        if (r >= 0) {
+                r = namespace_join_enter(s->ns_join, s->n_ns_join, &ns_saved);
+                if (r < 0)
+                        (void) error_set(ret_error, r, "machine %s: cannot join the namespaces it names: %s", s->machine_name,
+                                         strerror(-r));
+        }
         run.leader = r < 0 ? -1 : (pid_t) sys_clone3(&args);
         if (run.leader < 0 && r >= 0)
                 r = -errno;
-        if (run.leader != 0)
+        if (run.leader != 0) {
+                (void) namespace_join_leave(&ns_saved);
                 (void) cgroup_v1_leave(m->cgroup_v1, 0);
+        }
         if (r < 0) {
                 guest_notify_close(&run);
                 sd_event_unref(run.event);

@@ -47,6 +47,12 @@ void settings_done(Settings *s) {
         free(s->root);
         free(s->machine_name);
         free(s->hostname);
+        free(s->uid_map);
+        free(s->gid_map);
+        free(s->cgroup_path);
+        for (size_t i = 0; i < s->n_ns_join; i++)
+                free(s->ns_join[i].path);
+        free(s->ns_join);
         strv_freep(&s->argv);
         strv_freep(&s->environment);
         settings_free_binds(s);

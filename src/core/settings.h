@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "cgroup-limits.h"
+#include "namespace-join.h"
 #include "network.h"
 #include "port-forward.h"
 #include "userns.h"
@@ -75,6 +76,20 @@ typedef struct Settings {
         RegisterMode register_mode;
         UserNamespaceMode userns_mode;
         uint32_t uid_base, uid_size; /* USERNS_FIXED */
+        /* USERNS_FIXED with maps of more than one range (an OCI bundle's):
+         * written as given ("CID HID SIZE" lines); uid_base is the host ID
+         * of the container's 0. NULL: "0 uid_base uid_size" for both. */
+        char *uid_map, *gid_map;
+        /* The machine's cgroup (cgroup-path.h: cleaned; absolute, or relative
+         * to our own) in every hierarchy; NULL: machine.slice/machine-NAME.scope */
+        char *cgroup_path;
+        /* Namespaces joined instead of made (namespace-join.h), and those
+         * (CLONE_NEWIPC, CLONE_NEWUTS) shared with us rather than made: an
+         * OCI bundle's linux.namespaces. The UTS one's host name is left as
+         * it is unless hostname is set. */
+        NamespaceJoin *ns_join;
+        size_t n_ns_join;
+        int ns_shared;
         OwnershipMode ownership;
         bool private_network;   /* a network namespace of its own (implied by the modes below) */
         NetworkMode network_mode;

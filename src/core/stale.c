@@ -161,6 +161,29 @@ int stale_machine_remove(const char *machine_name, const char *cgroup) {
         return ret;
 }
 
+int stale_cgroups_remove(const char *machine_name, char *const *paths) {
+        int r, ret = 0;
+
+        for (char *const *p = paths; p && *p; p++) {
+                _cleanup_(cgroup_machine_freep) Cgroup *cg = NULL;
+                const char *v2 = startswith(*p, "0::");
+
+                if (!v2)
+                        continue;
+                r = cgroup_machine_open_named(v2, &cg);
+                if (r >= 0)
+                        r = cgroup_machine_destroy(cg, 10 * 1000000ULL);
+                if (r < 0 && r != -ENOENT && ret == 0)
+                        ret = log_debug_errno(r, "Cannot remove cgroup %s of machine %s: %m", v2, machine_name);
+        }
+        r = cgroup_v1_paths_remove(paths);
+        if (r < 0 && ret == 0)
+                ret = r;
+        runtime_files_remove(machine_name);
+        locks_sweep();
+        return ret;
+}
+
 /* ---- the sweep ---- */
 
 static bool has_scope(const char *machine_name, void *userdata) {

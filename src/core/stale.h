@@ -17,6 +17,9 @@
  * machine whose supervisor is gone. -EBUSY when a live process uses the scope
  * (a new machine of that name is starting): then nothing is touched. */
 int stale_machine_remove(const char *machine_name, const char *cgroup);
+/* The same for a machine whose cgroups were at a named place: PATHS as
+ * machine_cgroup_paths() gave them; what was made there goes (cgroup-path.h). */
+int stale_cgroups_remove(const char *machine_name, char *const *paths);
 
 /* Removes, of every machine: a scope with no process in it that no live
  * process holds open and that is more than a few seconds old (a starting or

@@ -196,6 +196,18 @@ void uid_range_release(UidRange *r) {
         *r = UID_RANGE_NULL;
 }
 
+int userns_write_map_text(pid_t pid, const char *uid_map, const char *gid_map) {
+        char path[64];
+        int r;
+
+        snprintf(path, sizeof path, "/proc/%d/uid_map", (int) pid);
+        r = write_string_file(path, uid_map);
+        if (r < 0)
+                return r;
+        snprintf(path, sizeof path, "/proc/%d/gid_map", (int) pid);
+        return write_string_file(path, gid_map);
+}
+
 int userns_write_maps(pid_t pid, uint32_t base, uint32_t size) {
         char path[64], line[64];
         int r;

@@ -61,3 +61,5 @@ void uid_range_release(UidRange *r);
 
 /* Writes "0 BASE SIZE" to the uid and gid maps of PID. */
 int userns_write_maps(pid_t pid, uint32_t base, uint32_t size);
+/* Writes UID_MAP and GID_MAP ("CID HID SIZE" lines) as they are. */
+int userns_write_map_text(pid_t pid, const char *uid_map, const char *gid_map);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <inttypes.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,9 @@ static const struct {
 static const char *const namespace_types[] = {
         "pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time",
 };
+static const int namespace_flags[] = {
+        CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWUSER, CLONE_NEWCGROUP, CLONE_NEWTIME,
+};
 
 void oci_config_done(OciConfig *c) {
         free(c->oci_version);
@@ -38,6 +42,11 @@ void oci_config_done(OciConfig *c) {
         free(c->additional_gids);
         free(c->rlimits);
         free(c->hostname);
+        free(c->uid_map);
+        free(c->gid_map);
+        free(c->cgroups_path);
+        for (size_t i = 0; i < c->n_ns_paths; i++)
+                free(c->ns_paths[i].path);
         for (size_t i = 0; i < c->n_mounts; i++) {
                 free(c->mounts[i].destination);
                 free(c->mounts[i].type);
@@ -363,9 +372,24 @@ static int parse_namespaces(json_object *linux_, OciConfig *c, char **ret_error)
                                 break;
                 if (!type || k >= ELEMENTSOF(namespace_types))
                         return error_set(ret_error, -EINVAL, "%s.type: %s is not a namespace type", path, type ? type : "(missing)");
-                if (!isempty(nspath))
-                        return error_set(ret_error, -EOPNOTSUPP, "%s.path: joining a namespace (%s) is not supported yet", path, nspath);
-                if (streq(type, "user"))
+                if (!isempty(nspath)) {
+                        /* Joined by the process that clones the init (namespace-join.h): those it can. */
+                        if (!streq(type, "network") && !streq(type, "ipc") && !streq(type, "uts") && !streq(type, "pid"))
+                                return error_set(ret_error, -EOPNOTSUPP, "%s.path: joining a %s namespace (%s) is not supported yet", path, type, nspath);
+                        if (!path_is_absolute(nspath))
+                                return error_set(ret_error, -EINVAL, "%s.path: %s is not an absolute path", path, nspath);
+                        for (size_t j = 0; j < c->n_ns_paths; j++)
+                                if (c->ns_paths[j].type == namespace_flags[k])
+                                        return error_set(ret_error, -EINVAL, "%s: a second %s namespace", path, type);
+                        if (c->n_ns_paths >= ELEMENTSOF(c->ns_paths))
+                                return -E2BIG;
+                        c->ns_paths[c->n_ns_paths++] = (typeof(c->ns_paths[0])) { .index = i, .type = namespace_flags[k], .path = TAKE_PTR(nspath) };
+                }
+                if (streq(type, "ipc"))
+                        c->ns_ipc = true;
+                else if (streq(type, "uts"))
+                        c->ns_uts = true;
+                else if (streq(type, "user"))
                         c->ns_user = true;
                 else if (streq(type, "network"))
                         c->ns_network = true;
@@ -379,35 +403,75 @@ static int parse_namespaces(json_object *linux_, OciConfig *c, char **ret_error)
         return 0;
 }
 
-/* One range starting at container ID 0: what -U maps. */
-static int parse_mapping(json_object *linux_, const char *key, uint32_t *ret_host, uint32_t *ret_size, char **ret_error) {
-        json_object *maps, *e;
-        uint64_t cid = 0, hid = 0, size = 0;
-        char path[64];
+/* The kernel takes at most this many lines in a uid_map (Linux 4.15). */
+#define MAP_RANGES_MAX 340
+
+static bool ranges_overlap(uint64_t a, uint64_t an, uint64_t b, uint64_t bn) {
+        return a < b + bn && b < a + an;
+}
+
+/* uidMappings or gidMappings as the kernel's map text ("CID HID SIZE" a
+ * line), checked as the kernel would (no two ranges overlapping on either
+ * side), and the range that maps container ID 0: the machine's root, whose
+ * host ID owns the rootfs's idmapped view. 1 when given, 0 when absent. */
+static int parse_mapping(json_object *linux_, const char *key, char **ret_text, uint32_t *ret_host, uint32_t *ret_size,
+                         char **ret_error) {
+        _cleanup_free_ char *text = NULL;
+        _cleanup_free_ uint64_t (*ranges)[3] = NULL;
+        json_object *maps;
+        size_t n, len = 0;
+        bool have_root = false;
         int r;
 
         r = get_field(linux_, "linux", key, json_type_array, &maps, ret_error);
         if (r <= 0)
                 return r;
-        if (json_object_array_length(maps) != 1)
-                return error_set(ret_error, -EOPNOTSUPP, "linux.%s: %zu ranges; only one range is supported", key,
-                                 json_object_array_length(maps));
-        e = json_object_array_get_idx(maps, 0);
-        snprintf(path, sizeof path, "linux.%s[0]", key);
-        if (!json_object_is_type(e, json_type_object))
-                return error_set(ret_error, -EINVAL, "%s: not an object", path);
-        if (get_uint(e, path, "containerID", UINT32_MAX, &cid, ret_error) < 0 ||
-            get_uint(e, path, "hostID", UINT32_MAX, &hid, ret_error) < 0 ||
-            get_uint(e, path, "size", UINT32_MAX, &size, ret_error) < 0)
-                return -EINVAL;
-        if (size == 0)
-                return error_set(ret_error, -EINVAL, "%s.size: missing or 0", path);
-        if (cid != 0)
-                return error_set(ret_error, -EOPNOTSUPP, "%s.containerID: %" PRIu64 "; only a range from 0 is supported", path, cid);
-        if (hid + size - 1 > UINT32_MAX - 1)
-                return error_set(ret_error, -ERANGE, "%s: hostID %" PRIu64 " + size %" PRIu64 " is out of range", path, hid, size);
-        *ret_host = (uint32_t) hid;
-        *ret_size = (uint32_t) size;
+        n = json_object_array_length(maps);
+        if (n == 0)
+                return error_set(ret_error, -EINVAL, "linux.%s: empty", key);
+        if (n > MAP_RANGES_MAX)
+                return error_set(ret_error, -E2BIG, "linux.%s: %zu ranges; the kernel takes at most %d", key, n, MAP_RANGES_MAX);
+        ranges = calloc(n, sizeof *ranges);
+        text = malloc(n * 3 * 12 + 1);
+        if (!ranges || !text)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                json_object *e = json_object_array_get_idx(maps, i);
+                uint64_t cid = 0, hid = 0, size = 0;
+                char path[64];
+
+                snprintf(path, sizeof path, "linux.%s[%zu]", key, i);
+                if (!json_object_is_type(e, json_type_object))
+                        return error_set(ret_error, -EINVAL, "%s: not an object", path);
+                if (get_uint(e, path, "containerID", UINT32_MAX, &cid, ret_error) < 0 ||
+                    get_uint(e, path, "hostID", UINT32_MAX, &hid, ret_error) < 0 ||
+                    get_uint(e, path, "size", UINT32_MAX, &size, ret_error) < 0)
+                        return -EINVAL;
+                if (size == 0)
+                        return error_set(ret_error, -EINVAL, "%s.size: missing or 0", path);
+                if (hid + size - 1 > UINT32_MAX - 1)
+                        return error_set(ret_error, -ERANGE, "%s: hostID %" PRIu64 " + size %" PRIu64 " is out of range", path, hid, size);
+                if (cid + size - 1 > UINT32_MAX - 1)
+                        return error_set(ret_error, -ERANGE, "%s: containerID %" PRIu64 " + size %" PRIu64 " is out of range", path, cid, size);
+                for (size_t k = 0; k < i; k++) {
+                        if (ranges_overlap(cid, size, ranges[k][0], ranges[k][2]))
+                                return error_set(ret_error, -EINVAL, "%s: its container IDs overlap those of linux.%s[%zu]", path, key, k);
+                        if (ranges_overlap(hid, size, ranges[k][1], ranges[k][2]))
+                                return error_set(ret_error, -EINVAL, "%s: its host IDs overlap those of linux.%s[%zu]", path, key, k);
+                }
+                ranges[i][0] = cid;
+                ranges[i][1] = hid;
+                ranges[i][2] = size;
+                len += (size_t) sprintf(text + len, "%" PRIu64 " %" PRIu64 " %" PRIu64 "\n", cid, hid, size);
+                if (cid == 0) {
+                        have_root = true;
+                        *ret_host = (uint32_t) hid;
+                        *ret_size = (uint32_t) size;
+                }
+        }
+        if (!have_root)
+                return error_set(ret_error, -EOPNOTSUPP, "linux.%s: no range maps container ID 0 (the container's root)", key);
+        *ret_text = TAKE_PTR(text);
         return 1;
 }
 
@@ -716,23 +780,29 @@ static int parse_linux(json_object *top, OciConfig *c, char **ret_error) {
         r = parse_namespaces(linux_, c, ret_error);
         if (r < 0)
                 return r;
-        r = parse_mapping(linux_, "uidMappings", &c->uid_host, &c->uid_size, ret_error);
+        r = parse_mapping(linux_, "uidMappings", &c->uid_map, &c->uid_host, &c->uid_size, ret_error);
         if (r < 0)
                 return r;
         if (r > 0) {
-                r = parse_mapping(linux_, "gidMappings", &c->gid_host, &c->gid_size, ret_error);
+                r = parse_mapping(linux_, "gidMappings", &c->gid_map, &c->gid_host, &c->gid_size, ret_error);
                 if (r < 0)
                         return r;
                 if (r == 0)
                         return error_set(ret_error, -EINVAL, "linux.gidMappings: missing beside linux.uidMappings");
-                if (c->gid_host != c->uid_host || c->gid_size != c->uid_size)
-                        return error_set(ret_error, -EOPNOTSUPP, "linux.gidMappings: must equal linux.uidMappings (one range for both)");
+                /* The rootfs is seen through one idmapped mount, host ID
+                 * uid_host as the container's 0 for users and groups alike. */
+                if (c->gid_host != c->uid_host)
+                        return error_set(ret_error, -EOPNOTSUPP,
+                                         "linux.gidMappings: container ID 0 maps to host ID %" PRIu32 ", linux.uidMappings to %" PRIu32 "; they must be the same",
+                                         c->gid_host, c->uid_host);
                 c->have_mappings = true;
         }
         if (c->ns_user && !c->have_mappings)
                 return error_set(ret_error, -EINVAL, "linux.uidMappings: missing with a user namespace");
         if (c->have_mappings && !c->ns_user)
                 return error_set(ret_error, -EINVAL, "linux.uidMappings: given without a user namespace in linux.namespaces");
+        if (get_string(linux_, "linux", "cgroupsPath", &c->cgroups_path, ret_error) < 0)
+                return -EINVAL;
         if (get_strv(linux_, "linux", "maskedPaths", &c->masked_paths, ret_error) < 0 ||
             get_strv(linux_, "linux", "readonlyPaths", &c->readonly_paths, ret_error) < 0)
                 return -EINVAL;

@@ -53,11 +53,21 @@ typedef struct OciConfig {
         OciMount *mounts;
         size_t n_mounts;
 
-        /* linux.namespaces: which ones are new; joining by path is refused */
-        bool ns_user, ns_network, ns_pid, ns_mount;
-        /* linux.uidMappings/gidMappings: one range each, container ID 0 */
+        /* linux.namespaces: which ones are listed (new, or joined by path) */
+        bool ns_user, ns_network, ns_pid, ns_mount, ns_ipc, ns_uts;
+        /* those with a path: the entry's index and CLONE_NEW* type */
+        struct {
+                size_t index;
+                int type;
+                char *path;
+        } ns_paths[8];
+        size_t n_ns_paths;
+        /* linux.uidMappings/gidMappings: the maps as the kernel takes them,
+         * and the range of each that maps container ID 0 */
         bool have_mappings;
+        char *uid_map, *gid_map;
         uint32_t uid_host, uid_size, gid_host, gid_size;
+        char *cgroups_path;   /* linux.cgroupsPath as written, or NULL */
         char **masked_paths;
         char **readonly_paths;
         char **sysctl;                    /* linux.sysctl: key, value, key, value, ... */

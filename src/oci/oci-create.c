@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <getopt.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +12,10 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "cgroup-path.h"
 #include "machine-start.h"
 #include "mount-points.h"
+#include "namespace-join.h"
 #include "oci-config.h"
 #include "oci-log.h"
 #include "oci-payload.h"
@@ -185,15 +188,73 @@ static int map_mounts(const OciConfig *c, const char *bundle, Settings *s, char 
         return 0;
 }
 
+/* linux.cgroupsPath with runc's rules: "slice:prefix:name" with
+ * --systemd-cgroup, else a cgroupfs path (absolute: below each hierarchy's
+ * root; relative: below our own cgroup). Empty: the machine's own scope. */
+static int map_cgroups_path(const OciConfig *c, Settings *s, char **ret_error) {
+        int r;
+
+        if (isempty(c->cgroups_path))
+                return 0;
+        if (oci_globals.systemd_cgroup) {
+                r = cgroup_path_from_systemd(c->cgroups_path, &s->cgroup_path);
+                if (r == -EINVAL)
+                        return error_set(ret_error, r, "linux.cgroupsPath: expected cgroupsPath to be of format \"slice:prefix:name\" for systemd cgroups, got \"%s\" instead",
+                                         c->cgroups_path);
+                return r;
+        }
+        r = cgroup_path_clean(c->cgroups_path, &s->cgroup_path);
+        if (r == -EINVAL)
+                return error_set(ret_error, r, "linux.cgroupsPath: %s does not name a cgroup below where it starts (a \"..\" goes above it, or nothing is left)",
+                                 c->cgroups_path);
+        return r;
+}
+
+/* linux.namespaces: those joined by path, each checked to be a namespace of
+ * its entry's type; those not listed (IPC, UTS) are ours, shared. */
+static int map_namespaces(OciConfig *c, Settings *s, char **ret_error) {
+        s->ns_join = calloc(c->n_ns_paths + 1, sizeof *s->ns_join);
+        if (!s->ns_join)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->n_ns_paths; i++) {
+                _cleanup_close_ int fd = -EBADF;
+                const char *p = c->ns_paths[i].path;
+                size_t k = c->ns_paths[i].index;
+                int type = 0, r;
+
+                r = namespace_open(p, c->ns_paths[i].type, &fd, &type);
+                if (r == -ENOTTY)
+                        return error_set(ret_error, r, "linux.namespaces[%zu].path: %s is not a namespace", k, p);
+                if (r == -EMEDIUMTYPE)
+                        return error_set(ret_error, r, "linux.namespaces[%zu].path: %s is a %s namespace, not %s", k, p,
+                                         namespace_type_to_string(type) ?: "another", namespace_type_to_string(c->ns_paths[i].type));
+                if (r < 0)
+                        return error_set(ret_error, r, "linux.namespaces[%zu].path: %s: %s", k, p, strerror(-r));
+                if (c->ns_paths[i].type == CLONE_NEWNET)
+                        s->private_network = false;
+                s->ns_join[s->n_ns_join++] = (NamespaceJoin) { .type = c->ns_paths[i].type, .path = TAKE_PTR(c->ns_paths[i].path) };
+        }
+        s->ns_shared = (c->ns_ipc ? 0 : CLONE_NEWIPC) | (c->ns_uts ? 0 : CLONE_NEWUTS);
+        if (!c->ns_uts && !isempty(c->hostname))
+                return error_set(ret_error, -EINVAL, "unable to set hostname without a private UTS namespace");
+        if (!c->ns_uts) { /* "": nothing to set in the host's */
+                free(s->hostname);
+                s->hostname = NULL;
+        }
+        return 0;
+}
+
 static int settings_from_config(OciConfig *c, const char *id, const char *bundle, const char *rootfs, Settings *s,
                                 char **ret_error) {
+        int r;
+
         *s = (Settings) {
                 .start_mode = START_RUN,
                 .console_mode = c->terminal ? CONSOLE_PASSIVE : CONSOLE_PIPE,
                 .register_mode = REGISTER_NO,
                 .userns_mode = c->have_mappings ? USERNS_FIXED : USERNS_NO,
                 .uid_base = c->uid_host,
-                .uid_size = c->uid_size,
+                .uid_size = MIN(c->uid_size, c->gid_size),
                 .ownership = OWNERSHIP_IDMAP,
                 .private_network = c->ns_network,
                 .network_mode = NETWORK_NONE,
@@ -206,6 +267,12 @@ static int settings_from_config(OciConfig *c, const char *id, const char *bundle
         s->root = strdup(rootfs);
         s->machine_name = strdup(id);
         s->hostname = c->hostname ? strdup(c->hostname) : NULL;
+        if (c->have_mappings) {
+                s->uid_map = strdup(c->uid_map);
+                s->gid_map = strdup(c->gid_map);
+                if (!s->uid_map || !s->gid_map)
+                        return -ENOMEM;
+        }
         if (oci_config_wants_boot(c)) {
                 /* The init is the tree's, as boot finds it; the rest are its arguments. */
                 s->start_mode = START_BOOT;
@@ -219,8 +286,14 @@ static int settings_from_config(OciConfig *c, const char *id, const char *bundle
         c->limits = (CgroupLimits) {};
         for (char **u = c->unapplied; u && *u; u++)
                 oci_debug("%s: not applied (no such limit in boxctl)", *u);
+        r = map_cgroups_path(c, s, ret_error);
+        if (r < 0)
+                return r;
         if (!s->root || !s->machine_name || (c->hostname && !s->hostname) || !s->argv || (c->env && !s->environment))
                 return -ENOMEM;
+        r = map_namespaces(c, s, ret_error);
+        if (r < 0)
+                return r;
         return map_mounts(c, bundle, s, ret_error);
 }
 
@@ -294,10 +367,10 @@ static char *now_rfc3339(void) {
 }
 
 /* After a failed create: what it made goes. */
-static void undo_create(const char *id, const char *rootfs, char **mount_points) {
+static void undo_create(const char *id, const char *rootfs, char **mount_points, char **cgroup_paths) {
         _cleanup_close_ int tree_fd = -EBADF;
 
-        (void) stale_machine_remove(id, NULL);
+        (void) (cgroup_paths ? stale_cgroups_remove(id, cgroup_paths) : stale_machine_remove(id, NULL));
         if (mount_points && rootfs) {
                 MountPoints mp = { .created = mount_points };
 
@@ -357,6 +430,11 @@ static int create_machine(const CreateArgs *a, const char *bundle, OciConfig *c,
                 return oci_error(r, "container %s: %s", a->id, error ?: strerror(-r));
 
         st = (OciState) { .pid = leader, .terminal = c->terminal, .boot = s.start_mode == START_BOOT };
+        if (s.cgroup_path) {
+                r = machine_cgroup_paths(mi, &st.cgroup_paths);
+                if (r < 0)
+                        return oci_error(r, "container %s: %s", a->id, strerror(-r));
+        }
         mi = machine_forget(TAKE_PTR(mi), &st.mount_points);
         st.id = strdup(a->id);
         st.bundle = strdup(bundle);
@@ -385,7 +463,7 @@ static int create_machine(const CreateArgs *a, const char *bundle, OciConfig *c,
                         (void) oci_error(r, "--pid-file %s: %s", a->pid_file, strerror(-r));
         }
         if (r < 0) {
-                undo_create(a->id, st.rootfs, st.mount_points);
+                undo_create(a->id, st.rootfs, st.mount_points, st.cgroup_paths);
                 return r;
         }
         oci_debug("container %s created: pid %d", a->id, (int) leader);

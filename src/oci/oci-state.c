@@ -53,6 +53,7 @@ void oci_state_done(OciState *s) {
         free(s->created);
         free(s->annotations);
         strv_freep(&s->mount_points);
+        strv_freep(&s->cgroup_paths);
         *s = (OciState) {};
 }
 
@@ -122,6 +123,13 @@ int oci_state_save(int dir_fd, const OciState *s) {
         for (char **p = s->mount_points; p && *p; p++)
                 json_object_array_add(mp, json_object_new_string(*p));
         json_object_object_add(o, "mount_points", mp);
+        if (s->cgroup_paths) {
+                json_object *cp = json_object_new_array();
+
+                for (char **p = s->cgroup_paths; *p; p++)
+                        json_object_array_add(cp, json_object_new_string(*p));
+                json_object_object_add(o, "cgroup_paths", cp);
+        }
         text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
         /* Written whole, then renamed into place: a reader sees all of it or none. */
         r = write_file_at(dir_fd, OCI_STATE_FILE ".new", text, 0600);
@@ -169,6 +177,9 @@ int oci_state_load(int dir_fd, OciState *ret) {
                 if (json_object_object_get_ex(o, "mount_points", &v) && json_object_is_type(v, json_type_array))
                         for (size_t i = 0; r >= 0 && i < json_object_array_length(v); i++)
                                 r = strv_push_dup(&s.mount_points, json_object_get_string(json_object_array_get_idx(v, i)));
+                if (json_object_object_get_ex(o, "cgroup_paths", &v) && json_object_is_type(v, json_type_array))
+                        for (size_t i = 0; r >= 0 && i < json_object_array_length(v); i++)
+                                r = strv_push_dup(&s.cgroup_paths, json_object_get_string(json_object_array_get_idx(v, i)));
         }
         json_object_put(o);
         if (r < 0)
@@ -192,9 +203,18 @@ bool oci_pid_alive(pid_t pid, uint64_t starttime) {
         return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
 }
 
-int oci_scope_open(const char *id, Cgroup **ret) {
-        _cleanup_free_ char *unit = cgroup_unit_name(id), *path = NULL;
+const char *oci_state_cgroup(const OciState *s) {
+        for (char **p = s->cgroup_paths; p && *p; p++)
+                if (startswith(*p, "0::"))
+                        return *p + 3;
+        return NULL;
+}
 
+int oci_scope_open(const OciState *s, Cgroup **ret) {
+        _cleanup_free_ char *unit = cgroup_unit_name(s->id), *path = NULL;
+
+        if (oci_state_cgroup(s))
+                return cgroup_machine_open(oci_state_cgroup(s), ret);
         if (!unit)
                 return -ENOMEM;
         path = strjoin3("/" BOXCTL_CGROUP_SLICE "/", unit, "");
@@ -203,17 +223,17 @@ int oci_scope_open(const char *id, Cgroup **ret) {
         return cgroup_machine_open(path, ret);
 }
 
-static bool scope_is_frozen(const char *id) {
+static bool scope_is_frozen(const OciState *s) {
         _cleanup_(cgroup_machine_freep) Cgroup *cg = NULL;
 
-        return oci_scope_open(id, &cg) >= 0 && cgroup_machine_is_frozen(cg) > 0;
+        return oci_scope_open(s, &cg) >= 0 && cgroup_machine_is_frozen(cg) > 0;
 }
 
 OciStatus oci_state_status(int dir_fd, const OciState *s) {
         if (!oci_pid_alive(s->pid, s->pid_start))
                 return OCI_STATUS_STOPPED;
         /* As runc: a frozen container is paused, whether it was started or not. */
-        if (scope_is_frozen(s->id))
+        if (scope_is_frozen(s))
                 return OCI_STATUS_PAUSED;
         if (faccessat(dir_fd, OCI_EXEC_FIFO, F_OK, AT_SYMLINK_NOFOLLOW) >= 0)
                 return OCI_STATUS_CREATED;

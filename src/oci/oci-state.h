@@ -36,6 +36,9 @@ typedef struct OciState {
         char *created;       /* RFC 3339, UTC */
         char *annotations;   /* a JSON object's text, or NULL */
         char **mount_points; /* made in the rootfs by create, removed by delete */
+        /* Its cgroups where linux.cgroupsPath put them (machine_cgroup_paths());
+         * NULL: machine.slice/machine-ID.scope */
+        char **cgroup_paths;
         bool terminal;
         bool boot;           /* a system container: the tree's init is PID 1 */
 } OciState;
@@ -62,8 +65,11 @@ OciStatus oci_state_status(int dir_fd, const OciState *s);
 json_object *oci_state_to_json(const OciState *s, OciStatus status);
 
 struct Cgroup;
-/* The container's cgroup2 scope, machine.slice/machine-ID.scope: freeing it leaves it alone. */
-int oci_scope_open(const char *id, struct Cgroup **ret);
+/* The container's cgroup2 scope, machine.slice/machine-ID.scope, or the cgroup its
+ * linux.cgroupsPath named: freeing it leaves it alone. */
+int oci_scope_open(const OciState *s, struct Cgroup **ret);
+/* Its cgroup2 cgroup when linux.cgroupsPath named it (below the cgroup2 root), or NULL. */
+const char *oci_state_cgroup(const OciState *s);
 
 /* Whether PID is still the process STARTTIME says, and not a zombie. */
 bool oci_pid_alive(pid_t pid, uint64_t starttime);

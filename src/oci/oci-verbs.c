@@ -209,7 +209,7 @@ static int signal_container(const OciState *st, int sig, bool all) {
 
         if (all) {
                 _cleanup_(cgroup_machine_freep) Cgroup *cg = NULL;
-                int r = oci_scope_open(st->id, &cg);
+                int r = oci_scope_open(st, &cg);
 
                 return r < 0 ? r : cgroup_machine_kill(cg, sig);
         }
@@ -293,7 +293,7 @@ static int set_frozen(const char *verb, int argc, char *argv[], bool freeze) {
                 return oci_error(EINVAL, "container not running"), 1;
         if (!freeze && status != OCI_STATUS_PAUSED)
                 return oci_error(EINVAL, "container not paused"), 1;
-        r = oci_scope_open(st.id, &cg);
+        r = oci_scope_open(&st, &cg);
         if (r >= 0)
                 r = cgroup_machine_freeze(cg, freeze, FREEZE_TIMEOUT_USEC);
         if (r == -EOPNOTSUPP)
@@ -331,9 +331,9 @@ static int destroy_container(const OciState *st) {
         }
         /* A paused container: SIGKILL reaches frozen tasks; thawed, nothing
          * of it waits to be run again when the scope is emptied. As runc. */
-        if (oci_scope_open(st->id, &cg) >= 0 && cgroup_machine_is_frozen(cg) > 0)
+        if (oci_scope_open(st, &cg) >= 0 && cgroup_machine_is_frozen(cg) > 0)
                 (void) cgroup_machine_freeze(cg, false, FREEZE_TIMEOUT_USEC);
-        r = stale_machine_remove(st->id, NULL);
+        r = st->cgroup_paths ? stale_cgroups_remove(st->id, st->cgroup_paths) : stale_machine_remove(st->id, NULL);
         if (r < 0 && r != -ENOENT)
                 return oci_error(r, "container %s: cannot remove its cgroups: %s", st->id, strerror(-r));
         if (st->mount_points) {

@@ -45,7 +45,7 @@ static void help(void) {
                "  --log FILE              Also write errors (and --debug messages) to FILE\n"
                "  --log-format text|json  Format of --log\n"
                "  --debug                 Debug messages\n"
-               "  --systemd-cgroup        Accepted; cgroups are boxctl's own\n"
+               "  --systemd-cgroup        linux.cgroupsPath is systemd's \"slice:prefix:name\"\n"
                "  --version, --help\n\nVerbs:\n");
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 printf("  %-10s %s\n", verbs[i].name, verbs[i].summary);

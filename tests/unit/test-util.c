@@ -3,6 +3,7 @@
 
 #include "caps.h"
 #include "cgroup.h"
+#include "cgroup-path.h"
 #include "init-kind.h"
 #include "machine.h"
 #include "tap.h"
@@ -115,6 +116,52 @@ static void test_unit_name(void) {
         free(s);
 }
 
+/* cleaned (or -errno) and systemd's form, as runc reads linux.cgroupsPath */
+static bool clean_is(const char *in, const char *want) {
+        _cleanup_free_ char *out = NULL;
+        int r = cgroup_path_clean(in, &out);
+
+        return want ? r == 0 && streq(out, want) : r == -EINVAL;
+}
+
+static bool systemd_is(const char *in, const char *want) {
+        _cleanup_free_ char *out = NULL;
+        int r = cgroup_path_from_systemd(in, &out);
+
+        return want ? r == 0 && streq(out, want) : r == -EINVAL;
+}
+
+static char *mfree_str(char *p) {
+        free(p);
+        return NULL;
+}
+
+static void test_cgroup_path(void) {
+        _cleanup_free_ char *r = NULL;
+
+        CHECK(clean_is("/a/b", "/a/b"));
+        CHECK(clean_is("//a/./b/", "/a/b"));
+        CHECK(clean_is("/a/x/../b", "/a/b"));
+        CHECK(clean_is("a/b", "a/b"));
+        CHECK(clean_is("/a/../../etc", NULL));
+        CHECK(clean_is("../x", NULL));
+        CHECK(clean_is("/", NULL));
+        CHECK(clean_is("a/..", NULL));
+        CHECK(systemd_is("machine.slice:oci:abc", "/machine.slice/oci-abc.scope"));
+        CHECK(systemd_is("a-b-c.slice:p:n", "/a.slice/a-b.slice/a-b-c.slice/p-n.scope"));
+        CHECK(systemd_is(":p:n", "/system.slice/p-n.scope"));
+        CHECK(systemd_is("x.slice::n.scope", "/x.slice/n.scope"));
+        CHECK(systemd_is("/a/b", NULL));
+        CHECK(systemd_is("x.slice:p", NULL));
+        CHECK(systemd_is("x:p:n", NULL));
+        CHECK(systemd_is("x.slice:p/../..:n", NULL));
+        CHECK(cgroup_path_resolve("/user.slice/s", "sub/rel", &r) == 0 && streq(r, "user.slice/s/sub/rel"));
+        r = mfree_str(r);
+        CHECK(cgroup_path_resolve("/", "sub", &r) == 0 && streq(r, "sub"));
+        r = mfree_str(r);
+        CHECK(cgroup_path_resolve("/user.slice", "/abs/x", &r) == 0 && streq(r, "abs/x"));
+}
+
 int main(void) {
         test_parse_seconds();
         test_id128();
@@ -124,5 +171,6 @@ int main(void) {
         test_tables();
         test_init_signals();
         test_unit_name();
+        test_cgroup_path();
         return tap_done();
 }
