@@ -7,6 +7,7 @@
 
 #include "cgroup-limits.h"
 #include "macro.h"
+#include "oci-hooks.h"
 
 /* What a bundle's config.json asks for, of what boxctl-oci maps onto the
  * core (runtime-spec 1.0/1.1, Linux). Unknown fields are ignored, as the spec
@@ -63,6 +64,7 @@ typedef struct OciConfig {
         char **unapplied;     /* linux.resources fields left out (said with --debug) */
         char *annotations;    /* the object as JSON text, or NULL */
         bool boot_annotation; /* org.boxctl.boot=true or io.boxctl.machine=boot */
+        OciHooks hooks;
 } OciConfig;
 
 void oci_config_done(OciConfig *c);
