@@ -157,6 +157,34 @@ static int map_mounts(const OciConfig *c, const char *bundle, Settings *s, char 
         return 0;
 }
 
+/* Who drove us, for the registry's Service: podman marks its containers
+ * io.container.manager=libpod (and io.podman.annotations.*; it sets some
+ * io.kubernetes.cri-o.* too, so it is asked first); containerd's CRI sets
+ * io.kubernetes.cri.*, and "ctr run" sets no annotation at all, but its shim
+ * v2 keeps the bundle in STATE/io.containerd.runtime.v2.task/NS/ID. Anyone
+ * else: "oci". */
+static const char *engine_service(const OciConfig *c, const char *bundle) {
+        json_object *ann = c->annotations ? json_tokener_parse(c->annotations) : NULL;
+        const char *service = NULL;
+
+        if (ann && json_object_is_type(ann, json_type_object)) {
+                json_object_object_foreach(ann, key, v) {
+                        if ((streq(key, "io.container.manager") && json_object_is_type(v, json_type_string) &&
+                             streq(json_object_get_string(v), "libpod")) ||
+                            startswith(key, "io.podman.annotations.")) {
+                                service = "podman";
+                                break;
+                        }
+                        if (startswith(key, "io.kubernetes.cri."))
+                                service = "containerd";
+                }
+        }
+        json_object_put(ann);
+        if (!service && strstr(bundle, "/io.containerd.runtime.v2.task/"))
+                service = "containerd";
+        return service ?: "oci";
+}
+
 static int settings_from_config(OciConfig *c, const char *id, const char *bundle, const char *rootfs, Settings *s,
                                 char **ret_error) {
         *s = (Settings) {
@@ -181,6 +209,7 @@ static int settings_from_config(OciConfig *c, const char *id, const char *bundle
                 /* The init is the tree's, as boot finds it; the rest are its arguments. */
                 s->start_mode = START_BOOT;
                 s->register_mode = REGISTER_AUTO;
+                s->register_service = engine_service(c, bundle);
                 s->argv = strv_copy(c->args + 1);
         } else
                 s->argv = strv_copy(c->args);

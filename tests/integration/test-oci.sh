@@ -420,6 +420,8 @@ b=$(bundle sys '.process.args = ["/sbin/init"] | .linux.maskedPaths = ["/proc/kc
 check "create of a system container (process.args[0] is /sbin/init)" \
         bash -c '"$1" --root "$2" create --bundle "$3" sys </dev/null >/dev/null' _ "$OCI" "$root" "$b"
 check "...registered with boxd: boxctl list shows it" listed sys
+service_of() { "$BOXCTL" list -o json | jq -r --arg n "$1" '.[] | select(.machine == $n) | .service'; }
+is "$(service_of sys)" oci "...with service oci (no engine's annotations)"
 pid=$(oci state sys | jq -r .pid)
 check "start" oci start sys
 check "...its PID 1 is the tree's init (busybox), not the stub: its sleep runs" \
@@ -546,6 +548,7 @@ check "podman run --systemd=always /sbin/init: Debian's systemd reaches running 
 diag "booted to $(pm_ exec "$cid" systemctl is-system-running) in $(( ($(_now_us) - t0) / 1000 )) ms after podman run returned"
 is "$(pm_ exec "$cid" cat /proc/1/comm)" systemd "podman exec: PID 1 is systemd (no CAP_SYS_ADMIN there: entered with no_new_privs)"
 check "boxd lists it (boxctl list)" listed "$cid"
+is "$(service_of "$cid")" podman "...with service podman (its annotation io.container.manager=libpod)"
 check "podman pause" pm_ pause "$cid"
 is "$(pm_ inspect -f '{{.State.Status}}' "$cid")" paused "...podman sees it paused"
 check "podman unpause" pm_ unpause "$cid"
@@ -592,6 +595,16 @@ check "ctr task kill" ctr_ task kill c2
 check "...stopped" wait_for 10 task_is c2 STOPPED
 check "ctr task delete" ctr_ task delete c2
 check "ctr container rm" ctr_ container rm c2
+bus_start
+boxd_start
+check "ctr run -d of a system container (/sbin/init)" ctr_ run -d --rootfs --runc-binary "$OCI" "$work/sys/rootfs" c3 /sbin/init
+check "...listed by boxd" wait_for 10 listed c3
+is "$(service_of c3)" containerd "...with service containerd (the shim keeps its bundle in io.containerd.runtime.v2.task)"
+check "ctr task kill: the init powers off" ctr_ task kill c3
+check "...stopped" wait_for 30 task_is c3 STOPPED
+check "ctr task delete" ctr_ task delete c3
+check "ctr container rm" ctr_ container rm c3
+bus_stop
 ok "nothing left in the shim's runtime root" bash -c '[[ -z $(ls -A /run/containerd/runc/default 2>/dev/null) ]]'
 kill "$cd_pid"
 check "containerd stops" wait_for 10 bash -c '! kill -0 "$1" 2>/dev/null' _ "$cd_pid"
