@@ -72,7 +72,7 @@ int main(int argc, char *argv[]) {
                 snprintf(name, sizeof name, "bench-%zu", i);
                 (void) id128_randomize(&id);
                 t0 = now_usec(CLOCK_MONOTONIC);
-                r = registry_client_register(bus, name, &id, kids[i], "/srv/bench", NULL, 0, &error);
+                r = registry_client_register(bus, name, &id, "boxctl", kids[i], "/srv/bench", NULL, 0, &error);
                 reg[i] = now_usec(CLOCK_MONOTONIC) - t0;
                 if (r < 0) {
                         fprintf(stderr, "registry-bench: RegisterMachine %s: %s\n", name, error.message);

@@ -42,7 +42,7 @@ int machine_registration_add(MachineRegistration *reg, const Settings *s, const 
                 }
         }
         for (unsigned attempt = 0;; attempt++) {
-                r = registry_client_register(reg->bus, s->machine_name, &m->id, leader, s->root,
+                r = registry_client_register(reg->bus, s->machine_name, &m->id, s->register_service ?: "boxctl", leader, s->root,
                                              m->host_ifindex > 0 ? &m->host_ifindex : NULL,
                                              m->host_ifindex > 0 ? 1 : 0, &error);
                 if (r >= 0 || attempt > 0 || !bus_lost(reg->bus, r))

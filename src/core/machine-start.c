@@ -522,6 +522,11 @@ static int on_leader(Machine *m, pid_t leader, char **ret_error) {
                 if (warning)
                         notice(mi, MACHINE_NOTICE_WARNING, "%s", warning);
         }
+        if (mi->hooks.namespaces_ready) {
+                r = mi->hooks.namespaces_ready(leader, mi->hooks.userdata, ret_error);
+                if (r < 0)
+                        return r;
+        }
         if (mi->hooks.started)
                 mi->hooks.started(leader, mi->hooks.userdata);
         return 0;
@@ -572,6 +577,7 @@ int machine_prepare(Settings *s, const MachineHooks *hooks, MachineInstance **re
                 .userdata = mi,
                 .image_root_fd = -EBADF,
                 .attach_path = s->root,
+                .payload_before_pivot = mi->hooks.payload_before_pivot,
                 .payload_before_exec = mi->hooks.payload_before_exec,
                 .payload_wait_start = mi->hooks.payload_wait_start,
                 .payload_userdata = mi->hooks.userdata,

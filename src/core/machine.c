@@ -324,6 +324,13 @@ static _noreturn_ void payload_main(const Machine *m, const SeccompProgram *filt
                 _exit(EXIT_FAILURE);
         master = safe_close(master);
 
+        if (m->payload_before_pivot) {
+                char error[200] = "";
+
+                r = m->payload_before_pivot(m, m->payload_userdata, error, sizeof error);
+                if (r < 0)
+                        payload_fail(sock, r, "%s", error);
+        }
         r = mount_switch_root(root_fd);
         if (r < 0)
                 payload_fail(sock, r, "cannot switch to the root of machine %s", s->machine_name);
@@ -354,8 +361,11 @@ static _noreturn_ void payload_main(const Machine *m, const SeccompProgram *filt
                 if (prctl(PR_SET_PDEATHSIG, 0) < 0)
                         payload_fail(sock, errno, "cannot detach machine %s from its creator", s->machine_name);
                 sock = safe_close(sock);
-                if (m->payload_wait_start(m, m->payload_userdata) < 0)
+                if (m->payload_wait_start(m, m->payload_userdata, &sock) < 0)
                         _exit(EXIT_FAILURE);
+                /* sock is now the fd that tells the start the process was
+                 * executed: the stub's copy closes after its fork, the
+                 * process's own at its execve(). */
         }
 
         if (s->start_mode == START_RUN)

@@ -60,9 +60,15 @@ struct Machine {
          * then closes the sync socket (machine_run_once() returns: the machine
          * is created, detached_leader and detached_master say what it is),
          * nothing of it dies with us any more, and it waits in wait_start()
-         * for a start that comes from another process. */
+         * for a start that comes from another process; *ret_exec_fd (-EBADF
+         * if none) is an O_CLOEXEC fd kept open until the process is
+         * executed, so that its other end sees when that happened.
+         * before_pivot() runs earlier, in the payload's namespaces with the
+         * machine's mounts made and the host's root still its root (the OCI
+         * runtime's createContainer hooks); it may fail the start too. */
+        int (*payload_before_pivot)(const Machine *m, void *userdata, char *error, size_t size);
         int (*payload_before_exec)(const Machine *m, void *userdata, char *error, size_t size);
-        int (*payload_wait_start)(const Machine *m, void *userdata);
+        int (*payload_wait_start)(const Machine *m, void *userdata, int *ret_exec_fd);
         void *payload_userdata;
         int payload_keep_fd;
         pid_t detached_leader;

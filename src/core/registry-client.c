@@ -32,7 +32,7 @@ int registry_client_call(sd_bus *bus, const char *method, sd_bus_error *error, s
         return sd_bus_call(bus, m, 0, error, reply);
 }
 
-int registry_client_register(sd_bus *bus, const char *name, const Id128 *id, pid_t leader,
+int registry_client_register(sd_bus *bus, const char *name, const Id128 *id, const char *service, pid_t leader,
                              const char *root_directory, const int *netif, size_t n_netif,
                              sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
@@ -48,7 +48,7 @@ int registry_client_register(sd_bus *bus, const char *name, const Id128 *id, pid
         if (r >= 0)
                 r = sd_bus_message_append_array(m, 'y', id, sizeof(*id));
         if (r >= 0)
-                r = sd_bus_message_append(m, "ssus", "boxctl", "container", (uint32_t) leader, root_directory);
+                r = sd_bus_message_append(m, "ssus", service, "container", (uint32_t) leader, root_directory);
         if (r >= 0)
                 r = sd_bus_message_append_array(m, 'i', netif, n_netif * sizeof(int));
         if (r < 0)

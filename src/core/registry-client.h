@@ -13,7 +13,9 @@
 /* True when ERROR says nobody serves the registry on this bus. */
 bool registry_error_is_absent(const sd_bus_error *error);
 
-int registry_client_register(sd_bus *bus, const char *name, const Id128 *id, pid_t leader,
+/* SERVICE: who runs the machine, as machinectl shows it ("boxctl", or the
+ * engine that drove boxctl-oci: "podman", "containerd", "oci"). */
+int registry_client_register(sd_bus *bus, const char *name, const Id128 *id, const char *service, pid_t leader,
                              const char *root_directory, const int *netif, size_t n_netif,
                              sd_bus_error *error);
 int registry_client_unregister(sd_bus *bus, const char *name, sd_bus_error *error);

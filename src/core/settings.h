@@ -74,6 +74,7 @@ typedef struct Settings {
         char **environment; /* K=V set for PID 1 */
         ConsoleMode console_mode;
         RegisterMode register_mode;
+        const char *register_service; /* the registry's Service (a static string); NULL: "boxctl" */
         UserNamespaceMode userns_mode;
         uint32_t uid_base, uid_size; /* USERNS_FIXED */
         /* USERNS_FIXED with maps of more than one range (an OCI bundle's):

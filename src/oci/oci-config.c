@@ -61,6 +61,7 @@ void oci_config_done(OciConfig *c) {
         free(c->annotations);
         cgroup_limits_done(&c->limits);
         strv_freep(&c->unapplied);
+        oci_hooks_done(&c->hooks);
         *c = (OciConfig) {};
 }
 
@@ -862,6 +863,12 @@ int oci_config_parse(const char *text, OciConfig *ret, char **ret_error) {
                 r = parse_mounts(top, &c, ret_error);
         if (r >= 0)
                 r = parse_linux(top, &c, ret_error);
+        if (r >= 0) {
+                json_object *hooks = NULL;
+
+                (void) json_object_object_get_ex(top, "hooks", &hooks);
+                r = oci_hooks_parse(hooks, &c.hooks, ret_error);
+        }
         if (r >= 0)
                 r = get_field(top, "", "annotations", json_type_object, &ann, ret_error);
         if (r > 0) {

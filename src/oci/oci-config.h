@@ -7,6 +7,7 @@
 
 #include "cgroup-limits.h"
 #include "macro.h"
+#include "oci-hooks.h"
 #include "oci-seccomp.h"
 
 /* What a bundle's config.json asks for, of what boxctl-oci maps onto the
@@ -77,6 +78,7 @@ typedef struct OciConfig {
         char **unapplied;     /* linux.resources fields left out (said with --debug) */
         char *annotations;    /* the object as JSON text, or NULL */
         bool boot_annotation; /* org.boxctl.boot=true or io.boxctl.machine=boot */
+        OciHooks hooks;
 } OciConfig;
 
 void oci_config_done(OciConfig *c);

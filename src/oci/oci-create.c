@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include <json-c/json.h>
 
 #include "caps.h"
 #include "cgroup-path.h"
@@ -244,6 +245,34 @@ static int map_namespaces(OciConfig *c, Settings *s, char **ret_error) {
         return 0;
 }
 
+/* Who drove us, for the registry's Service: podman marks its containers
+ * io.container.manager=libpod (and io.podman.annotations.*; it sets some
+ * io.kubernetes.cri-o.* too, so it is asked first); containerd's CRI sets
+ * io.kubernetes.cri.*, and "ctr run" sets no annotation at all, but its shim
+ * v2 keeps the bundle in STATE/io.containerd.runtime.v2.task/NS/ID. Anyone
+ * else: "oci". */
+static const char *engine_service(const OciConfig *c, const char *bundle) {
+        json_object *ann = c->annotations ? json_tokener_parse(c->annotations) : NULL;
+        const char *service = NULL;
+
+        if (ann && json_object_is_type(ann, json_type_object)) {
+                json_object_object_foreach(ann, key, v) {
+                        if ((streq(key, "io.container.manager") && json_object_is_type(v, json_type_string) &&
+                             streq(json_object_get_string(v), "libpod")) ||
+                            startswith(key, "io.podman.annotations.")) {
+                                service = "podman";
+                                break;
+                        }
+                        if (startswith(key, "io.kubernetes.cri."))
+                                service = "containerd";
+                }
+        }
+        json_object_put(ann);
+        if (!service && strstr(bundle, "/io.containerd.runtime.v2.task/"))
+                service = "containerd";
+        return service ?: "oci";
+}
+
 static int settings_from_config(OciConfig *c, const char *id, const char *bundle, const char *rootfs, Settings *s,
                                 char **ret_error) {
         int r;
@@ -277,6 +306,7 @@ static int settings_from_config(OciConfig *c, const char *id, const char *bundle
                 /* The init is the tree's, as boot finds it; the rest are its arguments. */
                 s->start_mode = START_BOOT;
                 s->register_mode = REGISTER_AUTO;
+                s->register_service = engine_service(c, bundle);
                 s->argv = strv_copy(c->args + 1);
         } else
                 s->argv = strv_copy(c->args);
@@ -386,6 +416,37 @@ static void on_notice(MachineNotice kind, const char *text, void *userdata) {
         oci_debug("%s", text);
 }
 
+static char *state_text(const OciState *st, OciStatus status) {
+        json_object *o = oci_state_to_json(st, status);
+        char *text = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+
+        json_object_put(o);
+        return text;
+}
+
+/* prestart, then createRuntime: here, in our namespaces, with the leader's made. */
+static int on_namespaces_ready(pid_t leader, void *userdata, char **ret_error) {
+        const OciPayload *p = userdata;
+        const OciHooks *h = &p->config->hooks;
+        OciState st = *p->state;
+        _cleanup_free_ char *state = NULL;
+        char error[512];
+        int r;
+
+        if (h->n[OCI_HOOK_PRESTART] == 0 && h->n[OCI_HOOK_CREATE_RUNTIME] == 0)
+                return 0;
+        st.pid = leader;
+        state = state_text(&st, OCI_STATUS_CREATING);
+        if (!state)
+                return -ENOMEM;
+        r = oci_hooks_run(h, OCI_HOOK_PRESTART, state, error, sizeof error);
+        if (r >= 0)
+                r = oci_hooks_run(h, OCI_HOOK_CREATE_RUNTIME, state, error, sizeof error);
+        if (r < 0)
+                return error_set(ret_error, r, "%s", error);
+        return 0;
+}
+
 /* Everything after the state directory exists; the caller removes it on failure. */
 static int create_machine(const CreateArgs *a, const char *bundle, OciConfig *c, int dir_fd, int console_fd) {
         _cleanup_(settings_done) Settings s = {};
@@ -393,13 +454,29 @@ static int create_machine(const CreateArgs *a, const char *bundle, OciConfig *c,
         _cleanup_(oci_state_done) OciState st = {};
         _cleanup_free_ char *error = NULL, *rootfs = NULL;
         _cleanup_close_ int fifo_fd = -EBADF, master = -EBADF;
-        OciPayload payload = { .config = c };
+        _cleanup_free_ char *state_creating = NULL, *state_created = NULL;
+        OciPayload payload = { .config = c, .state = &st };
         pid_t leader;
         int r;
 
         rootfs = path_is_absolute(c->root_path) ? strdup(c->root_path) : strjoin3(bundle, "/", c->root_path);
         if (!rootfs)
                 return oci_error(ENOMEM, "out of memory");
+        /* What the hooks are told, before there is a leader. */
+        st.id = strdup(a->id);
+        st.bundle = strdup(bundle);
+        st.rootfs = strdup(rootfs);
+        st.created = now_rfc3339();
+        st.annotations = c->annotations ? strdup(c->annotations) : NULL;
+        if (!st.id || !st.bundle || !st.rootfs || !st.created || (c->annotations && !st.annotations))
+                return oci_error(ENOMEM, "out of memory");
+        st.pid = 1;
+        state_creating = state_text(&st, OCI_STATUS_CREATING);
+        state_created = state_text(&st, OCI_STATUS_CREATED);
+        if (!state_creating || !state_created)
+                return oci_error(ENOMEM, "out of memory");
+        payload.state_creating = state_creating;
+        payload.state_created = state_created;
         r = settings_from_config(c, a->id, bundle, rootfs, &s, &error);
         if (r >= 0)
                 r = settings_verify(&s, &error);
@@ -419,9 +496,11 @@ static int create_machine(const CreateArgs *a, const char *bundle, OciConfig *c,
         MachineHooks hooks = {
                 .notice = on_notice,
                 .userdata = &payload,
+                .payload_before_pivot = c->hooks.n[OCI_HOOK_CREATE_CONTAINER] > 0 ? oci_payload_before_pivot : NULL,
                 .payload_before_exec = oci_payload_before_exec,
                 .payload_wait_start = oci_payload_wait_start,
                 .payload_keep_fd = fifo_fd,
+                .namespaces_ready = on_namespaces_ready,
         };
         r = machine_prepare(&s, &hooks, &mi, &error);
         if (r >= 0)
@@ -429,20 +508,15 @@ static int create_machine(const CreateArgs *a, const char *bundle, OciConfig *c,
         if (r < 0)
                 return oci_error(r, "container %s: %s", a->id, error ?: strerror(-r));
 
-        st = (OciState) { .pid = leader, .terminal = c->terminal, .boot = s.start_mode == START_BOOT };
+        st.pid = leader;
+        st.terminal = c->terminal;
+        st.boot = s.start_mode == START_BOOT;
         if (s.cgroup_path) {
                 r = machine_cgroup_paths(mi, &st.cgroup_paths);
                 if (r < 0)
                         return oci_error(r, "container %s: %s", a->id, strerror(-r));
         }
         mi = machine_forget(TAKE_PTR(mi), &st.mount_points);
-        st.id = strdup(a->id);
-        st.bundle = strdup(bundle);
-        st.rootfs = TAKE_PTR(rootfs);
-        st.created = now_rfc3339();
-        st.annotations = c->annotations ? strdup(c->annotations) : NULL;
-        if (!st.id || !st.bundle || !st.created || (c->annotations && !st.annotations))
-                r = oci_error(ENOMEM, "out of memory");
         if (r >= 0 && pid_starttime(leader, &st.pid_start) < 0)
                 r = oci_error(ESRCH, "container %s: its init died while it was created", a->id);
         if (r >= 0 && console_fd >= 0) {
@@ -456,6 +530,12 @@ static int create_machine(const CreateArgs *a, const char *bundle, OciConfig *c,
                 r = oci_state_save(dir_fd, &st);
                 if (r < 0)
                         (void) oci_error(r, "container %s: cannot save its state: %s", a->id, strerror(-r));
+        }
+        /* For start's poststart and delete's poststop. */
+        if (r >= 0 && c->hooks.json) {
+                r = write_file_at(dir_fd, OCI_HOOKS_FILE, c->hooks.json, 0600);
+                if (r < 0)
+                        (void) oci_error(r, "container %s: cannot save its hooks: %s", a->id, strerror(-r));
         }
         if (r >= 0 && a->pid_file) {
                 r = write_pid_file(a->pid_file, leader);
@@ -472,7 +552,7 @@ static int create_machine(const CreateArgs *a, const char *bundle, OciConfig *c,
 
 int verb_create(int argc, char *argv[]) {
         _cleanup_(oci_config_done) OciConfig c = {};
-        _cleanup_free_ char *bundle = NULL;
+        _cleanup_free_ char *bundle = NULL, *error = NULL;
         _cleanup_close_ int dir_fd = -EBADF, console_fd = -EBADF;
         CreateArgs a;
         int r;
@@ -488,6 +568,11 @@ int verb_create(int argc, char *argv[]) {
         r = read_config(bundle, &c);
         if (r < 0)
                 return 1;
+        r = oci_hooks_check(&c.hooks, &error);
+        if (r < 0) {
+                (void) oci_error(r, "%s/config.json: %s", bundle, error);
+                return 1;
+        }
         if (c.terminal && !a.console_socket) {
                 (void) oci_error(EINVAL, "cannot allocate tty if runc will detach without setting console socket");
                 return 1;

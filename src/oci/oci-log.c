@@ -83,6 +83,17 @@ int oci_error(int error, const char *fmt, ...) {
         return error < 0 ? error : -error;
 }
 
+void oci_warn(const char *fmt, ...) {
+        char msg[2048];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        fprintf(stderr, "boxctl-oci: warning: %s\n", msg);
+        log_to_file("warning", msg);
+}
+
 void oci_debug(const char *fmt, ...) {
         char msg[2048];
         va_list ap;

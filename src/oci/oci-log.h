@@ -26,4 +26,6 @@ void oci_log_close(void);
 
 /* Returns -abs(error) (or -EINVAL for 0), so "return oci_error(r, ...)" works. */
 int oci_error(int error, const char *fmt, ...) _printf_(2, 3);
+/* Something that failed and did not stop the verb (a poststart or poststop hook). */
+void oci_warn(const char *fmt, ...) _printf_(1, 2);
 void oci_debug(const char *fmt, ...) _printf_(1, 2);

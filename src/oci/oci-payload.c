@@ -316,17 +316,35 @@ int oci_payload_before_exec(const Machine *m, void *userdata, char *error, size_
         return find_executable(c, error, size);
 }
 
-int oci_payload_wait_start(const Machine *m, void *userdata) {
+int oci_payload_before_pivot(const Machine *m, void *userdata, char *error, size_t size) {
         const OciPayload *p = userdata;
-        char path[64];
+
+        return oci_hooks_run(&p->config->hooks, OCI_HOOK_CREATE_CONTAINER, p->state_creating, error, size);
+}
+
+int oci_payload_wait_start(const Machine *m, void *userdata, int *ret_exec_fd) {
+        const OciPayload *p = userdata;
+        char path[64], error[512], go = OCI_FIFO_GO;
         _cleanup_close_ int fd = -EBADF;
+        int r;
 
         /* Blocks until "start" opens it for reading. */
         snprintf(path, sizeof path, "/proc/self/fd/%d", p->fifo_fd);
         fd = open(path, O_WRONLY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        if (write(fd, "0", 1) != 1)
+        r = oci_hooks_run(&p->config->hooks, OCI_HOOK_START_CONTAINER, p->state_created, error, sizeof error);
+        if (r < 0) {
+                /* "start" says it; the container stops here, for "delete". */
+                char msg[1 + sizeof error];
+                int n = snprintf(msg, sizeof msg, "%c%s", OCI_FIFO_FAILED, error);
+
+                (void) !write(fd, msg, (size_t) MIN(n, (int) sizeof msg - 1));
+                return r;
+        }
+        if (write(fd, &go, 1) != 1)
                 return -EIO;
+        /* Open until the process is executed: "start" waits for that. */
+        *ret_exec_fd = TAKE_FD(fd);
         return 0;
 }

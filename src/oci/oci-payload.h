@@ -13,10 +13,22 @@
 typedef struct OciPayload {
         const OciConfig *config;
         int fifo_fd; /* O_PATH of exec.fifo */
+        /* The state the hooks that run in the container get on stdin (pid 1:
+         * the init's own PID, as runc gives them), made before the clone. */
+        char *state_creating; /* createContainer's */
+        char *state_created;  /* startContainer's */
+        const struct OciState *state; /* for the runtime's hooks: the leader's PID is added */
 } OciPayload;
+
+/* What the init writes to exec.fifo once "start" opened it: OCI_FIFO_GO,
+ * then nothing until the process is executed (the fifo's write end closes
+ * then); or OCI_FIFO_FAILED and the reason, and it exits. */
+#define OCI_FIFO_GO '0'
+#define OCI_FIFO_FAILED 'E'
 
 /* A mount the payload makes in the machine's root (a tmpfs in its /run or /dev), not the machine's start. */
 bool oci_mount_is_late(const OciMount *mt) _pure_;
 
+int oci_payload_before_pivot(const Machine *m, void *userdata, char *error, size_t size);
 int oci_payload_before_exec(const Machine *m, void *userdata, char *error, size_t size);
-int oci_payload_wait_start(const Machine *m, void *userdata);
+int oci_payload_wait_start(const Machine *m, void *userdata, int *ret_exec_fd);

@@ -15,7 +15,9 @@
 #include "init-kind.h"
 #include "missing-syscall.h"
 #include "mount-points.h"
+#include "oci-hooks.h"
 #include "oci-log.h"
+#include "oci-payload.h"
 #include "oci-state.h"
 #include "oci-verbs.h"
 #include "stale.h"
@@ -57,10 +59,81 @@ static int parse_no_options(int argc, char *argv[]) {
         return 0;
 }
 
+/* The hooks create saved (TEXT, NULL: none), those of KIND each run with the
+ * state in STATUS; one that fails is a warning, and the rest still run. */
+static void run_warn_hooks(const char *text, const OciState *st, OciHookKind kind, OciStatus status) {
+        _cleanup_(oci_hooks_done) OciHooks h = {};
+        _cleanup_free_ char *error = NULL;
+        const char *state;
+        json_object *o;
+        int r;
+
+        if (!text)
+                return;
+        r = oci_hooks_parse_text(text, &h, &error);
+        if (r < 0) {
+                oci_warn("container %s: cannot read its %s hooks: %s", st->id, oci_hook_kind_to_string(kind), error ?: strerror(-r));
+                return;
+        }
+        if (h.n[kind] == 0)
+                return;
+        o = oci_state_to_json(st, status);
+        state = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        for (size_t i = 0; i < h.n[kind]; i++) {
+                char msg[512];
+
+                if (oci_hook_run(&h, kind, i, state, msg, sizeof msg) < 0)
+                        oci_warn("container %s: %s", st->id, msg);
+        }
+        json_object_put(o);
+}
+
+static char *hooks_text(int dir_fd) {
+        char *text = NULL;
+
+        (void) read_file_at(dir_fd, OCI_HOOKS_FILE, 16 * 1024 * 1024, &text);
+        return text;
+}
+
+/* The init opens the fifo for writing when it gets there, runs the
+ * startContainer hooks and writes one byte; its end closes when the process
+ * is executed. */
+static int wait_exec(const OciState *st, int fifo) {
+        char buf[512];
+        size_t got = 0;
+
+        for (;;) {
+                struct pollfd p = { .fd = fifo, .events = POLLIN };
+                ssize_t n;
+
+                if (poll(&p, 1, 100) < 0 && errno != EINTR)
+                        return oci_error(errno, "container %s: %s", st->id, strerror(errno));
+                n = read(fifo, buf + got, sizeof buf - 1 - got);
+                if (n > 0) {
+                        got += (size_t) n;
+                        if (got < sizeof buf - 1)
+                                continue;
+                        n = 0; /* a full buffer: an error text, cut */
+                }
+                if (n == 0 && got > 0) {
+                        /* No writer any more: executed, or failed and gone. */
+                        buf[got] = '\0';
+                        if (buf[0] == OCI_FIFO_GO)
+                                return 0;
+                        return oci_error(EPROTO, "container %s: %s", st->id, buf[0] == OCI_FIFO_FAILED ? buf + 1 : "its init failed");
+                }
+                if (n < 0 && errno != EAGAIN && errno != EINTR)
+                        return oci_error(errno, "container %s: cannot read its exec fifo: %s", st->id, strerror(errno));
+                if (got == 0 && !oci_pid_alive(st->pid, st->pid_start))
+                        return oci_error(ESRCH, "container %s: its init died before it was started", st->id);
+        }
+}
+
 int verb_start(int argc, char *argv[]) {
         _cleanup_(oci_state_done) OciState st = {};
         _cleanup_close_ int dir_fd = -EBADF, fifo = -EBADF;
-        char c;
+        _cleanup_free_ char *hooks = NULL;
+        int r;
 
         if (parse_no_options(argc, argv) < 0 || open_container("start", argc, argv, &dir_fd, &st) < 0)
                 return 1;
@@ -84,29 +157,12 @@ int verb_start(int argc, char *argv[]) {
                 (void) oci_error(errno, "container %s: cannot open its exec fifo: %s", st.id, strerror(errno));
                 return 1;
         }
-        /* The init opens it for writing when it gets there, and writes one byte. */
-        for (;;) {
-                struct pollfd p = { .fd = fifo, .events = POLLIN };
-                ssize_t n;
-
-                if (poll(&p, 1, 100) < 0 && errno != EINTR) {
-                        (void) oci_error(errno, "container %s: %s", st.id, strerror(errno));
-                        return 1;
-                }
-                n = read(fifo, &c, 1);
-                if (n == 1)
-                        break;
-                if (n < 0 && errno != EAGAIN && errno != EINTR) {
-                        (void) oci_error(errno, "container %s: cannot read its exec fifo: %s", st.id, strerror(errno));
-                        return 1;
-                }
-                if (!oci_pid_alive(st.pid, st.pid_start)) {
-                        (void) oci_error(ESRCH, "container %s: its init died before it was started", st.id);
-                        (void) unlinkat(dir_fd, OCI_EXEC_FIFO, 0);
-                        return 1;
-                }
-        }
+        r = wait_exec(&st, fifo);
         (void) unlinkat(dir_fd, OCI_EXEC_FIFO, 0);
+        if (r < 0)
+                return 1;
+        hooks = hooks_text(dir_fd);
+        run_warn_hooks(hooks, &st, OCI_HOOK_POSTSTART, OCI_STATUS_RUNNING);
         return 0;
 }
 
@@ -357,6 +413,7 @@ int verb_delete(int argc, char *argv[]) {
         };
         _cleanup_(oci_state_done) OciState st = {};
         _cleanup_close_ int dir_fd = -EBADF;
+        _cleanup_free_ char *hooks = NULL;
         bool force = false;
         OciStatus status;
         int c, r;
@@ -384,11 +441,20 @@ int verb_delete(int argc, char *argv[]) {
         if (open_container("delete", argc, argv, &dir_fd, &st) < 0)
                 return 1;
         status = oci_state_status(dir_fd, &st);
+        /* A created container (never started) is deleted, its init killed, as
+         * runc 1.1 does: the runtime spec (and runtime-tools' "delete"
+         * program) want an error, but containerd's shim deletes a created
+         * task without --force and needs that to work. */
         if ((status == OCI_STATUS_RUNNING || status == OCI_STATUS_PAUSED) && !force) {
                 (void) oci_error(EBUSY, "cannot delete container %s that is not stopped: %s", st.id, oci_status_to_string(status));
                 return 1;
         }
-        return destroy_container(&st) < 0 ? 1 : 0;
+        /* Read before the state directory goes with it. */
+        hooks = hooks_text(dir_fd);
+        if (destroy_container(&st) < 0)
+                return 1;
+        run_warn_hooks(hooks, &st, OCI_HOOK_POSTSTOP, OCI_STATUS_STOPPED);
+        return 0;
 }
 
 int verb_features(int argc, char *argv[]) {

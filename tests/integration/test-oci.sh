@@ -281,6 +281,101 @@ is "$out" $'oci-test /tmp bar 1000:1001:1001,1002 from-host 0\nroot-ro\nbind-ro\
         "hostname, cwd, env, user and groups, binds, tmpfs, readonly root, maskedPaths, readonlyPaths, mqueue, rlimits"
 check "delete" oci delete map
 
+# --- hooks: each kind at its moment, with the state on its stdin ---
+# rec KIND DIR: saves its stdin and its mount namespace, and its turn in DIR/order.
+mkdir -p "$work/bin"
+cat >"$work/bin/rec" <<'EOF'
+#!/bin/sh
+cat >"$2/$1.json"
+readlink /proc/self/ns/mnt >"$2/$1.mnt"
+if [ "$1" = poststart ]; then
+        ps -o comm= --ppid "$(jq -r .pid "$2/$1.json")" >"$2/poststart.child"
+fi
+echo "$1" >>"$2/order"
+EOF
+printf '#!/bin/sh\nexit 3\n' >"$work/bin/fail"
+printf '#!/bin/sh\nexec sleep 60\n' >"$work/bin/slow"
+printf '#!/bin/sh\necho not executable\n' >"$work/bin/noexec"
+chmod 755 "$work/bin/rec" "$work/bin/fail" "$work/bin/slow"
+chmod 644 "$work/bin/noexec"
+# hook KIND [PATH [ARGS-JSON [TIMEOUT]]]: the jq filter that adds one.
+hook() {
+        local kind=$1 path=${2:-$work/bin/rec} args=${3:-} to=${4:-}
+        [[ -n $args ]] || args="[\"rec\", \"$kind\", \"$work/hk\"]"
+        echo ".hooks.$kind += [{\"path\": \"$path\", \"args\": $args${to:+, \"timeout\": $to}}]"
+}
+b=$(bundle hooks ".process.args = [\"sleep\", \"1000\"]
+        | $(hook prestart) | $(hook createRuntime) | $(hook createContainer)
+        | $(hook startContainer /rec '["rec", "startContainer", "/hk"]') | $(hook poststart) | $(hook poststop)")
+cp "$work/bin/rec" "$b/rootfs/rec"
+# The runtime's hooks write to $work/hk, the container's to its /hk: one directory.
+mkdir -p "$b/rootfs/hk" && ln -sfn "$b/rootfs/hk" "$work/hk"
+check "create with a hook of every kind" oci create --bundle "$b" hk
+pid=$(oci state hk | jq -r .pid)
+is "$(tr '\n' ' ' <"$work/hk/order")" "prestart createRuntime createContainer " \
+        "create ran prestart, createRuntime, createContainer, in that order, and nothing of start's"
+is "$(jq -r '.status + " " + (.pid | tostring) + " " + .id + " " + .bundle + " " + .annotations["org.example.test"]' "$work/hk/prestart.json")" \
+        "creating $pid hk $b yes" "prestart's stdin: the state (creating, the init's pid, id, bundle, annotations)"
+is "$(jq -r '.status + " " + (.pid | tostring)' "$work/hk/createRuntime.json")" "creating $pid" "createRuntime's stdin: the state"
+is "$(cat "$work/hk/prestart.mnt")" "$(readlink /proc/self/ns/mnt)" "prestart ran in the runtime's mount namespace"
+is "$(cat "$work/hk/createContainer.mnt")" "$(readlink "/proc/$pid/ns/mnt")" "createContainer ran in the container's mount namespace"
+is "$(jq -r '.status + " " + (.pid | tostring) + " " + .id' "$work/hk/createContainer.json")" "creating 1 hk" \
+        "createContainer's stdin: the state, the init's own pid (1), as runc gives it"
+check "start" oci start hk
+is "$(tr '\n' ' ' <"$work/hk/order")" "prestart createRuntime createContainer startContainer poststart " \
+        "start ran startContainer, then poststart"
+is "$(jq -r '.status + " " + .id' "$work/hk/startContainer.json")" "created hk" "startContainer's stdin: the state, from inside the container"
+is "$(jq -r '.status + " " + (.pid | tostring)' "$work/hk/poststart.json")" "running $pid" "poststart's stdin: running, the init's pid"
+is "$(cat "$work/hk/poststart.child")" sleep "poststart ran once the process was executed (the init's child is sleep)"
+check "kill" oci kill hk KILL
+check "...and it stops" wait_for 10 is_status hk stopped
+ok "poststop has not run before delete" test ! -e "$work/hk/poststop.json"
+check "delete" oci delete hk
+is "$(jq -r '.status + " " + .id' "$work/hk/poststop.json")" "stopped hk" "delete ran poststop, with the state (stopped)"
+check "...leaves nothing" gone hk
+rm -f "$work/hk"
+
+# A failing hook: prestart, createRuntime and createContainer fail the create and leave nothing.
+for kind in prestart createRuntime createContainer; do
+        b=$(bundle hkf "$(hook "$kind" "$work/bin/fail" '["fail"]')")
+        fails_with "a failing $kind hook fails create" "hk: hooks.$kind[0] ($work/bin/fail): exit status 3" oci create --bundle "$b" hk
+        check "...leaves nothing" gone hk
+done
+b=$(bundle hkf "$(hook prestart "$work/bin/slow" '["slow"]' 1)")
+fails_with "a prestart hook past its timeout is killed and fails create" \
+        "hooks.prestart[0] ($work/bin/slow): timed out after 1 s" oci create --bundle "$b" hk
+check "...leaves nothing" gone hk
+# startContainer fails the start; the container stops, for delete.
+b=$(bundle hkf ".process.args = [\"sleep\", \"1000\"] | $(hook startContainer /bin/false '["false"]')")
+check "create with a failing startContainer hook" oci create --bundle "$b" hk
+fails_with "start fails with it" "hooks.startContainer[0] (/bin/false): exit status 1" oci start hk
+check "...and the container stops" wait_for 10 is_status hk stopped
+check "delete" oci delete hk
+check "...leaves nothing" gone hk
+# poststart and poststop failures are warnings; the next hook still runs.
+rm -rf "$work/hk" && mkdir -p "$work/hk"
+b=$(bundle hkw ".process.args = [\"sleep\", \"1000\"] | $(hook poststart "$work/bin/fail" '["fail"]') | $(hook poststart)
+        | $(hook poststop "$work/bin/fail" '["fail"]') | $(hook poststop)")
+oci create --bundle "$b" hkw
+err=$(oci start hkw 2>&1) && rc=0 || rc=$?
+is "$rc $err" "0 boxctl-oci: warning: container hkw: hooks.poststart[0] ($work/bin/fail): exit status 3" \
+        "a failing poststart hook: start succeeds, with a warning"
+ok "...and the next poststart hook ran" test -e "$work/hk/poststart.json"
+err=$(oci delete --force hkw 2>&1) && rc=0 || rc=$?
+is "$rc $err" "0 boxctl-oci: warning: container hkw: hooks.poststop[0] ($work/bin/fail): exit status 3" \
+        "a failing poststop hook: delete succeeds, with a warning"
+ok "...and the next poststop hook ran" test -e "$work/hk/poststop.json"
+check "...leaves nothing" gone hkw
+# Bad input: a hook path that is not absolute, or not executable.
+b=$(bundle hkb "$(hook prestart bin/true '["true"]')")
+fails_with "a relative hook path" "config.json: hooks.prestart[0].path: bin/true is not an absolute path" oci create --bundle "$b" hkb
+b=$(bundle hkb "$(hook poststop "$work/bin/noexec" '["x"]')")
+fails_with "a hook that is not executable" "config.json: hooks.poststop[0].path: $work/bin/noexec is not executable" \
+        oci create --bundle "$b" hkb
+b=$(bundle hkb '.hooks.poststart = [{"path": "/bin/true", "timeout": 0}]')
+fails_with "a timeout of 0" "hooks.poststart[0].timeout: 0 is not a number of seconds above 0" oci create --bundle "$b" hkb
+check "...leaves nothing" gone hkb
+
 # --- linux.resources through the core's limits, on the hierarchy that has each controller ---
 v1=$(test_tmpdir)
 # limit CONTROLLER ID V1-FILE V2-FILE: what was written for container ID
@@ -325,6 +420,8 @@ b=$(bundle sys '.process.args = ["/sbin/init"] | .linux.maskedPaths = ["/proc/kc
 check "create of a system container (process.args[0] is /sbin/init)" \
         bash -c '"$1" --root "$2" create --bundle "$3" sys </dev/null >/dev/null' _ "$OCI" "$root" "$b"
 check "...registered with boxd: boxctl list shows it" listed sys
+service_of() { "$BOXCTL" list -o json | jq -r --arg n "$1" '.[] | select(.machine == $n) | .service'; }
+is "$(service_of sys)" oci "...with service oci (no engine's annotations)"
 pid=$(oci state sys | jq -r .pid)
 check "start" oci start sys
 check "...its PID 1 is the tree's init (busybox), not the stub: its sleep runs" \
@@ -451,6 +548,7 @@ check "podman run --systemd=always /sbin/init: Debian's systemd reaches running 
 diag "booted to $(pm_ exec "$cid" systemctl is-system-running) in $(( ($(_now_us) - t0) / 1000 )) ms after podman run returned"
 is "$(pm_ exec "$cid" cat /proc/1/comm)" systemd "podman exec: PID 1 is systemd (no CAP_SYS_ADMIN there: entered with no_new_privs)"
 check "boxd lists it (boxctl list)" listed "$cid"
+is "$(service_of "$cid")" podman "...with service podman (its annotation io.container.manager=libpod)"
 check "podman pause" pm_ pause "$cid"
 is "$(pm_ inspect -f '{{.State.Status}}' "$cid")" paused "...podman sees it paused"
 check "podman unpause" pm_ unpause "$cid"
@@ -497,6 +595,16 @@ check "ctr task kill" ctr_ task kill c2
 check "...stopped" wait_for 10 task_is c2 STOPPED
 check "ctr task delete" ctr_ task delete c2
 check "ctr container rm" ctr_ container rm c2
+bus_start
+boxd_start
+check "ctr run -d of a system container (/sbin/init)" ctr_ run -d --rootfs --runc-binary "$OCI" "$work/sys/rootfs" c3 /sbin/init
+check "...listed by boxd" wait_for 10 listed c3
+is "$(service_of c3)" containerd "...with service containerd (the shim keeps its bundle in io.containerd.runtime.v2.task)"
+check "ctr task kill: the init powers off" ctr_ task kill c3
+check "...stopped" wait_for 30 task_is c3 STOPPED
+check "ctr task delete" ctr_ task delete c3
+check "ctr container rm" ctr_ container rm c3
+bus_stop
 ok "nothing left in the shim's runtime root" bash -c '[[ -z $(ls -A /run/containerd/runc/default 2>/dev/null) ]]'
 kill "$cd_pid"
 check "containerd stops" wait_for 10 bash -c '! kill -0 "$1" 2>/dev/null' _ "$cd_pid"
