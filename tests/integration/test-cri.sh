@@ -37,9 +37,9 @@ cri() { "$PY" "$BOXCTL_SRCDIR/tests/lib/cri.py" "$cdd/containerd.sock" "$cdd/gen
 
 # --- containerd with the CRI plugin and a runtime "boxctl" ---
 # restrict_oom_score_adj: the CRI gives a sandbox oom_score_adj -998, and
-# lowering it needs CAP_SYS_RESOURCE, which root lacks on this host; with it
-# the CRI asks for no less than containerd's own (as it does in rootless
-# mode). The CNI directories are empty and the test's own: a host-network
+# lowering it needs CAP_SYS_RESOURCE, which root lacks on this host (without
+# it: "cannot set process.oomScoreAdj to -998: Permission denied"); with it
+# the CRI asks for no less than containerd's own. The CNI directories are empty and the test's own: a host-network
 # pod needs no CNI (containerd 1.6 sets up a pod network only for a pod in
 # a network namespace of its own).
 mkdir -p "$cdd/cni/bin" "$cdd/cni/net.d" "$cdd/logs"
