@@ -43,6 +43,20 @@ cri() { "$PY" "$BOXCTL_SRCDIR/tests/lib/cri.py" "$cdd/containerd.sock" "$cdd/gen
 # pod needs no CNI (containerd 1.6 sets up a pod network only for a pod in
 # a network namespace of its own).
 mkdir -p "$cdd/cni/bin" "$cdd/cni/net.d" "$cdd/logs"
+# For a pod with a network of its own: Debian's CNI plugins
+# (containernetworking-plugins, which podman pulls in), a bridge in the
+# sandbox's network namespace, addresses from a range of the test's.
+cni_bin=/usr/lib/cni
+if [[ -x $cni_bin/bridge && -x $cni_bin/host-local ]]; then
+        cat >"$cdd/cni/net.d/10-boxctl-test.conflist" <<EOF
+{"cniVersion": "1.0.0", "name": "boxctl-test", "plugins": [
+  {"type": "bridge", "bridge": "cri-br0", "isGateway": true, "ipMasq": false,
+   "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.88.77.0/24"}]], "dataDir": "$cdd/cni/ipam"}}]}
+EOF
+        cleanup_push bash -c 'ip link del cri-br0 2>/dev/null || true'
+else
+        cni_bin=$cdd/cni/bin
+fi
 cat >"$cdd/config.toml" <<EOF
 version = 2
 root = "$cdd/root"
@@ -57,7 +71,7 @@ state = "$cdd/state"
   stream_server_address = "127.0.0.1"
   stream_server_port = "0"
   [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "$cdd/cni/bin"
+    bin_dir = "$cni_bin"
     conf_dir = "$cdd/cni/net.d"
   # A pod with no RuntimeClass gets the default runtime, runc, as on any
   # node; the handler boxctl is the one under test.
@@ -176,10 +190,51 @@ cgroups_gone() {
 }
 check "...and no cgroup of the pod's or its containers' in any hierarchy" wait_for 10 cgroups_gone "$pod" ${c1:+"$c1"} ${c2:+"$c2"}
 
+# --- a pod with a network of its own (the kubelet's default): CNI ---
+# containerd makes the pod's network namespace (pinned in /run/netns), has
+# CNI's bridge plugin set it up, and gives the sandbox its path to join.
+if [[ $cni_bin == "$cdd/cni/bin" ]]; then
+        skip "a pod with a network of its own" "no CNI plugins (containernetworking-plugins) in /usr/lib/cni"
+else
+        rc=0
+        err=$(CRI_NETWORK=pod cri runp pod2 boxctl "$cdd/logs/pod2" 2>&1 >"$cdd/pod2") || rc=$?
+        pod2=$(cat "$cdd/pod2")
+        if ((rc != 0)) && [[ $err == *"joining a namespace"*"is not supported yet"* ]]; then
+                ok "RunPodSandbox of a pod with a network of its own: refused with boxctl-oci's own words: $err" true
+                ok "...and nothing left: no pinned network namespace" bash -c '! compgen -G "/run/netns/cni-*"'
+                skip "a pod with a network of its own" "this boxctl-oci cannot join namespaces by path"
+        else
+                ok "RunPodSandbox of a pod with a network of its own (CNI bridge)${err:+: $err}" test -n "$pod2"
+                st=$(cri podstatus "$pod2")
+                ip=$(jq -r .status.network.ip <<<"$st")
+                ok "PodSandboxStatus: ready, with an IP of the CNI's range: $ip" \
+                        bash -c '[[ $1 == SANDBOX_READY && $2 == 10.88.77.* ]]' _ "$(jq -r .status.state <<<"$st")" "$ip"
+                pod2_pid=$(jq -r '.info.info | fromjson | .pid' <<<"$st")
+                ok "...its sandbox ($pod2_pid) is boxctl-oci's container (its state, its init)" is_boxctls "$pod2" "$pod2_pid"
+                ok "...in a network namespace of its own" bash -c '[[ $(readlink /proc/$1/ns/net) != $(readlink /proc/$2/ns/net) ]]' _ "$pod2_pid" $$
+                c3=$(CRI_NETWORK=pod cri create "$pod2" pod2 "$cdd/logs/pod2" c3 "$image" c3/0.log sleep 1000) || true
+                check "CreateContainer and StartContainer in it" cri start "$c3"
+                check "...running" wait_for 10 running "$c3"
+                c3_pid=$(cri status "$c3" | jq -r '.info.info | fromjson | .pid')
+                ok "...in the pod's network namespace (the sandbox's, joined)" same_ns net "$c3_pid" "$pod2_pid"
+                out=$(cri exec "$c3" 10 ip -4 -o addr show dev eth0 | jq -r .stdout) || true
+                ok "ExecSync: the container's eth0 has the pod's IP: $out" bash -c '[[ $1 == *" inet $2/24 "* ]]' _ "$out" "$ip"
+                check "the node reaches the pod: ping $ip" ping -c 1 -W 2 "$ip"
+                check "StopContainer" cri stop "$c3" 10
+                check "RemoveContainer" cri rm "$c3"
+                check "StopPodSandbox" cri stopp "$pod2"
+                check "RemovePodSandbox" cri rmp "$pod2"
+                ok "...its network namespace is gone (unpinned)" bash -c '! compgen -G "/run/netns/cni-*"'
+                check "...and no cgroup of theirs in any hierarchy" wait_for 10 cgroups_gone "$pod2" "$c3"
+        fi
+fi
+ok "nothing left in the runtime's root" bash -c '[[ -z $("$1" --root "$2" list -q) ]]' _ "$OCI" "$shim_root"
+
 # --- a handler containerd does not know ---
 fails_with "RunPodSandbox on an unknown handler" 'no runtime for "nosuch" is configured' cri runp pod2 nosuch "$cdd/logs/pod2"
 
 kill "$cd_pid"
+ip link del cri-br0 2>/dev/null || true # what the bridge plugin leaves behind
 check "containerd stops" wait_for 10 bash -c '! kill -0 "$1" 2>/dev/null' _ "$cd_pid"
 wait "$cd_pid" 2>/dev/null || true
 leaks_check

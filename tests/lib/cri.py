@@ -23,8 +23,11 @@
 # hostNetwork: true and nothing else set: the node's network (NamespaceMode
 # NODE, so no CNI is needed), an IPC namespace of the pod's (the sandbox
 # makes it, its containers join it) and a PID namespace for each container
-# (no shareProcessNamespace).
+# (no shareProcessNamespace). With CRI_NETWORK=pod in the environment, the
+# pod has a network of its own instead (hostNetwork: false, the default:
+# containerd makes it with CNI).
 import json
+import os
 import sys
 
 import grpc
@@ -32,7 +35,8 @@ from google.protobuf import json_format
 
 
 def namespaces(pb):
-    return pb.NamespaceOption(network=pb.NODE, pid=pb.CONTAINER, ipc=pb.POD)
+    network = pb.POD if os.environ.get("CRI_NETWORK") == "pod" else pb.NODE
+    return pb.NamespaceOption(network=network, pid=pb.CONTAINER, ipc=pb.POD)
 
 
 def pod_config(pb, name, log_dir):
