@@ -29,6 +29,8 @@ packages=(
         systemd-container crun hyperfine nftables
         # engines that drive boxctl-oci in its tests
         podman conmon containerd
+        # test-cri plays the kubelet: a CRI (gRPC) client compiled from our proto subset at test time
+        python3-grpcio python3-grpc-tools python3-protobuf
         # man pages: scdoc turns docs/man/*.scd into roff; man-db's man -l renders and checks them
         scdoc man-db
         # shell completions and test helpers
