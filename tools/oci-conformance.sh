@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # Run opencontainers/runtime-tools' validation suite against an OCI runtime
-# and count the results: every program's "ok" and "not ok" lines, and the
-# programs that ran clean (exit 0, no "not ok").
+# and count the results: every program's "ok" and "not ok" lines, the
+# programs that reported a failure as an error block (some report one so and
+# print no "not ok"), and the programs that ran clean (exit 0, no "not ok",
+# no error block).
 #
 #   tools/oci-conformance.sh [--runtime PATH] [--only NAME,...] [--keep DIR] RUNTIME_TOOLS_DIR
 #
@@ -15,7 +17,7 @@
 # tests' lock (the runtimes' containers use machine names and cgroups that the
 # tests use too). Each program's output is kept in DIR (default: a temporary
 # directory, printed at the end). Prints one line a program and the totals:
-#   total: OK ok, NOTOK not ok, CLEAN/PROGRAMS programs clean
+#   total: OK ok, NOTOK not ok, E programs that reported an error block, CLEAN/PROGRAMS programs clean
 
 set -uo pipefail
 
@@ -53,7 +55,7 @@ exec {lock}>"$cache/integration.lock"
 flock -w 1800 "$lock" || { echo "oci-conformance: timed out waiting for $cache/integration.lock" >&2; exit 1; }
 
 cd "$rtt" || exit 2
-ok=0 notok=0 clean=0 programs=0
+ok=0 notok=0 errors=0 clean=0 programs=0
 for t in validation/*/*.t; do
         name=${t#validation/}
         name=${name%%/*}
@@ -65,15 +67,19 @@ for t in validation/*/*.t; do
         RUNTIME=$wrap timeout 300 "./$t" >"$out/$name.tap" 2>&1 || rc=$?
         o=$(grep -c '^ok ' "$out/$name.tap")
         n=$(grep -c '^not ok ' "$out/$name.tap")
+        # Some programs report a failure only as a YAML block holding
+        # "error", with no "not ok" line: that is a failure too.
+        e=$(grep -c '^ *"error":' "$out/$name.tap")
         ok=$((ok + o))
         notok=$((notok + n))
-        if ((rc == 0 && n == 0)); then
+        errors=$((errors + (e > 0)))
+        if ((rc == 0 && n == 0 && e == 0)); then
                 clean=$((clean + 1))
         fi
-        printf '%-40s %4d ok %4d not ok  exit %d\n' "$name" "$o" "$n" "$rc"
+        printf '%-40s %4d ok %4d not ok  %s exit %d\n' "$name" "$o" "$n" "$( ((e > 0)) && echo error || echo '     ')" "$rc"
 done
 # A container a test left behind (one that never deleted its own).
 "$runtime" --root "$state" list -q 2>/dev/null | while read -r id; do
         [[ -n $id ]] && "$runtime" --root "$state" delete --force "$id" >/dev/null 2>&1
 done
-echo "total: $ok ok, $notok not ok, $clean/$programs programs clean (output in $out)"
+echo "total: $ok ok, $notok not ok, $errors programs that reported an error block, $clean/$programs programs clean (output in $out)"
