@@ -185,9 +185,7 @@ int cgroup_path_make(int root_fd, const char *rel, bool cpuset, int *ret_fd) {
         return 0;
 }
 
-/* Removes NAME below DIR_FD and the cgroups below it, deepest first. A
- * cgroup goes offline a moment after its last process: EBUSY is retried. */
-static int remove_tree_at(int dir_fd, const char *name) {
+int cgroup_remove_tree_at(int dir_fd, const char *name) {
         _cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
@@ -199,7 +197,7 @@ static int remove_tree_at(int dir_fd, const char *name) {
                 return -errno;
         while ((de = readdir(d)))
                 if (de->d_type == DT_DIR && !streq(de->d_name, ".") && !streq(de->d_name, ".."))
-                        (void) remove_tree_at(dirfd(d), de->d_name);
+                        (void) cgroup_remove_tree_at(dirfd(d), de->d_name);
         for (int try = 0; try < 100; try++) {
                 if (unlinkat(dir_fd, name, AT_REMOVEDIR) >= 0 || errno == ENOENT)
                         return 0;
@@ -228,7 +226,7 @@ int cgroup_path_remove(int root_fd, const char *rel) {
                         return ret; /* there before us: left alone, and all above it */
                 fd = safe_close(fd);
                 if (leaf)
-                        r = remove_tree_at(root_fd, p);
+                        r = cgroup_remove_tree_at(root_fd, p);
                 else
                         r = unlinkat(root_fd, p, AT_REMOVEDIR) < 0 ? -errno : 0;
                 if (r == -EBUSY || r == -ENOTEMPTY)

@@ -30,3 +30,8 @@ int cgroup_path_make(int root_fd, const char *rel, bool cpuset, int *ret_fd);
 /* Removes REL (and what is below it) if we made it, then each directory
  * above it that we made and that is empty now. */
 int cgroup_path_remove(int root_fd, const char *rel);
+
+/* Removes NAME below DIR_FD (AT_FDCWD: a path) and the cgroups below it,
+ * deepest first. A cgroup goes offline a moment after its last process:
+ * EBUSY is retried for up to a second. */
+int cgroup_remove_tree_at(int dir_fd, const char *name);

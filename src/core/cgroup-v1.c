@@ -287,31 +287,6 @@ static int for_each_hierarchy(int (*fn)(int root_fd, const char *controllers, co
         return for_each_hierarchy_of(0, fn, userdata);
 }
 
-/* Removes DIR (below DIR_FD) and the cgroups below it, deepest first. A
- * cgroup goes offline a moment after its last process: EBUSY is retried. */
-static int remove_tree_at(int dir_fd, const char *dir) {
-        _cleanup_close_ int fd = openat(dir_fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        _cleanup_closedir_ DIR *d = NULL;
-        struct dirent *de;
-
-        if (fd < 0)
-                return errno == ENOENT ? 0 : -errno;
-        d = fdopendir(TAKE_FD(fd));
-        if (!d)
-                return -errno;
-        while ((de = readdir(d)))
-                if (de->d_type == DT_DIR && !streq(de->d_name, ".") && !streq(de->d_name, ".."))
-                        (void) remove_tree_at(dirfd(d), de->d_name);
-        for (int try = 0; try < 100; try++) {
-                if (unlinkat(dir_fd, dir, AT_REMOVEDIR) >= 0 || errno == ENOENT)
-                        return 0;
-                if (errno != EBUSY)
-                        break;
-                usleep(10 * 1000);
-        }
-        return -errno;
-}
-
 static int scope_remove(int root_fd, const char *scope) {
         _cleanup_free_ char *path = strjoin3("machine.slice/", scope, "");
         _cleanup_free_ char *procs = strjoin3("machine.slice/", scope, "/cgroup.procs"), *s = NULL;
@@ -324,7 +299,7 @@ static int scope_remove(int root_fd, const char *scope) {
                 return 0;
         if (r >= 0 && !isempty(s))
                 return -EBUSY; /* processes of a machine still running */
-        r = remove_tree_at(root_fd, path);
+        r = cgroup_remove_tree_at(root_fd, path);
         (void) unlinkat(root_fd, "machine.slice", AT_REMOVEDIR); /* when it was the last */
         return r;
 }

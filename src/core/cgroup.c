@@ -174,29 +174,7 @@ int cgroup_kill_and_wait(const char *path, uint64_t timeout_usec) {
 }
 
 int cgroup_remove_tree(const char *path) {
-        _cleanup_closedir_ DIR *d = NULL;
-        struct dirent *de;
-        int r = 0;
-
-        d = opendir(path);
-        if (!d)
-                return errno == ENOENT ? 0 : -errno;
-        while ((de = readdir(d))) {
-                _cleanup_free_ char *sub = NULL;
-                int q;
-
-                if (de->d_type != DT_DIR || streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                sub = strjoin3(path, "/", de->d_name);
-                if (!sub)
-                        return -ENOMEM;
-                q = cgroup_remove_tree(sub);
-                if (q < 0 && r == 0)
-                        r = q;
-        }
-        if (rmdir(path) < 0 && errno != ENOENT && r == 0)
-                r = -errno;
-        return r;
+        return cgroup_remove_tree_at(AT_FDCWD, path);
 }
 
 static char *slice_path(const Cgroup *cg) {
