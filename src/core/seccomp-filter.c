@@ -423,7 +423,7 @@ static int ctx_new(uint32_t default_action, scmp_filter_ctx *ret) {
         return 0;
 }
 
-static int ctx_export(scmp_filter_ctx ctx, struct sock_filter **ret, size_t *ret_n) {
+int seccomp_ctx_export(void *ctx, size_t max_insns, struct sock_filter **ret, size_t *ret_n) {
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *data = NULL;
         struct stat st;
@@ -439,7 +439,7 @@ static int ctx_export(scmp_filter_ctx ctx, struct sock_filter **ret, size_t *ret
         if (fstat(fd, &st) < 0)
                 return -errno;
         if (st.st_size <= 0 || st.st_size % sizeof(struct sock_filter) != 0 ||
-            (size_t) st.st_size / sizeof(struct sock_filter) > INSNS_MAX)
+            (size_t) st.st_size / sizeof(struct sock_filter) > max_insns)
                 return -E2BIG;
         data = malloc(st.st_size);
         if (!data)
@@ -487,7 +487,7 @@ static int compile_allow_list(char *const *allowed, struct sock_filter **ret, si
                 if (r < 0 && r != -EDOM && r != -EEXIST)
                         return r;
         }
-        return ctx_export(ctx, ret, ret_n);
+        return seccomp_ctx_export(ctx, INSNS_MAX, ret, ret_n);
 }
 
 /* Refusals by argument, in a filter of their own whose default allows: the
@@ -517,7 +517,7 @@ static int compile_arg_filter(struct sock_filter **ret, size_t *ret_n) {
                              SCMP_A2(SCMP_CMP_MASKED_EQ, UINT32_MAX, NETLINK_AUDIT));
         if (r < 0 && r != -EDOM)
                 return r;
-        return ctx_export(ctx, ret, ret_n);
+        return seccomp_ctx_export(ctx, INSNS_MAX, ret, ret_n);
 }
 
 /* ---- the cache ---- */

@@ -58,6 +58,11 @@ const void *seccomp_program_insns(const SeccompProgram *p, size_t i, size_t *ret
  * setuid programs work. Allocates nothing: fine after fork(). */
 int seccomp_program_install(const SeccompProgram *p);
 
+struct sock_filter;
+/* libseccomp's filter CTX (a scmp_filter_ctx) as BPF: *RET (malloc'd) and
+ * its *RET_N instructions. -E2BIG: more than MAX_INSNS. */
+int seccomp_ctx_export(void *ctx, size_t max_insns, struct sock_filter **ret, size_t *ret_n);
+
 /* What a machine's user items were, for "boxctl shell" to enter with the same
  * filter: kept in the runtime directory while the machine runs. Saving no
  * items removes the record. A missing record loads as no items. */

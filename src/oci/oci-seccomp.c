@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "oci-seccomp.h"
+#include "seccomp-filter.h"
 #include "util.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(scmp_filter_ctx, seccomp_release)
@@ -221,36 +222,9 @@ static int parse_syscall(scmp_filter_ctx ctx, json_object *e, size_t i, uint32_t
         return 0;
 }
 
-static int export_bpf(scmp_filter_ctx ctx, OciSeccomp *ret) {
-        _cleanup_close_ int fd = -EBADF;
-        _cleanup_free_ void *data = NULL;
-        struct stat st;
-        int r;
-
-        /* libseccomp 2.5 exports to an fd only. */
-        fd = memfd_create("oci-seccomp", MFD_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        r = seccomp_export_bpf(ctx, fd);
-        if (r < 0)
-                return r;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (st.st_size <= 0 || st.st_size % sizeof(struct sock_filter) != 0 ||
-            (size_t) st.st_size / sizeof(struct sock_filter) > INSNS_MAX)
-                return -E2BIG;
-        data = malloc(st.st_size);
-        if (!data)
-                return -ENOMEM;
-        if (pread(fd, data, st.st_size, 0) != st.st_size)
-                return -EIO;
-        ret->insns = TAKE_PTR(data);
-        ret->n_insns = st.st_size / sizeof(struct sock_filter);
-        return 0;
-}
-
 int oci_seccomp_compile(json_object *obj, OciSeccomp *ret, char **ret_error) {
         _cleanup_(seccomp_releasep) scmp_filter_ctx ctx = NULL;
+        struct sock_filter *insns = NULL;
         OciSeccomp s = {};
         json_object *calls;
         uint32_t default_action;
@@ -282,7 +256,8 @@ int oci_seccomp_compile(json_object *obj, OciSeccomp *ret, char **ret_error) {
                                 return r;
                 }
         }
-        r = export_bpf(ctx, &s);
+        r = seccomp_ctx_export(ctx, INSNS_MAX, &insns, &s.n_insns);
+        s.insns = insns;
         if (r < 0)
                 return error_set(ret_error, r, "linux.seccomp: cannot compile the filter: %s", strerror(-r));
         *ret = s;
