@@ -11,19 +11,7 @@ set -euo pipefail
 sandbox_enter "$@"
 : "${BOXCTL_SYSCALL_PROBE:?}"
 
-OCI=${BOXCTL_OCI:-${BOXCTL_BUILDDIR:?}/src/oci/boxctl-oci}
-work=$(realpath "$(test_tmpdir)")
-root=$_sb_state/oci
-oci() { "$OCI" --root "$root" "$@"; }
-cleanup_push bash -c 'for id in $("$1" --root "$2" list -q 2>/dev/null); do "$1" --root "$2" delete --force "$id"; done' _ "$OCI" "$root"
-# fails_with DESC NEEDLE CMD...: CMD exits 1 with one line of stderr holding NEEDLE.
-fails_with() {
-        local desc=$1 needle=$2 rc=0 err
-        shift 2
-        err=$("$@" 2>&1 >/dev/null) || rc=$?
-        ok "$desc: exit $rc, one line: $err" \
-                bash -c '(( $1 == 1 )) && [[ $2 == *"$3"* && $2 != *$'"'"'\n'"'"'* ]]' _ "$rc" "$err" "$needle"
-}
+. "$BOXCTL_SRCDIR/tests/lib/oci.sh"
 stopped() { [[ $(oci state "$1" | jq -r .status) == stopped ]]; }
 
 # The mounts as runtime-tools' generator writes them (its order: /sys last).
@@ -49,19 +37,8 @@ base_config='{
     "namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}]
   }
 }'
-tree=$(fixture_busybox)
-# bundle NAME JQ-FILTER: a copy of the busybox tree (with the syscall probe)
-# and the config above, changed by the filter.
-bundle() {
-        local b=$work/$1
-        mkdir -p "$b"
-        if [[ ! -d $b/rootfs ]]; then
-                cp -a "$tree" "$b/rootfs"
-                cp "$BOXCTL_SYSCALL_PROBE" "$b/rootfs/usr/bin/syscall-probe"
-        fi
-        jq "${2:-.}" <<<"$base_config" >"$b/config.json"
-        echo "$b"
-}
+# Each bundle's rootfs gets the syscall probe (bundle(), tests/lib/oci.sh).
+bundle_rootfs_extra() { cp "$BOXCTL_SYSCALL_PROBE" "$1/usr/bin/syscall-probe"; }
 # run_container ID BUNDLE: create (its stdio is the container's), start,
 # wait until it stopped, print what it wrote, delete.
 run_container() {

@@ -10,17 +10,8 @@ set -euo pipefail
 . "${BOXCTL_SRCDIR:?}/tests/lib/common.sh"
 sandbox_enter "$@"
 
-OCI=${BOXCTL_OCI:-${BOXCTL_BUILDDIR:?}/src/oci/boxctl-oci}
-work=$(realpath "$(test_tmpdir)")
-root=$_sb_state/oci
-oci() { "$OCI" --root "$root" "$@"; }
-cleanup_push bash -c 'for id in $("$1" --root "$2" list -q 2>/dev/null); do "$1" --root "$2" delete --force "$id"; done' _ "$OCI" "$root"
+. "$BOXCTL_SRCDIR/tests/lib/oci.sh"
 state_pid() { oci state "$1" | jq -r .pid; }
-gone() {
-        [[ ! -e $root/$1 ]] &&
-                [[ ! -e $(cgroup2_root)/machine.slice/machine-$1.scope ]] &&
-                ! compgen -G "/sys/fs/cgroup/*/machine.slice/machine-$1.scope" >/dev/null
-}
 
 base_config='{
   "ociVersion": "1.0.2",
@@ -38,14 +29,6 @@ base_config='{
     "namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}]
   }
 }'
-tree=$(fixture_busybox)
-bundle() {
-        local b=$work/$1
-        mkdir -p "$b"
-        [[ -d $b/rootfs ]] || cp -a "$tree" "$b/rootfs"
-        jq "${2:-.}" <<<"$base_config" >"$b/config.json"
-        echo "$b"
-}
 # up ID BUNDLE: create and start a container whose sleep then runs (a
 # child of its init, the stub).
 up() {

@@ -10,34 +10,14 @@
 set -euo pipefail
 . "${BOXCTL_SRCDIR:?}/tests/lib/common.sh"
 sandbox_enter "$@"
+. "$BOXCTL_SRCDIR/tests/lib/oci.sh"
 
-OCI=${BOXCTL_OCI:-${BOXCTL_BUILDDIR:?}/src/oci/boxctl-oci}
-work=$(realpath "$(test_tmpdir)")
-root=$_sb_state/oci # on the sandbox's own /run, as /run/boxctl-oci is
-oci() { "$OCI" --root "$root" "$@"; }
-# Should the test stop half-way: its containers go (their inits left the test's process tree).
-cleanup_push bash -c 'for id in $("$1" --root "$2" list -q 2>/dev/null); do "$1" --root "$2" delete --force "$id"; done' _ "$OCI" "$root"
 has() { [[ $2 == *"$1"* ]]; } # has NEEDLE HAYSTACK
-# fails_with DESC NEEDLE CMD...: CMD exits 1 with one line of stderr holding NEEDLE.
-fails_with() {
-        local desc=$1 needle=$2 rc=0 err
-        shift 2
-        err=$("$@" 2>&1 >/dev/null) || rc=$?
-        ok "$desc: exit $rc, one line: $err" \
-                bash -c '(( $1 == 1 )) && [[ $2 == *"$3"* && $2 != *$'"'"'\n'"'"'* ]]' _ "$rc" "$err" "$needle"
-}
 ended() { [[ $(ps -o stat= -p "$1") != [^Z]* ]]; } # gone, or a zombie
 status_of() { oci state "$1" | jq -r .status; }
 is_status() { [[ $(status_of "$1") == "$2" ]]; }
-# Nothing of container ID: no state, no cgroup in either hierarchy.
-gone() {
-        [[ ! -e $root/$1 ]] &&
-                [[ ! -e $(cgroup2_root)/machine.slice/machine-$1.scope ]] &&
-                ! compgen -G "/sys/fs/cgroup/*/machine.slice/machine-$1.scope" >/dev/null
-}
 
-# bundle NAME JQ-FILTER: a bundle whose rootfs is a copy of the busybox tree,
-# its config.json the base below, changed by the filter.
+# The config bundle() (tests/lib/oci.sh) starts from.
 base_config='{
   "ociVersion": "1.0.2",
   "process": {
@@ -61,14 +41,6 @@ base_config='{
   },
   "annotations": {"org.example.test": "yes"}
 }'
-tree=$(fixture_busybox)
-bundle() {
-        local b=$work/$1
-        mkdir -p "$b"
-        [[ -d $b/rootfs ]] || cp -a "$tree" "$b/rootfs"
-        jq "${2:-.}" <<<"$base_config" >"$b/config.json"
-        echo "$b"
-}
 
 # run_container ID BUNDLE [tty]: as conmon does it: a subreaper creates
 # (with a pid file), checks that the container's init is its child now that
@@ -504,44 +476,25 @@ check "--log-format json: the error as a JSON line in --log" bash -c '
         _ "$OCI" "$root" "$work/log.json"
 check "list: empty again" bash -c '[[ $("$1" --root "$2" list -q) == "" ]]' _ "$OCI" "$root"
 
-# --- podman drives it: its own storage in the sandbox ---
-# This host needs cgroupfs, vfs, no network, and limits within its hard
-# ones (podman asks for more than conmon has here, and root lacks
-# CAP_SYS_RESOURCE on this host: no one may raise a hard limit).
-pm=$(test_tmpdir)
-mkdir -p "$pm/root" "$pm/runroot" "$pm/tmp"
-printf '[storage]\ndriver = "vfs"\nrunroot = "%s"\ngraphroot = "%s"\n' "$pm/runroot" "$pm/root" >"$pm/storage.conf"
-export CONTAINERS_STORAGE_CONF=$pm/storage.conf
-podman_run() { # [--OPTION=VALUE...] COMMAND...
-        local opts=()
-        while [[ $1 == -* ]]; do
-                opts+=("$1")
-                shift
-        done
-        podman --root "$pm/root" --runroot "$pm/runroot" --tmpdir "$pm/tmp" --storage-driver vfs \
-                --cgroup-manager cgroupfs --events-backend file --runtime "$OCI" \
-                run --rm --network none --ulimit nofile=1024:20000 --ulimit nproc=16384:16384 \
-                "${opts[@]}" --rootfs "$work/run/rootfs" "$@"
-}
-out=$(podman_run -i sh -c 'echo hello from $(cat /proc/1/comm); read x; echo got $x; exit 4' <<<"input") && rc=0 || rc=$?
+# --- podman drives it: its own storage in the sandbox (tests/lib/podman.sh) ---
+. "$BOXCTL_SRCDIR/tests/lib/podman.sh"
+podman_setup
+out=$(podman_run -i "$work/run/rootfs" sh -c 'echo hello from $(cat /proc/1/comm); read x; echo got $x; exit 4' <<<"input") && rc=0 || rc=$?
 is "$out $rc" $'hello from boxctl-oci\ngot input 4' "podman run --rm -i --rootfs: stdout, stdin and the exit status"
-out=$(podman_run --env=FOO=bar --workdir=/tmp sh -c 'echo $FOO $(pwd) $(hostname)') && rc=0 || rc=$?
+out=$(podman_run --env=FOO=bar --workdir=/tmp "$work/run/rootfs" sh -c 'echo $FOO $(pwd) $(hostname)') && rc=0 || rc=$?
 ok "podman run -e, -w: $out" bash -c '[[ $1 =~ ^bar\ /tmp\ [0-9a-f]{12}$ && $2 == 0 ]]' _ "$out" "$rc"
-out=$(podman_run --memory=64m --pids-limit=50 sh -c 'echo limited') && rc=0 || rc=$?
+out=$(podman_run --memory=64m --pids-limit=50 "$work/run/rootfs" sh -c 'echo limited') && rc=0 || rc=$?
 is "$out $rc" "limited 0" "podman run --memory --pids-limit: linux.resources (with podman's memory.swap) applied"
 
 # A Debian system container: podman's --systemd=always config (tmpfs with
 # tmpcopyup on /run, /run/lock, /tmp, /var/log/journal; the host's
 # name=systemd bound on /sys/fs/cgroup/systemd, which the machine's own
 # cgroup2 replaces; no CAP_SYS_ADMIN) boots systemd to running, listed by boxd.
-pm_() { podman --root "$pm/root" --runroot "$pm/runroot" --tmpdir "$pm/tmp" --storage-driver vfs \
-        --cgroup-manager cgroupfs --events-backend file --runtime "$OCI" "$@"; }
 deb=$(test_tmpdir)/deb
 cp -a "$(fixture_debian)" "$deb"
 bus_start
 boxd_start
-cid=$(pm_ run -d --network none --ulimit nofile=1024:20000 --ulimit nproc=16384:16384 --systemd=always --rootfs "$deb" /sbin/init)
-cleanup_push bash -c "podman --root '$pm/root' --runroot '$pm/runroot' --storage-driver vfs --runtime '$OCI' rm -f '$cid' >/dev/null 2>&1 || true"
+cid=$(pm_ run -d "${pm_run_opts[@]}" --systemd=always --rootfs "$deb" /sbin/init)
 booted() { [[ $(pm_ exec "$cid" systemctl is-system-running 2>/dev/null) =~ ^(running|degraded)$ ]]; }
 t0=$(_now_us)
 check "podman run --systemd=always /sbin/init: Debian's systemd reaches running (or degraded)" wait_for 120 booted

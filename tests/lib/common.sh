@@ -178,13 +178,15 @@ check_fails() {
 }
 
 # fails_with DESC NEEDLE CMD...: CMD fails with exactly one line of stderr,
-# holding NEEDLE (what every bad input must give).
+# holding NEEDLE (what every bad input must give); with FAILS_WITH_STATUS
+# set, its exit status must be that one.
 fails_with() {
         local desc=$1 needle=$2 rc=0 err
         shift 2
         err=$("$@" 2>&1 >/dev/null) || rc=$?
         ok "$desc: exit $rc, one line: $err" \
-                bash -c '(( $1 != 0 )) && [[ $2 == *"$3"* && $2 != *$'"'"'\n'"'"'* ]]' _ "$rc" "$err" "$needle"
+                bash -c '(( $1 != 0 && (${4:-0} == 0 || $1 == ${4:-0}) )) && [[ $2 == *"$3"* && $2 != *$'"'"'\n'"'"'* ]]' \
+                _ "$rc" "$err" "$needle" "${FAILS_WITH_STATUS:-}"
 }
 
 # stop_all: powers off every machine the registry lists, and waits for each
