@@ -324,7 +324,8 @@ static _noreturn_ void command_main(const EnterRequest *req, const EnterUser *u,
                         enter_fail(sock, EXIT_FAILURE, E2BIG, "too many supplementary groups (%zu, at most %zu)",
                                    req->n_groups, ELEMENTSOF(groups));
                 n_groups = req->n_groups;
-                memcpy(groups, req->groups, n_groups * sizeof(gid_t));
+                if (n_groups > 0)
+                        memcpy(groups, req->groups, n_groups * sizeof(gid_t));
         } else if (u->uid != 0) {
                 r = user_groups(u, groups, ELEMENTSOF(groups), &n_groups);
                 if (r < 0)

@@ -162,8 +162,8 @@ b=$(bundle ex '.process.args = ["sleep", "1000"]')
 check "create and start" bash -c '"$1" --root "$2" create --bundle "$3" ex </dev/null >/dev/null && "$1" --root "$2" start ex' _ "$OCI" "$root" "$b"
 out=$(oci exec ex sh -c 'echo in $(hostname) as $(id -u); exit 5') && rc=0 || rc=$?
 is "$out $rc" "in oci-test as 0 5" "exec ARGS: in the container, its stdout and exit status"
-echo '{"args": ["sh", "-c", "echo $(id -u):$(id -g) $BAR"], "env": ["PATH=/bin:/sbin", "BAR=baz"], "cwd": "/", "user": {"uid": 7, "gid": 7}}' >"$work/proc.json"
-is "$(oci exec --process "$work/proc.json" ex)" "7:7 baz" "exec --process: args, env, user (its uid; the gid is not applied yet)"
+echo '{"args": ["sh", "-c", "echo $(id -u):$(id -g) $(id -G) $(pwd) $BAR"], "env": ["PATH=/bin:/sbin", "BAR=baz"], "cwd": "/tmp", "user": {"uid": 7, "gid": 8, "additionalGids": [9]}}' >"$work/proc.json"
+is "$(oci exec --process "$work/proc.json" ex)" "7:8 8 9 /tmp baz" "exec --process: args, env, cwd, user (uid, gid, additionalGids)"
 echo '{"args": "sh", "cwd": "/"}' >"$work/badproc.json"
 fails_with "exec --process with a wrong type" "process.args: not an array" oci exec --process "$work/badproc.json" ex
 check "exec --detach --pid-file" oci exec --detach --pid-file "$work/exec.pid" ex sleep 1000
