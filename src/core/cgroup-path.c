@@ -119,9 +119,7 @@ static bool is_marked(int fd) {
         return fgetxattr(fd, MADE_XATTR, v, sizeof v) > 0;
 }
 
-/* A new cpuset cgroup has no CPUs and no memory nodes: nothing can join it
- * (ENOSPC) until it gets its parent's. */
-static int cpuset_inherit(int parent_fd, int child_fd) {
+int cgroup_cpuset_inherit(int parent_fd, int child_fd) {
         static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
 
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
@@ -168,7 +166,7 @@ int cgroup_path_make(int root_fd, const char *rel, bool cpuset, int *ret_fd) {
                         return r;
                 }
                 if (cpuset) {
-                        int r = cpuset_inherit(fd, child);
+                        int r = cgroup_cpuset_inherit(fd, child);
 
                         if (r < 0)
                                 return r;

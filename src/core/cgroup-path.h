@@ -35,3 +35,8 @@ int cgroup_path_remove(int root_fd, const char *rel);
  * deepest first. A cgroup goes offline a moment after its last process:
  * EBUSY is retried for up to a second. */
 int cgroup_remove_tree_at(int dir_fd, const char *name);
+
+/* A new v1 cpuset cgroup (CHILD_FD) has no CPUs and no memory nodes: nothing
+ * can join it (ENOSPC) until it gets its parent's (PARENT_FD); copies them
+ * where they are empty. */
+int cgroup_cpuset_inherit(int parent_fd, int child_fd);

@@ -38,27 +38,6 @@ static char *mount_options(const char *controllers) {
         return strjoin3(named_only ? "none," : "", controllers, "");
 }
 
-/* A new cpuset cgroup has no CPUs and no memory nodes: nothing can join it
- * (ENOSPC) until it gets its parent's. */
-static int cpuset_inherit(int parent_fd, int child_fd) {
-        static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
-
-        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
-                _cleanup_free_ char *value = NULL, *current = NULL;
-                int r;
-
-                if (read_file_at(child_fd, files[i], 4096, &current) >= 0 && !isempty(current) && !streq(current, "\n"))
-                        continue;
-                r = read_file_at(parent_fd, files[i], 4096, &value);
-                if (r < 0)
-                        return r;
-                r = write_file_at(child_fd, files[i], value, 0644);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
 static char *mfree_path(char *p) {
         free(p);
         return NULL;
@@ -101,9 +80,9 @@ static int hierarchy_open(Hierarchy *h, const char *controllers, const char *own
         if (h->machine_fd < 0)
                 return -errno;
         if (strstr(controllers, "cpuset")) {
-                r = cpuset_inherit(h->root_fd, slice_fd);
+                r = cgroup_cpuset_inherit(h->root_fd, slice_fd);
                 if (r >= 0)
-                        r = cpuset_inherit(slice_fd, h->machine_fd);
+                        r = cgroup_cpuset_inherit(slice_fd, h->machine_fd);
                 if (r < 0)
                         return r;
         }

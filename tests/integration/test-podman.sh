@@ -69,7 +69,7 @@ ok "podman run of a missing command: exit $rc (podman's 127 or 126): $(tail -1 <
         bash -c '(( $1 == 127 || $1 == 126 ))' _ "$rc"
 
 # --- a detached container: logs, exec, kill, stop, rm ---
-cid=$(pm_ run -d "${pm_run_opts[@]}" --rootfs "$rootfs" sh -c 'echo started; while :; do sleep 1; done')
+cid=$(pm_ run -d "${pm_run_opts[@]}" --rootfs "$rootfs" sh -c 'echo started; exec sleep 1000')
 running() { [[ $(state_of "$1") == "running 0" ]]; }
 check "podman run -d: running" wait_for 30 running "$cid"
 logged() { [[ $(pm_ logs "$cid" 2>&1) == started ]]; }
@@ -91,7 +91,7 @@ stopped137() { [[ $(state_of "$1") == "exited 137" ]]; }
 check "...exited with 137 (SIGKILL)" wait_for 30 stopped137 "$cid"
 check "podman rm" pm_ rm "$cid"
 
-cid=$(pm_ run -d "${pm_run_opts[@]}" --rootfs "$rootfs" sh -c 'trap "exit 0" TERM; while :; do sleep 0.2; done')
+cid=$(pm_ run -d "${pm_run_opts[@]}" --rootfs "$rootfs" sh -c 'trap "exit 0" TERM; sleep 1000 & wait')
 check "a second detached container: running" wait_for 30 running "$cid"
 check "podman stop: the container's SIGTERM handler ends it" pm_ stop -t 30 "$cid"
 is "$(state_of "$cid")" "exited 0" "...exited, status 0"
