@@ -12,10 +12,8 @@
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
-#include "enter.h"
+#include "enter-session.h"
 #include "log.h"
-#include "missing-syscall.h"
-#include "pty-forward.h"
 #include "registry.h"
 #include "verbs.h"
 
@@ -121,197 +119,11 @@ static int parse_argv(int argc, char *argv[], ShellArgs *a) {
         return 1;
 }
 
-/* Without a pty, a terminal among our stdio would be the machine's to use
- * (TIOCSTI, reading our user's keystrokes later): such an fd reaches the
- * command as a pipe instead, and we copy between the two. */
-typedef struct Relay {
-        int ours;   /* our fd: 0, 1 or 2, a terminal */
-        int pipe;   /* our end of the pipe; -EBADF once closed */
-        sd_event_source *source;
-} Relay;
-
-typedef struct Shell {
-        sd_event *event;
-        PtyForward *forward;
-        EnterProcess proc;
-        Relay relays[3];
-        int status;
-        bool escaped; /* the user left with ^]^]^] */
-} Shell;
-
-static void relay_close(Relay *r) {
-        r->source = sd_event_source_disable_unref(r->source);
-        r->pipe = safe_close(r->pipe);
-}
-
-static bool write_all(int fd, const char *buf, size_t n) {
-        while (n > 0) {
-                ssize_t k = write(fd, buf, n);
-
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0)
-                        return false;
-                buf += k;
-                n -= (size_t) k;
-        }
-        return true;
-}
-
-/* Copies what is there from FROM to TO; false at EOF or on an error. */
-static bool relay_copy(int from, int to) {
-        char buf[4096];
-        ssize_t n = read(from, buf, sizeof buf);
-
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
-                return true;
-        return n > 0 && write_all(to, buf, (size_t) n);
-}
-
-static int on_relay(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        Relay *r = userdata;
-        bool in = r->ours == STDIN_FILENO;
-
-        if (!relay_copy(in ? r->ours : r->pipe, in ? r->pipe : r->ours))
-                relay_close(r); /* for stdin: the command sees EOF */
-        return 0;
-}
-
-static int relays_start(Shell *sh) {
-        for (size_t i = 0; i < ELEMENTSOF(sh->relays); i++) {
-                Relay *r = &sh->relays[i];
-                int fd = r->ours == STDIN_FILENO ? r->ours : r->pipe;
-
-                if (r->pipe < 0)
-                        continue;
-                if (fd_nonblock(fd, true) < 0)
-                        return -errno;
-                int k = sd_event_add_io(sh->event, &r->source, fd, EPOLLIN, on_relay, r);
-                if (k < 0)
-                        return k;
-        }
-        return 0;
-}
-
-/* After the command: what it wrote and we have not copied yet. */
-static void relays_drain(Shell *sh) {
-        for (size_t i = 0; i < ELEMENTSOF(sh->relays); i++) {
-                Relay *r = &sh->relays[i];
-
-                if (r->pipe >= 0 && r->ours != STDIN_FILENO) {
-                        (void) fd_nonblock(r->pipe, true);
-                        for (;;) {
-                                char buf[4096];
-                                ssize_t n = read(r->pipe, buf, sizeof buf);
-
-                                if (n <= 0 || !write_all(r->ours, buf, (size_t) n))
-                                        break;
-                        }
-                }
-                relay_close(r);
-        }
-        /* Our stdin goes back to blocking, as the terminal's other users expect. */
-        (void) fd_nonblock(STDIN_FILENO, false);
-}
-
-static void shell_signal(Shell *sh, int sig) {
-        if (sh->proc.child_pidfd >= 0)
-                (void) sys_pidfd_send_signal(sh->proc.child_pidfd, sig);
-}
-
-static int on_forward_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
-        shell_signal(userdata, (int) si->ssi_signo);
-        return 0;
-}
-
-static int on_winch(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
-        Shell *sh = userdata;
-
-        if (sh->forward)
-                pty_forward_resize(sh->forward);
-        return 0;
-}
-
-static void on_escape(PtyForward *f, void *userdata) {
-        Shell *sh = userdata;
-
-        sh->escaped = true;
-        shell_signal(sh, SIGKILL);
-}
-
-static int on_exit_(sd_event_source *s, const siginfo_t *si, void *userdata) {
-        Shell *sh = userdata;
-
-        sh->status = si->si_code == CLD_EXITED ? si->si_status : 128 + si->si_status;
-        return sd_event_exit(sh->event, 0);
-}
-
-static int shell_wait(Shell *sh) {
-        static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT };
-        int r;
-
-        r = sd_event_new(&sh->event);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < ELEMENTSOF(forwarded); i++) {
-                r = sd_event_add_signal(sh->event, NULL, forwarded[i], on_forward_signal, sh);
-                if (r < 0)
-                        return r;
-        }
-        r = sd_event_add_signal(sh->event, NULL, SIGWINCH, on_winch, sh);
-        if (r < 0)
-                return r;
-        r = sd_event_add_child(sh->event, NULL, sh->proc.pid, WEXITED, on_exit_, sh);
-        if (r < 0)
-                return r;
-        if (sh->proc.master >= 0) {
-                r = pty_forward_new(sh->event, sh->proc.master, CONSOLE_INTERACTIVE, on_escape, sh, &sh->forward);
-                if (r < 0)
-                        return r;
-                sh->proc.master = -EBADF; /* the forward owns it */
-                /* Every key goes to the machine's pty, whose line discipline
-                 * echoes, edits and signals; ours would echo a password and
-                 * hold ^]^]^] back until a newline. */
-                (void) terminal_raw_begin();
-        }
-        r = relays_start(sh);
-        if (r >= 0)
-                r = sd_event_loop(sh->event);
-        terminal_raw_end();
-        relays_drain(sh);
-        return r;
-}
-
-/* Pipes for the terminals among our stdio; REQ gets the command's ends. */
-static int relays_make(Shell *sh, EnterRequest *req, int command_ends[3]) {
-        for (int i = 0; i < 3; i++) {
-                int p[2];
-
-                sh->relays[i] = (Relay) { .ours = i, .pipe = -EBADF };
-                command_ends[i] = -EBADF;
-                req->stdio[i] = i;
-                if (!isatty(i))
-                        continue;
-                if (pipe2(p, O_CLOEXEC) < 0)
-                        return -errno;
-                /* stdin: the command reads p[0]; stdout, stderr: it writes p[1]. */
-                command_ends[i] = i == STDIN_FILENO ? p[0] : p[1];
-                sh->relays[i].pipe = i == STDIN_FILENO ? p[1] : p[0];
-                req->stdio[i] = command_ends[i];
-        }
-        return 0;
-}
-
 /* What "shell" and "login" share once their arguments are parsed: into the
  * machine, the command's terminal forwarded to ours, its status back. */
 static int shell_run(ShellArgs *a) {
         _cleanup_free_ char *cgroup_path = NULL, *error = NULL;
-        static const int blocked[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGWINCH };
-        Shell sh = {
-                .proc = { .master = -EBADF, .child_pidfd = -EBADF },
-                .relays = { { .ours = 0, .pipe = -EBADF }, { .ours = 1, .pipe = -EBADF }, { .ours = 2, .pipe = -EBADF } },
-        };
-        sigset_t mask;
+        EnterSession sh = ENTER_SESSION_INIT;
         pid_t leader;
         int r;
 
@@ -340,28 +152,14 @@ static int shell_run(ShellArgs *a) {
                 .term = a->pty ? (getenv("TERM") ?: "vt220") : getenv("TERM"),
                 .pty = a->pty,
                 .login = a->login,
-                .stdio = { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO },
         };
-
-        /* Blocked before the fork: the event loop takes them as signalfds. */
-        sigemptyset(&mask);
-        for (size_t i = 0; i < ELEMENTSOF(blocked); i++)
-                sigaddset(&mask, blocked[i]);
-        (void) sigprocmask(SIG_BLOCK, &mask, NULL);
-
-        int command_ends[3] = { -EBADF, -EBADF, -EBADF };
-        if (!a->pty) {
-                r = relays_make(&sh, &req, command_ends);
-                if (r < 0) {
-                        r = log_error_errno(r, "%s %s: cannot make pipes for the terminal: %m", a->verb, a->name);
-                        goto finish;
-                }
+        r = enter_session_prepare(&sh, &req);
+        if (r < 0) {
+                r = log_error_errno(r, "%s %s: cannot make pipes for the terminal: %m", a->verb, a->name);
+                goto finish;
         }
-        (void) signal(SIGPIPE, SIG_IGN);
-
         r = machine_enter(&req, &sh.proc, &error);
-        for (size_t i = 0; i < 3; i++)
-                safe_close(command_ends[i]);
+        enter_session_entered(&sh);
         if (r < 0) {
                 log_error("%s %s: %s", a->verb, a->name, error ?: strerror(-r));
                 r = sh.proc.status > 0 ? sh.proc.status : 1;
@@ -370,12 +168,9 @@ static int shell_run(ShellArgs *a) {
         if (a->login)
                 fprintf(stderr, "Connected to machine %s. Press ^] three times within 1s to exit session.\n",
                         a->name);
-        r = shell_wait(&sh);
-        sh.forward = pty_forward_free(sh.forward);
-        safe_close(sh.proc.master);
-        sh.event = sd_event_unref(sh.event);
+        r = enter_session_run(&sh);
         if (r < 0) {
-                shell_signal(&sh, SIGKILL);
+                enter_session_signal(&sh, SIGKILL);
                 r = log_error_errno(r, "%s %s: %m", a->verb, a->name);
                 goto finish;
         }
@@ -386,9 +181,7 @@ static int shell_run(ShellArgs *a) {
                 r = 0;
         }
 finish:
-        for (size_t i = 0; i < ELEMENTSOF(sh.relays); i++)
-                relay_close(&sh.relays[i]);
-        safe_close(sh.proc.child_pidfd);
+        enter_session_done(&sh);
         return r < 0 ? 1 : r;
 }
 

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
-#include "enter.h"
+#include "enter-session.h"
 #include "oci-config.h"
 #include "oci-log.h"
 #include "oci-seccomp.h"
@@ -141,6 +141,53 @@ static int connect_console(const char *path, int *ret_fd) {
         return 0;
 }
 
+static int write_pid_file(const char *path, pid_t pid) {
+        char text[32];
+        int r;
+
+        snprintf(text, sizeof text, "%d", (int) pid);
+        r = write_file_at(AT_FDCWD, path, text, 0644);
+        if (r < 0)
+                return oci_error(r, "--pid-file %s: %s", path, strerror(-r));
+        return 0;
+}
+
+static int exec_on_our_terminal(const ExecArgs *a, const OciState *st, EnterRequest *req) {
+        _cleanup_free_ char *error = NULL;
+        EnterSession session = ENTER_SESSION_INIT;
+        int r;
+
+        req->term = getenv("TERM") ?: "xterm";
+        r = enter_session_prepare(&session, req);
+        if (r < 0) {
+                r = oci_error(r, "container %s: cannot set up the terminal: %s", st->id, strerror(-r));
+                goto finish;
+        }
+        r = machine_enter(req, &session.proc, &error);
+        enter_session_entered(&session);
+        if (r < 0) {
+                r = oci_error(r, "container %s: %s", st->id, error ?: strerror(-r));
+                goto finish;
+        }
+        if (a->pid_file) {
+                r = write_pid_file(a->pid_file, session.proc.pid);
+                if (r < 0) {
+                        enter_session_signal(&session, SIGKILL);
+                        goto finish;
+                }
+        }
+        r = enter_session_run(&session);
+        if (r < 0) {
+                enter_session_signal(&session, SIGKILL);
+                r = oci_error(r, "container %s: the terminal: %s", st->id, strerror(-r));
+                goto finish;
+        }
+        r = session.status;
+finish:
+        enter_session_done(&session);
+        return r;
+}
+
 static int exec_process(const ExecArgs *a, const OciState *st, const OciConfig *p, const OciSeccomp *filter,
                         int console_fd) {
         _cleanup_free_ char *cg = NULL, *cgroup_path = NULL, *error = NULL, *user = NULL;
@@ -204,6 +251,10 @@ static int exec_process(const ExecArgs *a, const OciState *st, const OciConfig *
                 .pty = p->terminal,
                 .stdio = { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO },
         };
+        /* A terminal and no console socket: ours, forwarded until the
+         * command ends, as "boxctl shell" does (runc's foreground tty). */
+        if (p->terminal && console_fd < 0)
+                return exec_on_our_terminal(a, st, &req);
         r = machine_enter(&req, &proc, &error);
         if (r < 0)
                 return oci_error(r, "container %s: %s", st->id, error ?: strerror(-r));
@@ -217,12 +268,9 @@ static int exec_process(const ExecArgs *a, const OciState *st, const OciConfig *
         safe_close(proc.child_pidfd);
         /* Whom the engine waits for: the waiter, which exits with the command's status. */
         if (a->pid_file) {
-                char text[32];
-
-                snprintf(text, sizeof text, "%d", (int) proc.pid);
-                r = write_file_at(AT_FDCWD, a->pid_file, text, 0644);
+                r = write_pid_file(a->pid_file, proc.pid);
                 if (r < 0)
-                        return oci_error(r, "--pid-file %s: %s", a->pid_file, strerror(-r));
+                        return r;
         }
         if (a->detach)
                 return 0;
@@ -264,8 +312,9 @@ int verb_exec(int argc, char *argv[]) {
                         goto finish;
                 }
         }
-        if (p.terminal && !a.console_socket) {
-                r = oci_error(EINVAL, "exec with a terminal needs --console-socket (a terminal of our own is not supported yet)");
+        /* runc's rule: a terminal of our own needs us to stay. */
+        if (p.terminal && !a.console_socket && a.detach) {
+                r = oci_error(EINVAL, "cannot allocate tty if runc will detach without setting console socket");
                 goto finish;
         }
         if (a.console_socket && !p.terminal) {

@@ -172,7 +172,14 @@ ps_json=$(oci ps --format json ex)
 ok "ps --format json lists the init ($pid) and the exec'd sleep: $ps_json" \
         bash -c 'jq -e --argjson p "$1" "index(\$p) != null and length >= 3" <<<"$2" >/dev/null' _ "$(oci state ex | jq .pid)" "$ps_json"
 ok "...the exec'd command is in the container's cgroup" bash -c 'grep -q machine-ex.scope /proc/$1/cgroup' _ "$epid"
-fails_with "exec --tty without a console socket" "needs --console-socket" oci exec --tty ex sh
+# --tty without a console socket: a pty of the container's, forwarded to ours
+# until the command ends (runc's foreground terminal).
+python3 "$BOXCTL_SRCDIR/tests/lib/pty-drive.py" --log "$work/exec-tty.log" timeout:20 \
+        'expect:# ' 'send:tty; echo mark-$((6*7))\r' 'expect:mark-42' 'send:exit 4\r' \
+        -- "$OCI" --root "$root" exec --tty ex sh >/dev/null 2>&1 && rc=0 || rc=$?
+is "$rc" 4 "exec --tty without a console socket: a shell on our terminal, with its exit status"
+ok "...on a pty of the container's devpts" grep -q '^/dev/pts/[0-9]' "$work/exec-tty.log"
+fails_with "exec --tty --detach without a console socket" "cannot allocate tty if runc will detach" oci exec --tty --detach ex sh
 check "delete --force" oci delete --force ex
 check "...leaves nothing" gone ex
 check "...the exec'd processes neither" wait_for 10 ended "$epid"
