@@ -471,12 +471,12 @@ static int cmp_int(const void *a, const void *b) {
         return *(const int *) a - *(const int *) b;
 }
 
-void close_all_fds_except(const int *keep, size_t n) {
-        int sorted[16], next = 3;
+void close_all_fds_from_except(int from, const int *keep, size_t n) {
+        int sorted[16], next = MAX(from, 3);
         size_t m = 0;
 
         for (size_t i = 0; i < n && m < ELEMENTSOF(sorted); i++)
-                if (keep[i] >= 3)
+                if (keep[i] >= next)
                         sorted[m++] = keep[i];
         qsort(sorted, m, sizeof sorted[0], cmp_int);
         for (size_t i = 0; i < m; i++) {
@@ -485,6 +485,19 @@ void close_all_fds_except(const int *keep, size_t n) {
                 next = sorted[i] + 1;
         }
         (void) close_range((unsigned) next, ~0U, 0);
+}
+
+void close_all_fds_except(const int *keep, size_t n) {
+        close_all_fds_from_except(3, keep, n);
+}
+
+void fds_pass_on(unsigned n) {
+        for (unsigned fd = 3; fd < 3 + n; fd++) {
+                int flags = fcntl((int) fd, F_GETFD);
+
+                if (flags >= 0 && (flags & FD_CLOEXEC))
+                        (void) fcntl((int) fd, F_SETFD, flags & ~FD_CLOEXEC);
+        }
 }
 
 void close_all_fds_but(int a, int b) {

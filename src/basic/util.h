@@ -56,6 +56,10 @@ int fd_nonblock(int fd, bool nonblock);
 /* Closes every fd from 3 up but those in KEEP (negative ones are ignored;
  * at most 16), or but A and B. */
 void close_all_fds_except(const int *keep, size_t n);
+/* The same, keeping 3 up to FROM - 1 too (fds passed on as they are). */
+void close_all_fds_from_except(int from, const int *keep, size_t n);
+/* Clears FD_CLOEXEC of fds 3 up to 3 + N - 1: they go through execve(). */
+void fds_pass_on(unsigned n);
 void close_all_fds_but(int a, int b);
 /* Replaces *RET_ERROR (when RET_ERROR is not NULL) with the formatted
  * message, and returns R: for functions that say why they failed in words. */

@@ -285,7 +285,8 @@ static _noreturn_ void command_main(const EnterRequest *req, const EnterUser *u,
                         if (req->stdio[i] != i && dup2(req->stdio[i], i) < 0)
                                 enter_fail(sock, EXIT_FAILURE, errno, "cannot set up the command's stdio: %m");
         }
-        close_all_fds_but(sock, -EBADF);
+        close_all_fds_from_except(3 + (int) req->pass_fds, (const int[]) { sock }, 1);
+        fds_pass_on(req->pass_fds);
         umask(0022);
         if (req->rlimit_nofile_soft > 0) {
                 struct rlimit rl;
@@ -415,7 +416,8 @@ static _noreturn_ void enter_main(const EnterRequest *req, int pidfd, int sock) 
          * ptrace or /proc access to us for the machine's processes until
          * the command runs (execve() resets that). */
         (void) prctl(PR_SET_DUMPABLE, 0);
-        close_all_fds_except((const int[]) { sock, pidfd, req->stdio[0], req->stdio[1], req->stdio[2] }, 5);
+        close_all_fds_from_except(3 + (int) req->pass_fds,
+                                  (const int[]) { sock, pidfd, req->stdio[0], req->stdio[1], req->stdio[2] }, 5);
 
         /* Into the leader's cgroup first, from the host: the command is then
          * the machine's to account, limit, and kill with it. */
@@ -502,6 +504,10 @@ static _noreturn_ void enter_main(const EnterRequest *req, int pidfd, int sock) 
                 command_main(req, &u, bounding, filter, sock);
         root_fd = safe_close(root_fd);
         safe_close(pidfd);
+        /* The fds passed on are the command's alone (a pipe's write end
+         * kept here would keep its reader from seeing EOF). */
+        if (req->pass_fds > 0)
+                (void) close_range(3, 3 + req->pass_fds - 1, 0);
 
         EnterMessage msg = { .type = ENTER_PID, .pid = child };
         (void) send(sock, &msg, sizeof msg, MSG_NOSIGNAL);

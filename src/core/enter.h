@@ -31,6 +31,7 @@ typedef struct EnterRequest {
         bool pty_only;            /* with pty: only open it, run nothing (the master is the result) */
         int stdio[3];             /* without pty: the fds that become the command's 0, 1 and 2 (set all three) */
         unsigned rlimit_nofile_soft; /* > 0: at most this soft RLIMIT_NOFILE for the command */
+        unsigned pass_fds;        /* fds 3 up to 3 + pass_fds - 1 of ours go to the command as they are */
 } EnterRequest;
 
 typedef struct EnterProcess {

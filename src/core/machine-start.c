@@ -582,6 +582,7 @@ int machine_prepare(Settings *s, const MachineHooks *hooks, MachineInstance **re
                 .payload_wait_start = mi->hooks.payload_wait_start,
                 .payload_userdata = mi->hooks.userdata,
                 .payload_keep_fd = mi->hooks.payload_wait_start ? mi->hooks.payload_keep_fd : -EBADF,
+                .payload_pass_fds = mi->hooks.payload_pass_fds,
                 .detached_master = -EBADF,
         };
 

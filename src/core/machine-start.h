@@ -52,6 +52,7 @@ typedef struct MachineHooks {
         int (*payload_before_exec)(const Machine *m, void *userdata, char *error, size_t size);
         int (*payload_wait_start)(const Machine *m, void *userdata, int *ret_exec_fd);
         int payload_keep_fd;
+        unsigned payload_pass_fds;
         /* The leader's namespaces exist (its user namespace mapped, its
          * network made), and it has not made its mounts yet: the OCI
          * runtime's prestart and createRuntime hooks. An error stops the

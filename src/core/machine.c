@@ -345,9 +345,11 @@ static _noreturn_ void payload_main(const Machine *m, const SeccompProgram *filt
                 payload_fail(sock, ENOMEM, "out of memory");
         umask(0022);
         signals_reset_all();
-        /* Nothing of the caller's goes in but stdio: an fd it left open
-         * (without O_CLOEXEC) would be a way out of the machine. */
-        close_all_fds_but(sock, m->payload_keep_fd);
+        /* Nothing of the caller's goes in but stdio (and the fds it asked
+         * to pass on): an fd it left open (without O_CLOEXEC) would be a
+         * way out of the machine. */
+        close_all_fds_from_except(3 + (int) m->payload_pass_fds, (const int[]) { sock, m->payload_keep_fd }, 2);
+        fds_pass_on(m->payload_pass_fds);
         if (m->payload_before_exec) {
                 char error[200] = "";
 
@@ -369,7 +371,7 @@ static _noreturn_ void payload_main(const Machine *m, const SeccompProgram *filt
         }
 
         if (s->start_mode == START_RUN)
-                stub_init_run(argv, envp, pty, sock);
+                stub_init_run(argv, envp, pty, sock, m->payload_pass_fds);
         execve(argv[0], argv, envp);
         payload_fail(sock, errno, "cannot execute %s in machine %s", argv[0], s->machine_name);
 }

@@ -71,6 +71,10 @@ struct Machine {
         int (*payload_wait_start)(const Machine *m, void *userdata, int *ret_exec_fd);
         void *payload_userdata;
         int payload_keep_fd;
+        /* Fds 3 up to 3 + payload_pass_fds - 1 of ours go to the process as
+         * they are, without FD_CLOEXEC (runc's --preserve-fds); the stub
+         * init keeps none of them. */
+        unsigned payload_pass_fds;
         pid_t detached_leader;
         int detached_master; /* the console's pty master, or -EBADF */
 };

@@ -38,7 +38,7 @@ static _noreturn_ void exec_command(char **argv, char **envp, bool controlling_t
         _exit(errno == ENOENT ? 127 : 126);
 }
 
-void stub_init_run(char **argv, char **envp, bool controlling_tty, int ready_fd) {
+void stub_init_run(char **argv, char **envp, bool controlling_tty, int ready_fd, unsigned pass_fds) {
         struct sigaction sa = { .sa_handler = forward_signal, .sa_flags = SA_RESTART };
         sigset_t all, none;
         pid_t pid;
@@ -58,6 +58,10 @@ void stub_init_run(char **argv, char **envp, bool controlling_tty, int ready_fd)
                 exec_command(argv, envp, controlling_tty);
         main_pid = pid;
         safe_close(ready_fd);
+        /* The fds passed on are the command's: a pipe's write end kept
+         * here would keep its reader from seeing EOF. */
+        if (pass_fds > 0)
+                (void) close_range(3, 3 + pass_fds - 1, 0);
         (void) sigprocmask(SIG_SETMASK, &none, NULL);
 
         for (;;) {

@@ -5,5 +5,6 @@
 
 /* PID 1 of a "run" machine: starts ARGV, forwards the signals it gets to it,
  * reaps every orphan, and exits with its status (128+N when killed by signal N).
- * READY_FD is closed once the command has been forked. Never returns. */
-_noreturn_ void stub_init_run(char **argv, char **envp, bool controlling_tty, int ready_fd);
+ * READY_FD is closed once the command has been forked, and so are fds 3 up
+ * to 3 + PASS_FDS - 1 (the command's to keep). Never returns. */
+_noreturn_ void stub_init_run(char **argv, char **envp, bool controlling_tty, int ready_fd, unsigned pass_fds);

@@ -41,6 +41,7 @@ typedef struct CreateArgs {
         const char *pid_file;
         const char *console_socket;
         const char *id;
+        unsigned pass_fds;
 } CreateArgs;
 
 static int parse_create_args(int argc, char *argv[], CreateArgs *a) {
@@ -72,8 +73,8 @@ static int parse_create_args(int argc, char *argv[], CreateArgs *a) {
                 case 'K':
                         break;
                 case 'F':
-                        if (!streq(optarg, "0"))
-                                return oci_error(EOPNOTSUPP, "--preserve-fds=%s: passing file descriptors is not supported yet", optarg);
+                        if (oci_parse_preserve_fds(optarg, &a->pass_fds) < 0)
+                                return -EINVAL;
                         break;
                 default:
                         return -EINVAL;
@@ -500,6 +501,7 @@ static int create_machine(const CreateArgs *a, const char *bundle, OciConfig *c,
                 .payload_before_exec = oci_payload_before_exec,
                 .payload_wait_start = oci_payload_wait_start,
                 .payload_keep_fd = fifo_fd,
+                .payload_pass_fds = a->pass_fds,
                 .namespaces_ready = on_namespaces_ready,
         };
         r = machine_prepare(&s, &hooks, &mi, &error);

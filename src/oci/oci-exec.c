@@ -35,6 +35,7 @@ typedef struct ExecArgs {
         size_t n_additional_gids;
         char **env;
         bool tty, detach;
+        unsigned pass_fds;
         const char *id;
         char **argv;
 } ExecArgs;
@@ -102,8 +103,8 @@ static int parse_exec_args(int argc, char *argv[], ExecArgs *a) {
                         a->detach = true;
                         break;
                 case 'F':
-                        if (!streq(optarg, "0"))
-                                return oci_error(EOPNOTSUPP, "--preserve-fds=%s: passing file descriptors is not supported yet", optarg);
+                        if (oci_parse_preserve_fds(optarg, &a->pass_fds) < 0)
+                                return -EINVAL;
                         break;
                 case 'L':
                 case 'A':
@@ -250,6 +251,7 @@ static int exec_process(const ExecArgs *a, const OciState *st, const OciConfig *
                 .term = "xterm",
                 .pty = p->terminal,
                 .stdio = { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO },
+                .pass_fds = a->pass_fds,
         };
         /* A terminal and no console socket: ours, forwarded until the
          * command ends, as "boxctl shell" does (runc's foreground tty). */

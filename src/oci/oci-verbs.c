@@ -29,6 +29,19 @@ static int open_container(const char *verb, int argc, char *argv[], int *ret_fd,
         return oci_container_open(verb, argv[optind], ret_fd, ret);
 }
 
+int oci_parse_preserve_fds(const char *arg, unsigned *ret) {
+        unsigned n;
+
+        if (parse_uint(arg, &n) < 0 || n > OCI_PRESERVE_FDS_MAX)
+                return oci_error(EINVAL, "--preserve-fds=%s: not a number of file descriptors (0 to %u)", arg,
+                                 OCI_PRESERVE_FDS_MAX);
+        for (unsigned fd = 3; fd < 3 + n; fd++)
+                if (fcntl((int) fd, F_GETFD) < 0)
+                        return oci_error(EBADF, "--preserve-fds=%s: file descriptor %u is not open", arg, fd);
+        *ret = n;
+        return 0;
+}
+
 int oci_container_open(const char *verb, const char *id, int *ret_fd, OciState *ret) {
         _cleanup_close_ int fd = -EBADF;
         int r;

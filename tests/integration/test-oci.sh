@@ -180,9 +180,33 @@ python3 "$BOXCTL_SRCDIR/tests/lib/pty-drive.py" --log "$work/exec-tty.log" timeo
 is "$rc" 4 "exec --tty without a console socket: a shell on our terminal, with its exit status"
 ok "...on a pty of the container's devpts" grep -q '^/dev/pts/[0-9]' "$work/exec-tty.log"
 fails_with "exec --tty --detach without a console socket" "cannot allocate tty if runc will detach" oci exec --tty --detach ex sh
+echo from-fd3 >"$work/pf.in"
+# (ls's own listing: stdio, fd 3, and the directory it reads as fd 4.)
+is "$(bash -c '"$1" --root "$2" exec --preserve-fds 1 ex sh -c "read l <&3; echo \$l; exec ls /proc/self/fd"' _ "$OCI" "$root" 3<"$work/pf.in" | tr '\n' ' ')" \
+        "from-fd3 0 1 2 3 4 " "exec --preserve-fds 1: our fd 3 is the command's, and nothing more"
+fails_with "exec --preserve-fds with an fd that is not open" "--preserve-fds=2: file descriptor 4 is not open" \
+        bash -c '"$1" --root "$2" exec --preserve-fds 2 ex true 3</dev/null 4<&-' _ "$OCI" "$root"
+fails_with "exec --preserve-fds that is no number" "--preserve-fds=x: not a number" oci exec --preserve-fds x ex true
 check "delete --force" oci delete --force ex
 check "...leaves nothing" gone ex
 check "...the exec'd processes neither" wait_for 10 ended "$epid"
+
+# --- --preserve-fds: the caller's fds 3.. are the process's, as they are ---
+b=$(bundle pf '.process.args = ["sh", "-c", "read l <&3; echo $l >&4; exec sleep 1000"]')
+check "create --preserve-fds 2" bash -c '"$1" --root "$2" create --bundle "$3" --preserve-fds 2 pf 3<"$4" 4>"$5" </dev/null >/dev/null' \
+        _ "$OCI" "$root" "$b" "$work/pf.in" "$work/pf.out"
+check "start" oci start pf
+stub=$(oci state pf | jq .pid)
+check "...the process read fd 3 and wrote fd 4" wait_for 10 bash -c '[[ $(cat "$1") == from-fd3 ]] && [[ $(ps -o comm= --ppid "$2") == sleep ]]' _ "$work/pf.out" "$stub"
+sleeper=$(ps -o pid= --ppid "$stub" | tr -d ' ')
+is "$(ls "/proc/$sleeper/fd" | sort -n | tr '\n' ' ')" "0 1 2 3 4 " "...and it has those two beside stdio, nothing more"
+is "$(readlink "/proc/$sleeper/fd/3") $(readlink "/proc/$sleeper/fd/4")" "$work/pf.in $work/pf.out" "...the caller's own files"
+ok "...the stub init (PID 1) keeps neither" bash -c '! ls -l /proc/$1/fd | grep -qE "pf[.](in|out)"' _ "$stub"
+check "delete --force" oci delete --force pf
+check "...leaves nothing" gone pf
+fails_with "create --preserve-fds with an fd that is not open" "--preserve-fds=1: file descriptor 3 is not open" \
+        bash -c '"$1" --root "$2" create --bundle "$3" --preserve-fds 1 pf 3<&-' _ "$OCI" "$root" "$b"
+check "...leaves nothing" gone pf
 
 # --- pause and resume: the scope's cgroup2 freezer (either layout) ---
 b=$(bundle pz '.process.args = ["sh", "-c", "while :; do n=$((n + 1)); echo $n >/out/n.new; mv /out/n.new /out/n; sleep 0.05; done"]
