@@ -51,6 +51,23 @@ uint64_t caps_all(void) {
         return last >= 63 ? UINT64_MAX : (UINT64_C(1) << (last + 1)) - 1;
 }
 
+uint64_t caps_held(void) {
+        _cleanup_(cap_freep) cap_t caps = cap_get_proc();
+        unsigned last = cap_last();
+        uint64_t m = 0;
+
+        if (!caps)
+                return 0;
+        for (cap_value_t v = 0; v <= (cap_value_t) last; v++) {
+                cap_flag_value_t f = CAP_CLEAR;
+
+                if (cap_get_flag(caps, v, CAP_PERMITTED, &f) >= 0 && f == CAP_SET &&
+                    prctl(PR_CAPBSET_READ, (unsigned long) v, 0, 0, 0) > 0)
+                        m |= UINT64_C(1) << v;
+        }
+        return m;
+}
+
 int caps_parse(const char *list, uint64_t *ret, char **ret_bad) {
         _cleanup_free_ char *copy = strdup(list);
         uint64_t m = 0;

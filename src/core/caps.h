@@ -11,6 +11,12 @@ uint64_t caps_all(void);
  * through *ret_bad (a pointer into a copy the caller frees). */
 int caps_parse(const char *list, uint64_t *ret, char **ret_bad);
 
+/* What this process can give a machine that has no user namespace of its
+ * own: the capabilities both in its permitted and in its bounding set, of
+ * those the kernel knows. (This host's root may lack some: CAP_SYS_RESOURCE
+ * in a container.) */
+uint64_t caps_held(void);
+
 /* Formats a mask as "cap_chown,cap_kill,...". */
 char *caps_to_string(uint64_t mask);
 

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <sched.h>
@@ -274,9 +275,51 @@ static const char *engine_service(const OciConfig *c, const char *bundle) {
         return service ?: "oci";
 }
 
+/* A capability we do not hold cannot be given, and the spec wants a
+ * property that cannot be applied refused, as runc refuses it (this host's
+ * root may lack CAP_SYS_RESOURCE, say). In a user namespace of its own the
+ * container's root gets every one, of that namespace. Capabilities this
+ * kernel does not know are left out, as runc leaves them. */
+static int check_caps_held(const OciConfig *c, char **ret_error) {
+        const struct {
+                const char *name;
+                bool given;
+                uint64_t mask;
+        } sets[] = {
+                { "bounding", c->have_bounding, c->bounding },
+                { "effective", c->have_process_caps, c->effective },
+                { "permitted", c->have_process_caps, c->permitted },
+                { "inheritable", c->have_process_caps, c->inheritable },
+                { "ambient", c->have_process_caps, c->ambient },
+        };
+        uint64_t held, missing;
+
+        if (c->have_mappings)
+                return 0;
+        held = caps_held();
+        for (size_t i = 0; i < ELEMENTSOF(sets); i++) {
+                if (!sets[i].given)
+                        continue;
+                missing = sets[i].mask & caps_all() & ~held;
+                if (missing == 0)
+                        continue;
+                _cleanup_free_ char *names = caps_to_string(missing);
+                for (char *p = names; p && *p; p++)
+                        *p = (char) toupper((unsigned char) *p);
+                return error_set(ret_error, -EPERM,
+                                 "process.capabilities.%s: %s cannot be given: boxctl-oci does not hold it itself; leave it out, or give the container a user namespace",
+                                 sets[i].name, names ? names : "some");
+        }
+        return 0;
+}
+
 static int settings_from_config(OciConfig *c, const char *id, const char *bundle, const char *rootfs, Settings *s,
                                 char **ret_error) {
         int r;
+
+        r = check_caps_held(c, ret_error);
+        if (r < 0)
+                return r;
 
         *s = (Settings) {
                 .start_mode = START_RUN,

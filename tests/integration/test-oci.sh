@@ -261,6 +261,21 @@ out=$(run_container caps "$b")
 is "$out" $'CapInh: 0000000000000021\nCapPrm: 0000000000000001\nCapEff: 0000000000000001\nCapBnd: 00000000002000e1\nCapAmb: 0000000000000001\nexit 0' \
         "process.capabilities: a user's inheritable and ambient sets; what it holds after execve is the ambient one"
 check "delete" oci delete caps
+# A capability the runtime does not hold (setpriv takes CAP_SYS_RESOURCE from
+# its bounding set, whether or not this host's root has it) is refused, as
+# runc refuses it, not left out; with a user namespace it is the container's.
+printf '#!/bin/sh\nexec setpriv --bounding-set -sys_resource %q "$@"\n' "$OCI" >"$work/oci-nores"
+chmod +x "$work/oci-nores"
+b=$(bundle capx '.process.capabilities = {"bounding": ["CAP_CHOWN", "CAP_SYS_RESOURCE"], "effective": ["CAP_CHOWN"], "permitted": ["CAP_CHOWN"]}')
+fails_with "a capability the runtime does not hold" "process.capabilities.bounding: CAP_SYS_RESOURCE cannot be given" \
+        "$work/oci-nores" --root "$root" create --bundle "$b" capx
+check "...leaves nothing" gone capx
+b=$(bundle capu '.process.capabilities = {"bounding": ["CAP_CHOWN", "CAP_SYS_RESOURCE"], "effective": ["CAP_CHOWN"], "permitted": ["CAP_CHOWN"]}
+        | .linux.namespaces += [{"type": "user"}] | .linux.uidMappings = [{"containerID": 0, "hostID": 3000000, "size": 65536}]
+        | .linux.gidMappings = .linux.uidMappings | .process.args = ["sh", "-c", "grep ^CapBnd /proc/self/status | tr -s \"\\t\" \" \""]')
+out=$(OCI=$work/oci-nores run_container capu "$b")
+is "$out" $'CapBnd: 0000000001000001\nexit 0' "...in a user namespace of its own, the container gets it"
+check "delete" oci delete capu
 b=$(bundle noos)
 rm -f "$b/rootfs/etc/os-release" "$b/rootfs/usr/lib/os-release"
 out=$(run_container noos "$b")
