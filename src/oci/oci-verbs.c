@@ -402,7 +402,15 @@ static int destroy_container(const OciState *st) {
          * of it waits to be run again when the scope is emptied. As runc. */
         if (oci_scope_open(st, &cg) >= 0 && cgroup_machine_is_frozen(cg) > 0)
                 (void) cgroup_machine_freeze(cg, false, FREEZE_TIMEOUT_USEC);
-        r = st->cgroup_paths ? stale_cgroups_remove(st->id, st->cgroup_paths) : stale_machine_remove(st->id, NULL);
+        /* EBUSY: someone has the scope open, as boxd has while it removes
+         * what a machine that ended left (a system container registers
+         * with it): that ends soon, and the scope with it. */
+        for (int try = 0;; try++) {
+                r = st->cgroup_paths ? stale_cgroups_remove(st->id, st->cgroup_paths) : stale_machine_remove(st->id, NULL);
+                if (r != -EBUSY || try >= 100)
+                        break;
+                usleep(50 * 1000);
+        }
         if (r < 0 && r != -ENOENT)
                 return oci_error(r, "container %s: cannot remove its cgroups: %s", st->id, strerror(-r));
         if (st->mount_points) {
