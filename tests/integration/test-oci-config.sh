@@ -239,6 +239,22 @@ jq --arg s "$run_mounts" --arg d "$hostdir" --arg f "$work/hostfile" --arg rw "$
 mounts_rootfs "$b/rootfs"
 check_mounts runmounts-userns "$b" "the same with a user namespace (uidMappings)"
 
+# tmpcopyup where the machine has a tmpfs of its own (podman --systemd=always:
+# /run and /tmp): the rootfs' own /run and /tmp are what is copied.
+for v in plain userns; do
+        b=$(bundle "copyup-own-$v")
+        mkdir -p "$b/rootfs/run/d"
+        echo r >"$b/rootfs/run/d/r"
+        echo t >"$b/rootfs/tmp/t"
+        filter='.process.args = ["sh", "-c", "cat /run/d/r /tmp/t; stat -c %a /tmp"]
+                | .mounts += [{"destination": "/run", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "tmpcopyup"]},
+                              {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "tmpcopyup"]}]'
+        [[ $v == plain ]] || filter+=' | .linux.namespaces += [{"type": "user"}]
+                | .linux.uidMappings = [{"containerID": 0, "hostID": 1000000, "size": 65536}] | .linux.gidMappings = .linux.uidMappings'
+        jq "$filter" <<<"$base_config" >"$b/config.json"
+        is "$(run_container "copyup-own-$v" "$b")" $'r\nt\n1777' "tmpcopyup on /run and /tmp ($v): the rootfs' own /run and /tmp are in the machine's"
+done
+
 # A symlink that climbs out of the rootfs is followed inside it (as runc's
 # securejoin does): the bind lands in the container, the host path it names
 # gets nothing.
