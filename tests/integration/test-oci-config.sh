@@ -239,6 +239,18 @@ jq --arg s "$run_mounts" --arg d "$hostdir" --arg f "$work/hostfile" --arg rw "$
 mounts_rootfs "$b/rootfs"
 check_mounts runmounts-userns "$b" "the same with a user namespace (uidMappings)"
 
+# idmap on a bind in /run with uidMappings: the host's root owns the file,
+# which shows as the container's root through the idmapped bind, as nobody
+# through the plain one.
+b=$(bundle idmap-run)
+jq --arg d "$hostdir" '.process.args = ["sh", "-c", "stat -c %u /run/idm/in /dev/plain/in"]
+        | .mounts += [{"destination": "/run/idm", "type": "bind", "source": $d, "options": ["rbind", "idmap"]},
+                      {"destination": "/dev/plain", "type": "bind", "source": $d, "options": ["rbind"]}]
+        | .linux.namespaces += [{"type": "user"}]
+        | .linux.uidMappings = [{"containerID": 0, "hostID": 1000000, "size": 65536}] | .linux.gidMappings = .linux.uidMappings' \
+        <<<"$base_config" >"$b/config.json"
+is "$(run_container idmap-run "$b")" $'0\n65534' "a bind with idmap on /run/idm (uidMappings): the host's root is the container's; without, nobody"
+
 # tmpcopyup where the machine has a tmpfs of its own (podman --systemd=always:
 # /run and /tmp): the rootfs' own /run and /tmp are what is copied.
 for v in plain userns; do
