@@ -718,7 +718,7 @@ static int host_make_mounts(Machine *m, pid_t leader, int *fds, char **ret_error
         for (size_t i = 0; i < s->n_binds; i++) {
                 const BindMount *b = &s->binds[i];
 
-                r = mount_clone(AT_FDCWD, b->source, true, b->read_only ? MOUNT_ATTR_RDONLY : 0, &fds[1 + i]);
+                r = mount_clone(AT_FDCWD, b->source, true, b->attr_set | (b->read_only ? MOUNT_ATTR_RDONLY : 0), &fds[1 + i]);
                 if (r < 0)
                         return asprintf(ret_error, "--bind source %s: cannot clone its mount", b->source) < 0 ? -ENOMEM : r;
                 if (m->uid_range && b->idmap != 0) {

@@ -48,9 +48,45 @@ static bool timespec_eq(struct timespec a, struct timespec b) {
         return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
 }
 
+/* The tree's directories that the machine covers with a tmpfs of its own
+ * (/run, /tmp, /dev): a mount point below one is made in that tmpfs by the
+ * machine itself (mount-setup.c), never in the tree, where it would be hidden
+ * anyway. Found by identity, so that a path through a symlink (/var/run ->
+ * /run) counts too. */
+static const char *const covered_dirs[] = { "/run", "/tmp", "/dev" };
+
+typedef struct CoveredDirs {
+        dev_t dev[ELEMENTSOF(covered_dirs)];
+        ino_t ino[ELEMENTSOF(covered_dirs)];
+        size_t n;
+} CoveredDirs;
+
+static void covered_dirs_find(int tree_fd, CoveredDirs *ret) {
+        *ret = (CoveredDirs) {};
+        for (size_t i = 0; i < ELEMENTSOF(covered_dirs); i++) {
+                struct stat st;
+
+                if (fstatat(tree_fd, covered_dirs[i] + 1, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+                        continue;
+                ret->dev[ret->n] = st.st_dev;
+                ret->ino[ret->n++] = st.st_ino;
+        }
+}
+
+static bool covered_dirs_has(const CoveredDirs *c, int fd) {
+        struct stat st;
+
+        if (!c || fstat(fd, &st) < 0)
+                return false;
+        for (size_t i = 0; i < c->n; i++)
+                if (c->dev[i] == st.st_dev && c->ino[i] == st.st_ino)
+                        return true;
+        return false;
+}
+
 /* Creates PATH inside the tree, each missing component a directory except the
- * last when !last_is_dir. */
-static int make_path(int tree_fd, const char *path, bool last_is_dir, MountPoints *mp) {
+ * last when !last_is_dir. Nothing is made at or below a directory of STOP. */
+static int make_path(int tree_fd, const char *path, bool last_is_dir, const CoveredDirs *stop, MountPoints *mp) {
         _cleanup_free_ char *p = strdup(path);
         char *slash;
 
@@ -106,6 +142,8 @@ static int make_path(int tree_fd, const char *path, bool last_is_dir, MountPoint
                                 return r;
                 } else if (r < 0)
                         return r;
+                else if (covered_dirs_has(stop, fd))
+                        return 0;
                 if (last)
                         return 0;
                 *slash = '/';
@@ -114,6 +152,7 @@ static int make_path(int tree_fd, const char *path, bool last_is_dir, MountPoint
 
 int mount_points_prepare(int tree_fd, const Settings *s, MountPoints *mp,
                          char **ret_failed) {
+        CoveredDirs covered;
         int r;
 
         for (size_t i = 0; i < mount_api_dirs_n; i++) {
@@ -123,25 +162,26 @@ int mount_points_prepare(int tree_fd, const Settings *s, MountPoints *mp,
                  * mount_setup() to refuse, with the reason. */
                 if (fstatat(tree_fd, mount_api_dirs[i] + 1, &st, AT_SYMLINK_NOFOLLOW) >= 0 && !S_ISDIR(st.st_mode))
                         continue;
-                r = make_path(tree_fd, mount_api_dirs[i], true, mp);
+                r = make_path(tree_fd, mount_api_dirs[i], true, NULL, mp);
                 if (r < 0) {
                         *ret_failed = strdup(mount_api_dirs[i]);
                         return r;
                 }
         }
+        covered_dirs_find(tree_fd, &covered);
         for (size_t i = 0; i < s->n_binds; i++) {
                 struct stat st;
 
                 if (stat(s->binds[i].source, &st) < 0)
                         return -errno;
-                r = make_path(tree_fd, s->binds[i].destination, S_ISDIR(st.st_mode), mp);
+                r = make_path(tree_fd, s->binds[i].destination, S_ISDIR(st.st_mode), &covered, mp);
                 if (r < 0) {
                         *ret_failed = strdup(s->binds[i].destination);
                         return r;
                 }
         }
         for (char **t = s->tmpfs; t && *t; t++) {
-                r = make_path(tree_fd, *t, true, mp);
+                r = make_path(tree_fd, *t, true, &covered, mp);
                 if (r < 0) {
                         *ret_failed = strdup(*t);
                         return r;

@@ -11,6 +11,7 @@
 #include "mount-points.h"
 #include "mount-setup.h"
 #include "mount-util.h"
+#include "pool-copy.h"
 #include "tree.h"
 
 #define MS_SAFE (MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)
@@ -145,14 +146,16 @@ static int mount_proc(int root_fd) {
         return 0;
 }
 
-/* A bind's mount point below a file system we mounted ourselves (/tmp, /run):
- * the one made in the tree beforehand is hidden under it, so it is made again
- * there, component by component, each resolved inside the root. Only our own
- * fresh tmpfs is written: in the tree the mount point already exists. */
+/* A bind's mount point below a file system we mounted ourselves (/tmp, /run,
+ * /dev): the host side made none there (mount-points.c), so it is made now,
+ * component by component. Each prefix of DEST is resolved from the root, so a
+ * symlink on the way (/var/run -> /run) leads where it leads in the machine,
+ * never out of it; only a missing component is made, in the directory that
+ * resolution found. */
 static int make_mount_point_in_root(int root_fd, const char *dest, bool dir) {
         _cleanup_free_ char *path = strdup(dest);
         _cleanup_close_ int parent = -EBADF;
-        char *p, *next;
+        char *p;
         int r;
 
         if (!path)
@@ -162,50 +165,152 @@ static int make_mount_point_in_root(int root_fd, const char *dest, bool dir) {
                 return -errno;
         for (p = path; *p == '/'; p++)
                 ;
-        for (; *p; p = next) {
+        while (*p) {
                 _cleanup_close_ int fd = -EBADF;
+                char *end = p + strcspn(p, "/"), saved = *end, *name;
                 bool last;
 
-                next = strchr(p, '/');
-                last = !next;
-                if (next)
-                        for (*next++ = 0; *next == '/'; next++)
-                                ;
-                else
-                        next = p + strlen(p);
-                last = last || !*next;
-                if (last && !dir) {
-                        fd = openat(parent, p, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-                        return fd < 0 ? -errno : 0;
-                }
-                if (mkdirat(parent, p, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-                r = tree_resolve(parent, p, O_PATH | O_DIRECTORY, &fd);
-                if (r < 0)
+                *end = '\0';
+                name = strrchr(path, '/') + 1;
+                last = true;
+                for (const char *q = end + (saved ? 1 : 0); saved && *q; q++)
+                        if (*q != '/') {
+                                last = false;
+                                break;
+                        }
+                r = tree_resolve(root_fd, path, O_PATH, &fd);
+                if (r == -ENOENT && last && !dir) {
+                        fd = openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+                        if (fd < 0)
+                                return -errno;
+                } else if (r == -ENOENT) {
+                        /* A dangling symlink of that name: EEXIST. */
+                        if (mkdirat(parent, name, 0755) < 0)
+                                return -errno;
+                        r = tree_resolve(root_fd, path, O_PATH | O_DIRECTORY, &fd);
+                        if (r < 0)
+                                return r;
+                } else if (r < 0)
                         return r;
+                if (last)
+                        return 0;
                 close(parent);
                 parent = TAKE_FD(fd);
+                *end = saved;
+                for (p = end; *p == '/'; p++)
+                        ;
         }
         return 0;
 }
 
-static int mount_user_tmpfs(int root_fd, const char *dest) {
-        _cleanup_close_ int probe = -EBADF;
+/* What a tmpfs with copy_up (crun's tmpcopyup) is filled from: the directory
+ * it covers, as the mounts so far show it; but where that is the machine's
+ * own /run, /tmp or /dev (made by boxctl, not asked for), the tree's own
+ * directory underneath, seen through a non-recursive copy of the root mount. */
+typedef struct CopyUp {
+        int under_fd;       /* the tree alone, or -EBADF */
+        int under_error;    /* why there is none, if one was needed */
+        dev_t own[3];
+        size_t n_own;
+} CopyUp;
+
+#define COPY_UP_NULL ((CopyUp) { .under_fd = -EBADF })
+
+static void copy_up_done(CopyUp *cu) {
+        cu->under_fd = safe_close(cu->under_fd);
+}
+
+static bool settings_want_copy_up(const Settings *s) {
+        if (s->run_copy_up)
+                return true;
+        for (size_t i = 0; s->tmpfs_options && i < strv_length(s->tmpfs); i++)
+                if (s->tmpfs_options[i].copy_up)
+                        return true;
+        return false;
+}
+
+/* Right after the root is attached, before anything covers the tree. */
+static void copy_up_open(const Settings *s, int root_fd, CopyUp *cu) {
+        if (!settings_want_copy_up(s))
+                return;
+        cu->under_fd = (int) open_tree(root_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+        if (cu->under_fd < 0) {
+                cu->under_error = -errno;
+                log_debug_errno(errno, "Cannot copy the root's mount for tmpcopyup: %m");
+        }
+}
+
+/* The machine's own file system at DEST (one of /run, /tmp, /dev), just mounted. */
+static void copy_up_note_own(CopyUp *cu, int root_fd, const char *dest) {
+        struct stat st;
+
+        if (cu->n_own < ELEMENTSOF(cu->own) && fstatat(root_fd, dest + 1, &st, 0) >= 0)
+                cu->own[cu->n_own++] = st.st_dev;
+}
+
+/* The content of directory DEST (in ROOT_FD, or in the tree underneath)
+ * copied into the detached tmpfs MNTFD. */
+static int copy_up(const CopyUp *cu, int root_fd, const char *dest, int mntfd) {
+        _cleanup_close_ int top = -EBADF, under = -EBADF;
+        struct stat st;
+        bool own = false;
         int r;
 
-        /* In the machine's own /tmp or /run (an OCI config's /tmp/x), the
-         * host side had nowhere to make it. */
+        r = tree_resolve(root_fd, dest, O_RDONLY | O_DIRECTORY, &top);
+        if (r == -ENOENT) /* nothing to copy */
+                return 0;
+        if (r < 0)
+                return r;
+        if (fstat(top, &st) < 0)
+                return -errno;
+        for (size_t i = 0; i < cu->n_own; i++)
+                own = own || cu->own[i] == st.st_dev;
+        if (own) {
+                if (cu->under_fd < 0)
+                        return cu->under_error ?: -EBADF;
+                r = tree_resolve(cu->under_fd, dest, O_RDONLY | O_DIRECTORY, &under);
+                if (r == -ENOENT)
+                        return 0;
+                if (r < 0)
+                        return r;
+        }
+        return copy_tree_at(own ? under : top, ".", mntfd, ".", NULL, NULL);
+}
+
+/* TMPFS at DEST: the default ("mode=0755", nosuid, nodev), or as O says. */
+static int mount_user_tmpfs(const CopyUp *cu, int root_fd, const char *dest, const TmpfsOptions *o) {
+        _cleanup_close_ int probe = -EBADF, mfd = -EBADF;
+        unsigned attr = o ? o->attr_set : MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+        int r;
+
+        /* In the machine's own /tmp, /run or /dev (an OCI config's /run/lock),
+         * the host side made no mount point. */
         if (tree_resolve(root_fd, dest, O_PATH, &probe) == -ENOENT) {
                 r = make_mount_point_in_root(root_fd, dest, true);
                 if (r < 0)
                         return r;
         }
-        return mount_fs_new_at(root_fd, dest, "tmpfs", "mode=0755", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+        /* Filled before it is made read-only and attached. */
+        r = mount_fs_new("tmpfs", o ? o->data : "mode=0755", o && o->copy_up ? attr & ~MOUNT_ATTR_RDONLY : attr, &mfd);
+        if (r < 0)
+                return r;
+        if (o && o->copy_up) {
+                r = copy_up(cu, root_fd, dest, mfd);
+                if (r < 0)
+                        return r;
+                if (attr & MOUNT_ATTR_RDONLY) {
+                        struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY };
+
+                        if (mount_setattr(mfd, "", AT_EMPTY_PATH, &a, sizeof a) < 0)
+                                return -errno;
+                }
+        }
+        return mount_attach(mfd, root_fd, dest);
 }
 
 /* Each tmpfs before the bind that settings->tmpfs_at names (all after the
  * binds without it). */
-static int mount_tmpfs_at(const Settings *s, size_t bind_index, int root_fd, const char **ret_step) {
+static int mount_tmpfs_at(const Settings *s, const CopyUp *cu, size_t bind_index, int root_fd, const char **ret_step) {
         size_t i = 0;
         int r;
 
@@ -215,7 +320,7 @@ static int mount_tmpfs_at(const Settings *s, size_t bind_index, int root_fd, con
                 if (at != bind_index)
                         continue;
                 *ret_step = *t;
-                r = mount_user_tmpfs(root_fd, *t);
+                r = mount_user_tmpfs(cu, root_fd, *t, s->tmpfs_options ? &s->tmpfs_options[i] : NULL);
                 if (r < 0)
                         return r;
         }
@@ -248,7 +353,26 @@ static int mount_attach_fresh(int mntfd, int root_fd, const char *dest) {
         return mount_attach(copy, root_fd, dest);
 }
 
-static int mount_user_binds(const MountContext *c, int root_fd, const char **ret_step) {
+/* The bind's propagation, once attached (the host side's copy has none to keep). */
+static int bind_set_propagation(const BindMount *b, int root_fd) {
+        struct mount_attr a = { .propagation = b->propagation };
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        if (b->propagation == 0)
+                return 0;
+        r = tree_resolve(root_fd, b->destination, O_PATH, &fd);
+        if (r < 0)
+                return r;
+        if (mount_setattr(fd, "", AT_EMPTY_PATH | (b->propagation_recursive ? AT_RECURSIVE : 0), &a, sizeof a) < 0)
+                return -errno;
+        return 0;
+}
+
+/* The binds and tmpfs asked for, in their order, after the machine's own
+ * mounts: one in its /run, /tmp or /dev lands in the file system the machine
+ * made there. */
+static int mount_user_binds(const MountContext *c, const CopyUp *cu, int root_fd, const char **ret_step) {
         const Settings *s = c->settings;
         int r;
 
@@ -256,7 +380,7 @@ static int mount_user_binds(const MountContext *c, int root_fd, const char **ret
                 _cleanup_close_ int probe = -EBADF;
                 struct stat st;
 
-                r = mount_tmpfs_at(s, i, root_fd, ret_step);
+                r = mount_tmpfs_at(s, cu, i, root_fd, ret_step);
                 if (r < 0)
                         return r;
                 *ret_step = s->binds[i].destination;
@@ -271,10 +395,29 @@ static int mount_user_binds(const MountContext *c, int root_fd, const char **ret
                         r = mount_attach_fresh(c->bind_mntfds[i], root_fd, s->binds[i].destination);
                 else
                         r = mount_attach(c->bind_mntfds[i], root_fd, s->binds[i].destination);
+                if (r >= 0)
+                        r = bind_set_propagation(&s->binds[i], root_fd);
                 if (r < 0)
                         return r;
         }
-        return mount_tmpfs_at(s, s->n_binds, root_fd, ret_step);
+        return mount_tmpfs_at(s, cu, s->n_binds, root_fd, ret_step);
+}
+
+/* The machine's own /run, with the tree's /run in it when asked (an OCI
+ * config's tmpfs on /run with tmpcopyup: podman's --systemd=always). */
+static int mount_run(const Settings *s, const CopyUp *cu, int root_fd) {
+        _cleanup_close_ int mfd = -EBADF;
+        int r;
+
+        r = mount_fs_new("tmpfs", "mode=0755,size=20%", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, &mfd);
+        if (r < 0)
+                return r;
+        if (s->run_copy_up) {
+                r = copy_up(cu, root_fd, "/run", mfd);
+                if (r < 0)
+                        return r;
+        }
+        return mount_attach(mfd, root_fd, "/run");
 }
 
 static int mount_sys(int root_fd) {
@@ -392,6 +535,7 @@ static int check_api_dirs(int root_fd, const char **ret_path) {
 }
 
 int mount_setup(const MountContext *c, int *ret_root_fd, const char **ret_step) {
+        _cleanup_(copy_up_done) CopyUp cu = COPY_UP_NULL;
         _cleanup_close_ int root_fd = -EBADF;
         int r;
 
@@ -420,17 +564,20 @@ int mount_setup(const MountContext *c, int *ret_root_fd, const char **ret_step) 
         r = check_api_dirs(root_fd, ret_step);
         if (r < 0)
                 return r;
-        STEP("/run", mount_fs_new_at(root_fd, "/run", "tmpfs", "mode=0755,size=20%",
-                                  MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV));
+        copy_up_open(c->settings, root_fd, &cu);
+        STEP("/run", mount_run(c->settings, &cu, root_fd));
+        copy_up_note_own(&cu, root_fd, "/run");
         STEP("/run/host", populate_run_host(c, root_fd));
         STEP("/tmp", mount_fs_new_at(root_fd, "/tmp", "tmpfs", "mode=1777",
                                   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV));
+        copy_up_note_own(&cu, root_fd, "/tmp");
         r = mount_api_all(c->settings, root_fd, ret_step);
         if (r < 0)
                 return r;
+        copy_up_note_own(&cu, root_fd, "/dev");
         if (c->machine_id)
                 STEP("/etc/machine-id", mount_machine_id(root_fd));
-        r = mount_user_binds(c, root_fd, ret_step);
+        r = mount_user_binds(c, &cu, root_fd, ret_step);
         if (r < 0)
                 return r;
 #undef STEP

@@ -56,6 +56,9 @@ void settings_done(Settings *s) {
         strv_freep(&s->argv);
         strv_freep(&s->environment);
         settings_free_binds(s);
+        for (size_t i = 0; s->tmpfs_options && i < strv_length(s->tmpfs); i++)
+                free(s->tmpfs_options[i].data);
+        free(s->tmpfs_options);
         strv_freep(&s->tmpfs);
         free(s->tmpfs_at);
         strv_freep(&s->syscall_filter);

@@ -63,7 +63,23 @@ typedef struct BindMount {
         char *destination;
         bool read_only;
         int idmap; /* -1: as the root is (idmapped with a user namespace); 0: never; 1: always */
+        unsigned attr_set; /* more MOUNT_ATTR_* (NOSUID, NODEV, NOEXEC) on every mount of the bind */
+        /* 0: as made (private, as the machine's mounts are); else MS_SHARED,
+         * MS_SLAVE, MS_PRIVATE or MS_UNBINDABLE, on the bind's whole tree
+         * when propagation_recursive */
+        unsigned long propagation;
+        bool propagation_recursive;
 } BindMount;
+
+/* How a tmpfs of Settings.tmpfs is made (an OCI config's options). */
+typedef struct TmpfsOptions {
+        char *data;        /* "size=...,mode=...", as fsconfig() takes them; NULL: none */
+        unsigned attr_set; /* MOUNT_ATTR_* (RDONLY, NOSUID, NODEV, NOEXEC) */
+        /* The directory it covers, as the tree has it, is copied into it
+         * first (crun's tmpcopyup): files, directories, symlinks, with
+         * owners, modes, times and xattrs. */
+        bool copy_up;
+} TmpfsOptions;
 
 typedef struct Settings {
         StartMode start_mode;
@@ -111,6 +127,11 @@ typedef struct Settings {
         size_t n_binds;
         char **tmpfs;       /* destinations */
         size_t *tmpfs_at;   /* NULL, or per tmpfs[i] the index of the bind it comes before (n_binds: after all) */
+        /* NULL, or per tmpfs[i] how it is made; NULL: "mode=0755", nosuid, nodev */
+        TmpfsOptions *tmpfs_options;
+        /* The machine's own /run starts with what the tree has in its /run
+         * (an OCI config's tmpfs on /run with tmpcopyup) */
+        bool run_copy_up;
         bool binds_in_order; /* mountinfo lists the binds where they were mounted (an OCI config's order) */
         char **syscall_filter; /* --system-call-filter= items: "[~]NAME|@GROUP" */
         /* Tell our own $NOTIFY_SOCKET when the machine runs and when it is

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -92,15 +93,63 @@ static bool mount_has_option(const OciMount *m, const char *opt) {
         return strv_contains(m->options, opt);
 }
 
-static int add_bind(Settings *s, const char *bundle, const OciMount *m, char **ret_error) {
+/* A mount's flags: "ro" (and "rro": a bind's read-only is recursive
+ * anyway), "nosuid", "nodev", "noexec". Others ("rw", "relatime", ...) are
+ * the defaults or not ours to apply. */
+static unsigned mount_attr_from_options(const OciMount *m) {
+        unsigned attr = 0;
+
+        for (char **o = m->options; o && *o; o++)
+                if (streq(*o, "ro") || streq(*o, "rro"))
+                        attr |= MOUNT_ATTR_RDONLY;
+                else if (streq(*o, "nosuid"))
+                        attr |= MOUNT_ATTR_NOSUID;
+                else if (streq(*o, "nodev"))
+                        attr |= MOUNT_ATTR_NODEV;
+                else if (streq(*o, "noexec"))
+                        attr |= MOUNT_ATTR_NOEXEC;
+        return attr;
+}
+
+/* The last propagation option, as runc takes them: "[r]shared", "[r]slave",
+ * "[r]private", "[r]unbindable". */
+static void mount_propagation_from_options(const OciMount *m, BindMount *b) {
+        static const struct {
+                const char *name;
+                unsigned long flag;
+        } table[] = {
+                { "shared", MS_SHARED }, { "slave", MS_SLAVE }, { "private", MS_PRIVATE }, { "unbindable", MS_UNBINDABLE },
+        };
+
+        for (char **o = m->options; o && *o; o++)
+                for (size_t k = 0; k < ELEMENTSOF(table); k++) {
+                        bool rec = (*o)[0] == 'r' && streq(*o + 1, table[k].name);
+
+                        if (!rec && !streq(*o, table[k].name))
+                                continue;
+                        b->propagation = table[k].flag;
+                        b->propagation_recursive = rec;
+                }
+}
+
+static int add_bind(Settings *s, const char *bundle, size_t index, const OciMount *m, char **ret_error) {
+        unsigned attr = mount_attr_from_options(m);
         BindMount *b;
+        struct stat st;
         char *src;
 
         if (isempty(m->source))
-                return error_set(ret_error, -EINVAL, "mounts (%s): a bind mount needs a source", m->destination);
+                return error_set(ret_error, -EINVAL, "mounts[%zu].source: a bind mount on %s needs a source", index, m->destination);
         src = path_is_absolute(m->source) ? strdup(m->source) : strjoin3(bundle, "/", m->source);
         if (!src)
                 return -ENOMEM;
+        if (stat(src, &st) < 0) {
+                int r = error_set(ret_error, -errno, "mounts[%zu].source: %s (bound on %s): %s", index, src, m->destination,
+                                  strerror(errno));
+
+                free(src);
+                return r;
+        }
         b = realloc(s->binds, (s->n_binds + 1) * sizeof *b);
         if (!b) {
                 free(src);
@@ -111,22 +160,49 @@ static int add_bind(Settings *s, const char *bundle, const OciMount *m, char **r
         *b = (BindMount) {
                 .source = src,
                 .destination = strdup(m->destination),
-                .read_only = mount_has_option(m, "ro"),
+                .read_only = attr & MOUNT_ATTR_RDONLY,
                 .idmap = mount_has_option(m, "idmap") || mount_has_option(m, "ridmap") ? 1 : 0,
+                .attr_set = attr & ~MOUNT_ATTR_RDONLY,
         };
+        mount_propagation_from_options(m, b);
         return b->destination ? 0 : -ENOMEM;
 }
 
-/* A tmpfs, in the config's order among the binds (Settings.tmpfs_at). */
-static int add_tmpfs(Settings *s, const char *destination) {
+/* A tmpfs, in the config's order among the binds (Settings.tmpfs_at), with
+ * its flags, its "key=value" options as the file system takes them, and
+ * tmpcopyup. */
+static int add_tmpfs(Settings *s, const OciMount *m) {
         size_t n = strv_length(s->tmpfs);
         size_t *at = realloc(s->tmpfs_at, (n + 1) * sizeof *at);
+        TmpfsOptions *o;
+        int r;
 
         if (!at)
                 return -ENOMEM;
         s->tmpfs_at = at;
         at[n] = s->n_binds;
-        return strv_push_dup(&s->tmpfs, destination);
+        o = realloc(s->tmpfs_options, (n + 1) * sizeof *o);
+        if (!o)
+                return -ENOMEM;
+        s->tmpfs_options = o;
+        o[n] = (TmpfsOptions) { .attr_set = mount_attr_from_options(m), .copy_up = mount_has_option(m, "tmpcopyup") };
+        for (char **opt = m->options; opt && *opt; opt++) {
+                char *d;
+
+                if (!strchr(*opt, '='))
+                        continue;
+                d = o[n].data ? strjoin3(o[n].data, ",", *opt) : strdup(*opt);
+                if (!d) {
+                        free(o[n].data);
+                        return -ENOMEM;
+                }
+                free(o[n].data);
+                o[n].data = d;
+        }
+        r = strv_push_dup(&s->tmpfs, m->destination);
+        if (r < 0)
+                free(o[n].data);
+        return r;
 }
 
 /* The machine makes its /proc, /sys, /dev and /dev/mqueue in the order
@@ -160,29 +236,26 @@ static int map_mounts(const OciConfig *c, const char *bundle, Settings *s, char 
                                 own = true;
                 if (own || (type && streq(type, "mqueue"))) {
                         api_order_add(s, m->destination);
+                        /* podman's --systemd=always: the image's /run in the machine's own */
+                        if (type && streq(type, "tmpfs") && streq(m->destination, "/run") && mount_has_option(m, "tmpcopyup"))
+                                s->run_copy_up = true;
                         continue;
                 }
-                /* The machine's /run and /dev are tmpfs it makes itself, after
-                 * the binds' mount points were made: nowhere to bind to yet
-                 * (podman's /run/.containerenv). Left out, said with --debug. */
-                if (!bind && type && streq(type, "tmpfs") && oci_mount_is_late(m))
-                        continue; /* the payload's */
                 /* The machine has a cgroup2 of its own there, whatever the
                  * host's layout (podman binds a hybrid host's name=systemd). */
                 if (startswith(m->destination, "/sys/fs/cgroup/")) {
                         oci_debug("mounts[%zu]: a %s mount on %s (the machine's own cgroup) is left out", i, strempty(type), m->destination);
                         continue;
                 }
-                if (bind && (startswith(m->destination, "/run/") || startswith(m->destination, "/dev/"))) {
-                        oci_debug("mounts[%zu]: a bind mount on %s (in the machine's own tmpfs) is left out", i, m->destination);
-                        continue;
-                }
                 if (!type)
                         return error_set(ret_error, -EINVAL, "mounts[%zu].type: missing", i);
+                /* Those in the machine's own /run and /dev (podman's
+                 * /run/.containerenv, Kubernetes' /dev/termination-log) go
+                 * into what the machine made there (mount-setup.c). */
                 if (streq(type, "bind"))
-                        r = add_bind(s, bundle, m, ret_error);
+                        r = add_bind(s, bundle, i, m, ret_error);
                 else if (streq(type, "tmpfs"))
-                        r = add_tmpfs(s, m->destination);
+                        r = add_tmpfs(s, m);
                 else
                         return error_set(ret_error, -EOPNOTSUPP, "mounts[%zu]: a %s mount on %s is not supported", i, type, m->destination);
                 if (r < 0)

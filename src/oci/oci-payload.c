@@ -29,52 +29,15 @@ static _printf_(4, 5) int fail(char *error, size_t size, int r, const char *fmt,
         return r;
 }
 
-/* A tmpfs in the machine's own /run or /dev (podman's /run/lock for
- * --systemd: the init may lack CAP_SYS_ADMIN to make it itself): made here,
- * in the machine's root, once those exist. Its flags and data as the config
- * gives them. */
-static int mount_tmpfs(const OciMount *mt, char *error, size_t size) {
-        _cleanup_free_ char *data = NULL;
-        unsigned long flags = 0;
-
-        for (char **o = mt->options; o && *o; o++) {
-                if (streq(*o, "nosuid"))
-                        flags |= MS_NOSUID;
-                else if (streq(*o, "nodev"))
-                        flags |= MS_NODEV;
-                else if (streq(*o, "noexec"))
-                        flags |= MS_NOEXEC;
-                else if (streq(*o, "ro"))
-                        flags |= MS_RDONLY;
-                else if (strchr(*o, '=')) {
-                        char *d = data ? strjoin3(data, ",", *o) : strdup(*o);
-
-                        if (!d)
-                                return fail(error, size, -ENOMEM, "mounts: %s", mt->destination);
-                        free(data);
-                        data = d;
-                }
-        }
-        (void) mkdir(mt->destination, 0755);
-        if (mount("tmpfs", mt->destination, "tmpfs", flags, data) < 0)
-                return fail(error, size, -errno, "cannot mount tmpfs on %s", mt->destination);
-        return 0;
-}
-
-/* The mounts config.json asks for that the machine cannot make before it
- * has its root: an mqueue elsewhere, and a tmpfs in its /run or /dev. */
+/* The mounts config.json asks for that the machine does not make: an
+ * mqueue elsewhere than /dev/mqueue. */
 static int mount_late(const OciConfig *c, char *error, size_t size) {
         for (size_t i = 0; i < c->n_mounts; i++) {
                 const OciMount *mt = &c->mounts[i];
-                int r;
 
                 if (!mt->type)
                         continue;
-                if (streq(mt->type, "tmpfs") && oci_mount_is_late(mt)) {
-                        r = mount_tmpfs(mt, error, size);
-                        if (r < 0)
-                                return r;
-                } else if (streq(mt->type, "mqueue") && !streq(mt->destination, "/dev/mqueue")) {
+                if (streq(mt->type, "mqueue") && !streq(mt->destination, "/dev/mqueue")) {
                         /* /dev/mqueue is the machine's own (Settings.api_order). */
                         (void) mkdir(mt->destination, 0755);
                         if (mount("mqueue", mt->destination, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
@@ -82,11 +45,6 @@ static int mount_late(const OciConfig *c, char *error, size_t size) {
                 }
         }
         return 0;
-}
-
-bool oci_mount_is_late(const OciMount *mt) {
-        return (startswith(mt->destination, "/run/") || startswith(mt->destination, "/dev/")) &&
-               !streq(mt->destination, "/dev/shm") && !streq(mt->destination, "/dev/pts") && !streq(mt->destination, "/dev/mqueue");
 }
 
 /* A directory gets an empty read-only tmpfs over it, anything else

@@ -6,7 +6,7 @@
 
 /* What the container's init does for config.json in its own root, just
  * before it executes the process (the core's payload hooks, machine.h):
- * late mounts, sysctl, maskedPaths, readonlyPaths, rootfsPropagation,
+ * an mqueue elsewhere than /dev/mqueue, sysctl, maskedPaths, readonlyPaths, rootfsPropagation,
  * rlimits, oomScoreAdj, noNewPrivileges, seccomp, the user, the working
  * directory, a look for the executable; then it waits on exec.fifo for
  * "start". */
@@ -25,9 +25,6 @@ typedef struct OciPayload {
  * then); or OCI_FIFO_FAILED and the reason, and it exits. */
 #define OCI_FIFO_GO '0'
 #define OCI_FIFO_FAILED 'E'
-
-/* A mount the payload makes in the machine's root (a tmpfs in its /run or /dev), not the machine's start. */
-bool oci_mount_is_late(const OciMount *mt) _pure_;
 
 int oci_payload_before_pivot(const Machine *m, void *userdata, char *error, size_t size);
 int oci_payload_before_exec(const Machine *m, void *userdata, char *error, size_t size);

@@ -162,4 +162,136 @@ seccomp_refused "linux.seccomp: a listener (SCMP_ACT_NOTIFY)" 'SCMP_ACT_NOTIFY (
         '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["uname"], "action": "SCMP_ACT_NOTIFY"}]}'
 is "$(oci list -q)" "" "the refused creates left no container"
 
+# --- mounts in the machine's own /run and /dev (podman's /run/.containerenv,
+# Kubernetes' /dev/termination-log and /var/run/secrets), and tmpcopyup ---
+# Binds of a directory and a file, read-only and read-write, one through the
+# rootfs' /var/run -> /run symlink, a tmpfs in /run, and a tmpfs with
+# tmpcopyup over a directory of the rootfs; then, with the container stopped
+# and not yet deleted, nothing of them in the rootfs.
+hostdir=$work/hostdir hostrw=$work/hostrw
+mkdir -p "$hostdir/sub" "$hostrw"
+echo dir >"$hostdir/in"
+echo file >"$work/hostfile"
+echo token >"$work/token"
+# Written by the container's root, which is another user with uidMappings.
+chmod 0777 "$hostrw"
+chmod 0666 "$work/hostfile"
+run_mounts='cat /run/x/in /run/x/sub/../in; touch /run/x/w 2>/dev/null && echo x-rw || echo x-ro
+cat /dev/y; echo written >/dev/y && echo y-rw
+echo guest >/run/rw/out; awk '"'"'$5 == "/run/rw" { print ($7 ~ /^shared:/ ? "rw-shared" : "rw-" $7) }'"'"' /proc/self/mountinfo
+cat /var/run/secrets/token /run/secrets/token; { echo t >/run/secrets/token; } 2>/dev/null && echo token-rw || echo token-ro
+awk '"'"'$5 ~ /^\/(run\/x|dev\/y|run\/rw|run\/secrets\/token|run\/lock|srv\/data)$/ { print $5, $6 }'"'"' /proc/self/mountinfo
+cat /srv/data/a /srv/data/sub/b; readlink /srv/data/link; stat -c "%u:%g %a" /srv/data/a /srv/data/sub; echo new >/srv/data/new
+ls -A /run /dev | grep -c "^x$\|^y$\|^secrets$\|^rw$\|^lock$"'
+mounts_filter='.process.args = ["sh", "-c", $s]
+        | .mounts += [{"destination": "/run/x", "type": "bind", "source": $d, "options": ["rbind", "ro"]},
+                      {"destination": "/dev/y", "type": "bind", "source": $f, "options": ["bind", "nosuid", "nodev", "noexec"]},
+                      {"destination": "/run/rw", "type": "bind", "source": $rw, "options": ["rbind", "rw", "rshared"]},
+                      {"destination": "/var/run/secrets/token", "type": "bind", "source": $t, "options": ["bind", "rro"]},
+                      {"destination": "/run/lock", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "noexec", "size=512k"]},
+                      {"destination": "/srv/data", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "tmpcopyup"]}]'
+mounts_rootfs() { # ROOTFS: /var/run -> /run, and a directory with content for tmpcopyup
+        mkdir -p "$1/var" "$1/srv/data/sub"
+        ln -sfn ../run "$1/var/run"
+        echo a >"$1/srv/data/a"
+        echo b >"$1/srv/data/sub/b"
+        ln -sfn a "$1/srv/data/link"
+        chown 1000:1001 "$1/srv/data/a"
+        chmod 0604 "$1/srv/data/a"
+        chmod 0750 "$1/srv/data/sub"
+}
+mounts_expected=$'dir\ndir\nx-ro\nfile\ny-rw\nrw-shared\ntoken\ntoken\ntoken-ro
+/run/x ro,relatime
+/dev/y rw,nosuid,nodev,noexec,relatime
+/run/rw rw,relatime
+/run/secrets/token ro,relatime
+/run/lock rw,nosuid,nodev,noexec,relatime
+/srv/data rw,nosuid,nodev,relatime
+a\nb\na\n1000:1001 604\n0:0 750\n5'
+# check_mounts ID BUNDLE DESC: runs it, compares, looks at the rootfs while
+# the container is stopped but not deleted, then deletes it.
+check_mounts() {
+        local out=$work/$1.out rootfs=$2/rootfs
+        oci create --bundle "$2" "$1" >"$out" 2>&1 </dev/null || { cat "$out"; return 1; }
+        oci start "$1"
+        wait_for 10 stopped "$1"
+        is "$(sed 's/,relatime.*/,relatime/' "$out")" "$mounts_expected" \
+                "$3: binds on /run/x (dir, ro), /dev/y (file, nosuid,nodev,noexec), /run/rw (rshared), /var/run/secrets/token (rro, through /var/run -> /run), a tmpfs on /run/lock, tmpcopyup on /srv/data: content, options, config order"
+        is "$(ls -A "$rootfs/run" "$rootfs/dev" | grep -v ':$' | grep -c .)" 0 "$3: no mount point was made in the rootfs' /run or /dev"
+        is "$(cat "$rootfs/srv/data/a") $(stat -c '%u:%g %a' "$rootfs/srv/data/a") $(ls -A "$rootfs/srv/data" | paste -sd,)" \
+                "a 1000:1001 604 a,link,sub" "$3: the rootfs under the tmpcopyup tmpfs is untouched by the copy and by the write inside"
+        is "$(cat "$work/hostfile") $(cat "$hostrw/out") $(ls "$hostdir" | paste -sd,)" "written guest in,sub" \
+                "$3: the read-write binds' writes are on the host, nothing written through the read-only one"
+        oci delete "$1"
+        echo file >"$work/hostfile"
+        rm -f "$hostrw/out"
+}
+b=$(bundle runmounts)
+jq --arg s "$run_mounts" --arg d "$hostdir" --arg f "$work/hostfile" --arg rw "$hostrw" --arg t "$work/token" \
+        "$mounts_filter" <<<"$base_config" >"$b/config.json"
+mounts_rootfs "$b/rootfs"
+check_mounts runmounts "$b" "mounts in /run and /dev"
+b=$(bundle runmounts-userns)
+jq --arg s "$run_mounts" --arg d "$hostdir" --arg f "$work/hostfile" --arg rw "$hostrw" --arg t "$work/token" \
+        "$mounts_filter"' | .linux.namespaces += [{"type": "user"}]
+        | .linux.uidMappings = [{"containerID": 0, "hostID": 1000000, "size": 65536}] | .linux.gidMappings = .linux.uidMappings' \
+        <<<"$base_config" >"$b/config.json"
+mounts_rootfs "$b/rootfs"
+check_mounts runmounts-userns "$b" "the same with a user namespace (uidMappings)"
+
+# idmap on a bind in /run with uidMappings: the host's root owns the file,
+# which shows as the container's root through the idmapped bind, as nobody
+# through the plain one.
+b=$(bundle idmap-run)
+jq --arg d "$hostdir" '.process.args = ["sh", "-c", "stat -c %u /run/idm/in /dev/plain/in"]
+        | .mounts += [{"destination": "/run/idm", "type": "bind", "source": $d, "options": ["rbind", "idmap"]},
+                      {"destination": "/dev/plain", "type": "bind", "source": $d, "options": ["rbind"]}]
+        | .linux.namespaces += [{"type": "user"}]
+        | .linux.uidMappings = [{"containerID": 0, "hostID": 1000000, "size": 65536}] | .linux.gidMappings = .linux.uidMappings' \
+        <<<"$base_config" >"$b/config.json"
+is "$(run_container idmap-run "$b")" $'0\n65534' "a bind with idmap on /run/idm (uidMappings): the host's root is the container's; without, nobody"
+
+# tmpcopyup where the machine has a tmpfs of its own (podman --systemd=always:
+# /run and /tmp): the rootfs' own /run and /tmp are what is copied.
+for v in plain userns; do
+        b=$(bundle "copyup-own-$v")
+        mkdir -p "$b/rootfs/run/d"
+        echo r >"$b/rootfs/run/d/r"
+        echo t >"$b/rootfs/tmp/t"
+        filter='.process.args = ["sh", "-c", "cat /run/d/r /tmp/t; stat -c %a /tmp"]
+                | .mounts += [{"destination": "/run", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "tmpcopyup"]},
+                              {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "tmpcopyup"]}]'
+        [[ $v == plain ]] || filter+=' | .linux.namespaces += [{"type": "user"}]
+                | .linux.uidMappings = [{"containerID": 0, "hostID": 1000000, "size": 65536}] | .linux.gidMappings = .linux.uidMappings'
+        jq "$filter" <<<"$base_config" >"$b/config.json"
+        is "$(run_container "copyup-own-$v" "$b")" $'r\nt\n1777' "tmpcopyup on /run and /tmp ($v): the rootfs' own /run and /tmp are in the machine's"
+done
+
+# A symlink that climbs out of the rootfs is followed inside it (as runc's
+# securejoin does): the bind lands in the container, the host path it names
+# gets nothing.
+escape_target=$work/escape-target
+mkdir -p "$escape_target"
+b=$(bundle escape)
+ln -sfn "../../../../../../../..$escape_target" "$b/rootfs/escape"
+mkdir -p "$b/rootfs$escape_target" # where it leads inside the rootfs
+jq --arg d "$hostdir" '.process.args = ["sh", "-c", "cat /escape/x/in"]
+        | .mounts += [{"destination": "/escape/x", "type": "bind", "source": $d, "options": ["rbind"]}]' <<<"$base_config" >"$b/config.json"
+is "$(run_container escape "$b")" dir "a destination through a symlink that climbs out of the rootfs: bound inside the container"
+is "$(ls -A "$escape_target" | wc -l)" 0 "...and nothing made or mounted at the host path the symlink names"
+ok "...and the mount point made for it in the rootfs is gone after delete" \
+        bash -c '[[ -d $1/rootfs$2 && -z $(ls -A "$1/rootfs$2") ]]' _ "$b" "$escape_target"
+
+# Bad input: a bind source that does not exist; a destination through a
+# symlink loop. One line, exit 1, nothing left.
+b=$(bundle mounts-bad)
+jq '.mounts += [{"destination": "/run/x", "type": "bind", "source": "/no/such/source", "options": ["rbind"]}]' <<<"$base_config" >"$b/config.json"
+fails_with "a bind source that does not exist" 'mounts[6].source: /no/such/source (bound on /run/x): No such file or directory' \
+        oci create --bundle "$b" mounts-bad
+ln -sfn loop "$b/rootfs/loop"
+jq --arg d "$hostdir" '.mounts += [{"destination": "/loop/x", "type": "bind", "source": $d, "options": ["rbind"]}]' <<<"$base_config" >"$b/config.json"
+fails_with "a destination through a symlink loop" 'Too many levels of symbolic links' oci create --bundle "$b" mounts-bad
+ok "...nothing left in the rootfs" bash -c '[[ -z $(find "$1/rootfs/run" "$1/rootfs/dev" -mindepth 1) && ! -e $1/rootfs/loop/x ]]' _ "$b"
+is "$(oci list -q)" "" "the refused creates left no container"
+
 leaks_check

@@ -538,6 +538,7 @@ is "$out $rc" "limited 0" "podman run --memory --pids-limit: linux.resources (wi
 # cgroup2 replaces; no CAP_SYS_ADMIN) boots systemd to running, listed by boxd.
 deb=$(test_tmpdir)/deb
 cp -a "$(fixture_debian)" "$deb"
+echo marker >"$deb/run/boxctl-marker"
 bus_start
 boxd_start
 cid=$(pm_ run -d "${pm_run_opts[@]}" --systemd=always --rootfs "$deb" /sbin/init)
@@ -546,6 +547,8 @@ t0=$(_now_us)
 check "podman run --systemd=always /sbin/init: Debian's systemd reaches running (or degraded)" wait_for 120 booted
 diag "booted to $(pm_ exec "$cid" systemctl is-system-running) in $(( ($(_now_us) - t0) / 1000 )) ms after podman run returned"
 is "$(pm_ exec "$cid" cat /proc/1/comm)" systemd "podman exec: PID 1 is systemd (no CAP_SYS_ADMIN there: entered with no_new_privs)"
+is "$(pm_ exec "$cid" sh -c 'test -f /run/.containerenv && echo containerenv; cat /run/boxctl-marker')" $'containerenv\nmarker' \
+        "...podman's bind on /run/.containerenv is there, and the rootfs' /run was copied into the machine's (tmpcopyup)"
 check "boxd lists it (boxctl list)" listed "$cid"
 is "$(service_of "$cid")" podman "...with service podman (its annotation io.container.manager=libpod)"
 check "podman pause" pm_ pause "$cid"

@@ -53,6 +53,14 @@ out=$(podman_run --volume="$data:/data:ro" "$rootfs" sh -c 'echo x >/data/out2 2
 is "$out" $'refused\nhost' "podman run -v DIR:/data:ro: readable, and a write is refused"
 ok "...and nothing was written" test ! -e "$data/out2"
 
+# --- mounts in the container's own /run and /dev: podman's
+# /run/.containerenv, a -v bind on /run/foo, and its /dev/shm ---
+out=$(podman_run --volume="$data:/run/foo:ro" "$rootfs" sh -c 'test -f /run/.containerenv && awk '"'"'$5 == "/run/.containerenv" { print "containerenv bound" }'"'"' /proc/self/mountinfo; cat /run/foo/in
+        awk '"'"'$5 == "/dev/shm" { n++ } END { print n " on /dev/shm" }'"'"' /proc/self/mountinfo; echo x >/dev/shm/t && cat /dev/shm/t')
+is "$out" $'containerenv bound\nhost\n2 on /dev/shm\nx' \
+        "podman run -v DIR:/run/foo:ro: /run/.containerenv (podman's), the bind on /run/foo, podman's /dev/shm bound over the machine's, writable"
+ok "...and nothing was made in the rootfs' /run or /dev" bash -c '[[ -z $(ls -A "$1/run" "$1/dev" | grep -v -e ":$" -e "^$") ]]' _ "$rootfs"
+
 # --- --read-only: the root is read-only, podman's tmpfs on /tmp is not ---
 out=$(podman_run --read-only "$rootfs" sh -c 'touch /etc/x 2>/dev/null && echo rw || echo ro; touch /tmp/x && echo tmp-rw')
 is "$out" $'ro\ntmp-rw' "podman run --read-only: / is read-only, /tmp writable"

@@ -92,6 +92,14 @@ is "$(run --bind="$src/file:/etc/extra" -- cat /etc/extra)" "host file" "--bind 
 is "$(run --bind-ro="$src:/tmp/a/src" -- cat /tmp/a/src/file)" "host file" "--bind below /tmp (boxctl's own tmpfs there)"
 is "$(run --bind-ro="$src/file:/run/b/file" -- cat /run/b/file)" "host file" "--bind of a file below /run"
 ok "...leaving no mount point in the tree's /tmp and /run" bash -c "[[ ! -e '$tree/tmp/a' && ! -e '$tree/run/b' ]]"
+# Through the tree's /var/run -> /run: the bind lands in the machine's /run,
+# and its mount point is made there, not in the tree's /run (seen from
+# inside through a bind of it).
+ln -s ../run "$tree/var/run"
+is "$(run --bind-ro="$src:/var/run/c/d" --bind-ro="$tree/run:/mnt/treerun" -- \
+        sh -c 'cat /var/run/c/d/file /run/c/d/file; ls -A /mnt/treerun | wc -l')" $'host file\nhost file\n0' \
+        "--bind through the tree's /var/run -> /run symlink: in the machine's /run, no mount point in the tree's /run meanwhile"
+rm "$tree/var/run"
 ok "mount points made for binds are removed afterwards" bash -c "[[ ! -e '$tree/mnt/src' && ! -e '$tree/etc/extra' ]]"
 check "--tmpfs mounts an empty tmpfs" run --tmpfs=/srv/scratch -- sh -c '[ "$(stat -f -c %t /srv/scratch)" = 1021994 ] && touch /srv/scratch/x'
 check "--read-only makes the tree read-only" run --read-only -- sh -c '! touch /etc/boxctl-test && touch /tmp/ok && touch /run/ok'

@@ -143,6 +143,25 @@ static void test_mount_points(void) {
         CHECK(stat("/tmp/boxctl-must-not-exist", &st) < 0 && errno == ENOENT);
         mount_points_cleanup(fd, &mp);
         settings_done(&s);
+
+        /* Below the tree's /run, /tmp and /dev (also through /var/run -> /run)
+         * nothing is made: the machine's own tmpfs hides them; it makes those. */
+        sh("mkdir -p $P/var && ln -s ../run $P/var/run", p);
+        CHECK(settings_add_bind(&s, "/etc:/run/x/y", false) == 0);
+        CHECK(settings_add_bind(&s, "/etc/hostname:/dev/f", false) == 0);
+        CHECK(settings_add_bind(&s, "/etc:/var/run/secrets/z", false) == 0);
+        CHECK(settings_add_bind(&s, "/etc:/srv/q", false) == 0);
+        CHECK(strv_push_dup(&s.tmpfs, "/tmp/t") == 0);
+        CHECK(mount_points_prepare(fd, &s, &mp, &failed) == 0);
+        snprintf(probe, sizeof probe, "%s/srv/q", p);
+        CHECK(stat(probe, &st) == 0 && S_ISDIR(st.st_mode));
+        CHECK(strv_contains(mp.created, "/run") && strv_contains(mp.created, "/tmp"));
+        CHECK(!strv_contains(mp.created, "/run/x") && !strv_contains(mp.created, "/dev/f") &&
+              !strv_contains(mp.created, "/var/run/secrets") && !strv_contains(mp.created, "/tmp/t"));
+        snprintf(probe, sizeof probe, "%s/run/secrets", p);
+        CHECK(stat(probe, &st) < 0 && errno == ENOENT);
+        mount_points_cleanup(fd, &mp);
+        settings_done(&s);
 }
 
 static void test_lock(void) {
