@@ -564,6 +564,50 @@ static int on_namespaces_ready(pid_t leader, void *userdata, char **ret_error) {
         return 0;
 }
 
+/* runc's notify socket: when we are run with $NOTIFY_SOCKET (podman
+ * --sdnotify=container, a systemd unit of Type=notify), the process gets
+ * NOTIFY_SOCKET=/run/notify/notify.sock, a bind of ROOT/ID/notify, where
+ * start listens until READY=1 comes and passes it on to ours with the
+ * container's MAINPID. */
+static int setup_notify(Settings *s, int dir_fd, char **ret_error) {
+        const char *host = getenv("NOTIFY_SOCKET");
+        char proc[64];
+        _cleanup_free_ char *source = NULL;
+        BindMount *b;
+        size_t n = 0;
+        int r;
+
+        if (isempty(host))
+                return 0;
+        if (mkdirat(dir_fd, OCI_NOTIFY_DIR, 0755) < 0 && errno != EEXIST)
+                return error_set(ret_error, -errno, "cannot make the notify socket's directory: %s", strerror(errno));
+        r = write_file_at(dir_fd, OCI_NOTIFY_HOST, host, 0600);
+        if (r < 0)
+                return error_set(ret_error, r, "cannot save $NOTIFY_SOCKET: %s", strerror(-r));
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d/" OCI_NOTIFY_DIR, dir_fd);
+        source = realpath(proc, NULL);
+        if (!source)
+                return error_set(ret_error, -errno, "cannot find the notify socket's directory: %s", strerror(errno));
+        b = realloc(s->binds, (s->n_binds + 1) * sizeof *b);
+        if (!b)
+                return -ENOMEM;
+        s->binds = b;
+        s->binds[s->n_binds++] = (BindMount) { .source = TAKE_PTR(source), .destination = strdup("/run/notify") };
+        if (!s->binds[s->n_binds - 1].destination)
+                return -ENOMEM;
+        /* Ours, in place of any the config has. */
+        for (size_t i = 0; s->environment && s->environment[i]; i++)
+                if (startswith(s->environment[i], "NOTIFY_SOCKET="))
+                        free(s->environment[i]);
+                else
+                        s->environment[n++] = s->environment[i];
+        if (s->environment)
+                s->environment[n] = NULL;
+        if (strv_push_dup(&s->environment, "NOTIFY_SOCKET=/run/notify/" OCI_NOTIFY_SOCKET) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 /* Everything after the state directory exists; the caller removes it on failure. */
 static int create_machine(const CreateArgs *a, const char *bundle, OciConfig *c, int dir_fd, int console_fd) {
         _cleanup_(settings_done) Settings s = {};
@@ -595,6 +639,8 @@ static int create_machine(const CreateArgs *a, const char *bundle, OciConfig *c,
         payload.state_creating = state_creating;
         payload.state_created = state_created;
         r = settings_from_config(c, a->id, bundle, rootfs, &s, &error);
+        if (r >= 0)
+                r = setup_notify(&s, dir_fd, &error);
         if (r >= 0)
                 r = settings_verify(&s, &error);
         if (r < 0)

@@ -96,7 +96,9 @@ int oci_state_dir_remove(const char *root, const char *id) {
         d = fdopendir(TAKE_FD(fd));
         if (!d)
                 return -errno;
-        /* Only files of ours are in it. */
+        /* Only files of ours are in it, and the notify socket's directory. */
+        (void) unlinkat(dirfd(d), OCI_NOTIFY_DIR "/" OCI_NOTIFY_SOCKET, 0);
+        (void) unlinkat(dirfd(d), OCI_NOTIFY_DIR, AT_REMOVEDIR);
         while ((de = readdir(d)))
                 if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
                         (void) unlinkat(dirfd(d), de->d_name, 0);

@@ -27,6 +27,12 @@ typedef enum OciStatus {
         _OCI_STATUS_INVALID = -EINVAL,
 } OciStatus;
 
+/* The notify socket (runc's): ROOT/ID/notify/notify.sock, bound at
+ * /run/notify in the container; the caller's $NOTIFY_SOCKET saved beside. */
+#define OCI_NOTIFY_DIR "notify"
+#define OCI_NOTIFY_SOCKET "notify.sock"
+#define OCI_NOTIFY_HOST "notify-host"
+
 typedef struct OciState {
         char *id;
         pid_t pid;

@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
+#include <stddef.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -142,10 +145,85 @@ static int wait_exec(const OciState *st, int fifo) {
         }
 }
 
+/* The notify socket create set up (setup_notify() there), bound now, before
+ * the process runs, so that nothing it sends is lost. 0 and *ret_fd -EBADF:
+ * none. */
+static int notify_listen(int dir_fd, const OciState *st, int *ret_fd, char **ret_host) {
+        _cleanup_free_ char *host = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int r;
+
+        *ret_fd = -EBADF;
+        r = read_file_at(dir_fd, OCI_NOTIFY_HOST, PATH_MAX, &host);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return oci_error(r, "container %s: cannot read its notify socket's target: %s", st->id, strerror(-r));
+        /* Ours, if we have one now: the caller's own manager. */
+        if (!isempty(getenv("NOTIFY_SOCKET"))) {
+                free(host);
+                host = strdup(getenv("NOTIFY_SOCKET"));
+                if (!host)
+                        return oci_error(ENOMEM, "out of memory");
+        }
+        snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/" OCI_NOTIFY_DIR "/" OCI_NOTIFY_SOCKET, dir_fd);
+        (void) unlink(sa.sun_path);
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0 || bind(fd, (struct sockaddr *) &sa, sizeof sa) < 0)
+                return oci_error(errno, "container %s: cannot make its notify socket: %s", st->id, strerror(errno));
+        /* Its root may be another user (a user namespace). */
+        (void) chmod(sa.sun_path, 0777);
+        *ret_fd = TAKE_FD(fd);
+        *ret_host = TAKE_PTR(host);
+        return 0;
+}
+
+/* Waits until the process sends READY=1 (or ends), and passes that on to
+ * HOST with MAINPID, as runc does; what else it sends before is dropped. */
+static int notify_forward(int fd, const char *host, const OciState *st) {
+        _cleanup_close_ int pidfd = pidfd_open(st->pid, 0), out = -EBADF;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        char buf[4096], msg[64];
+
+        for (;;) {
+                struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
+                ssize_t n;
+
+                if (poll(p, pidfd >= 0 ? 2 : 1, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return oci_error(errno, "container %s: %s", st->id, strerror(errno));
+                }
+                n = recv(fd, buf, sizeof buf - 1, 0);
+                if (n > 0) {
+                        buf[n] = '\0';
+                        if (strstr(buf, "READY=1") == buf || strstr(buf, "\nREADY=1"))
+                                break;
+                        continue;
+                }
+                if (p[1].revents & POLLIN) {
+                        oci_debug("container %s: its init ended before it said READY=1", st->id);
+                        return 0;
+                }
+        }
+        if (strlen(host) >= sizeof sa.sun_path)
+                return oci_error(ENAMETOOLONG, "$NOTIFY_SOCKET %s: path too long", host);
+        strcpy(sa.sun_path, host);
+        if (sa.sun_path[0] == '@')
+                sa.sun_path[0] = '\0';
+        snprintf(msg, sizeof msg, "MAINPID=%d\nREADY=1\n", (int) st->pid);
+        out = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (out < 0 || sendto(out, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *) &sa,
+                              (socklen_t) (offsetof(struct sockaddr_un, sun_path) + strlen(host))) < 0)
+                return oci_error(errno, "container %s: cannot pass READY=1 on to %s: %s", st->id, host, strerror(errno));
+        return 0;
+}
+
 int verb_start(int argc, char *argv[]) {
         _cleanup_(oci_state_done) OciState st = {};
-        _cleanup_close_ int dir_fd = -EBADF, fifo = -EBADF;
-        _cleanup_free_ char *hooks = NULL;
+        _cleanup_close_ int dir_fd = -EBADF, fifo = -EBADF, notify_fd = -EBADF;
+        _cleanup_free_ char *hooks = NULL, *notify_host = NULL;
         int r;
 
         if (parse_no_options(argc, argv) < 0 || open_container("start", argc, argv, &dir_fd, &st) < 0)
@@ -170,12 +248,18 @@ int verb_start(int argc, char *argv[]) {
                 (void) oci_error(errno, "container %s: cannot open its exec fifo: %s", st.id, strerror(errno));
                 return 1;
         }
+        if (notify_listen(dir_fd, &st, &notify_fd, &notify_host) < 0)
+                return 1;
         r = wait_exec(&st, fifo);
         (void) unlinkat(dir_fd, OCI_EXEC_FIFO, 0);
         if (r < 0)
                 return 1;
         hooks = hooks_text(dir_fd);
         run_warn_hooks(hooks, &st, OCI_HOOK_POSTSTART, OCI_STATUS_RUNNING);
+        /* Not holding the container's lock while its process gets ready. */
+        dir_fd = safe_close(dir_fd);
+        if (notify_fd >= 0 && notify_forward(notify_fd, notify_host, &st) < 0)
+                return 1;
         return 0;
 }
 

@@ -11,6 +11,8 @@
  *   probe tiocsti            TIOCSTI on fds 0-2 (CVE-2017-5226)
  *   probe cgroup-v1 CTRL...  mount a v1 hierarchy, write its release_agent (CVE-2022-0492)
  *   probe kernel MAJ:MIN     sysrq, kcore, modules, kexec, handles, syslog, kmsg, block devices
+ *   probe notify TEXT        send TEXT to $NOTIFY_SOCKET, as sd_notify() does (not a try:
+ *                            exit 0 when sent)
  *
  * A system call counts as refused only with EPERM, EACCES or ENOSYS: any other
  * error means the permission check was passed and an argument failed. */
@@ -22,7 +24,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/klog.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -461,10 +466,33 @@ static int kernel(int argc, char *argv[]) {
         return leaks;
 }
 
+static int notify(int argc, char *argv[]) {
+        const char *path = getenv("NOTIFY_SOCKET");
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd;
+
+        if (argc < 2 || !path || strlen(path) >= sizeof sa.sun_path) {
+                fprintf(stderr, "probe notify: no TEXT, or no usable $NOTIFY_SOCKET\n");
+                return 2;
+        }
+        strcpy(sa.sun_path, path);
+        if (sa.sun_path[0] == '@')
+                sa.sun_path[0] = '\0';
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || sendto(fd, argv[1], strlen(argv[1]), 0, (struct sockaddr *) &sa,
+                             (socklen_t) (offsetof(struct sockaddr_un, sun_path) + strlen(path))) < 0) {
+                fprintf(stderr, "probe notify: %s: %s\n", path, strerror(errno));
+                return 1;
+        }
+        close(fd);
+        return 0;
+}
+
 static const struct {
         const char *name;
         int (*run)(int argc, char *argv[]);
 } verbs[] = {
+        { "notify", notify },
         { "exe", exe },
         { "exe-watch", exe_watch },
         { "fds", fds },

@@ -208,6 +208,28 @@ fails_with "create --preserve-fds with an fd that is not open" "--preserve-fds=1
         bash -c '"$1" --root "$2" create --bundle "$3" --preserve-fds 1 pf 3<&-' _ "$OCI" "$root" "$b"
 check "...leaves nothing" gone pf
 
+# --- the notify socket (runc's): with $NOTIFY_SOCKET, start waits for the
+# process's READY=1 and passes it on with MAINPID (podman --sdnotify=container)
+b=$(bundle nt '.process.args = ["sh", "-c", "echo $NOTIFY_SOCKET; /probe notify STATUS=starting && /probe notify READY=1 && exec sleep 1000"]
+        | .process.env += ["NOTIFY_SOCKET=/elsewhere"]')
+cp "$BOXCTL_PROBE" "$b/rootfs/probe"
+python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(120)
+m = s.recv(4096).decode()
+open(sys.argv[2], "w").write(" ".join(m.split()))' "$work/host.notify" "$work/notify.got" &
+listener=$!
+check "a notify socket of the engine's" wait_for 10 test -S "$work/host.notify"
+check "create with \$NOTIFY_SOCKET" bash -c 'NOTIFY_SOCKET=$4 "$1" --root "$2" create --bundle "$3" nt </dev/null >"$3/out"' \
+        _ "$OCI" "$root" "$b" "$work/host.notify"
+check "start returns once the process said READY=1" oci start nt
+check "...which reached the engine" wait "$listener"
+is "$(cat "$work/notify.got")" "MAINPID=$(oci state nt | jq .pid) READY=1" "...with the container's MAINPID (its STATUS= before, dropped)"
+is "$(head -1 "$b/out")" "/run/notify/notify.sock" "...the process's \$NOTIFY_SOCKET is the runtime's, in place of the config's"
+check "delete --force" oci delete --force nt
+check "...leaves nothing" gone nt
+
 # --- pause and resume: the scope's cgroup2 freezer (either layout) ---
 b=$(bundle pz '.process.args = ["sh", "-c", "while :; do n=$((n + 1)); echo $n >/out/n.new; mv /out/n.new /out/n; sleep 0.05; done"]
         | .mounts += [{"destination": "/out", "type": "bind", "source": "out"}]')
