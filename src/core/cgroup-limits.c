@@ -1032,7 +1032,8 @@ static int apply_cpuset(const CgroupLimits *l, const Cgroup *v2, const CgroupV1 
                 if (!cgroup_limits_is_set(l, files[i].k) || !v)
                         continue;
                 r = write_attr(p.fd, files[i].file, v);
-                if (r == -EINVAL) {
+                /* ERANGE: beyond the kernel's count; EINVAL: not online, or not the parent's. */
+                if (r == -EINVAL || r == -ERANGE) {
                         online_list(files[i].online, online, sizeof online);
                         return error_set(ret_error, r, "%s: cannot write '%s' to %s/%s: not all of them are the host's %s%s%s%s",
                                          cgroup_limit_to_string(files[i].k), v, p.where, files[i].file, files[i].what,
