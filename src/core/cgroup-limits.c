@@ -100,12 +100,13 @@ void cgroup_limits_done(CgroupLimits *l) {
         free(l->cpus);
         free(l->mems);
         strv_freep(&l->extras.ifpriomap);
+        free(l->extras.hugetlb);
         *l = (CgroupLimits) {};
 }
 
 bool cgroup_limits_extras_is_empty(const CgroupExtras *e) {
         return !e->has_swappiness && !e->has_kmem_tcp && !e->has_rt_period && !e->has_rt_runtime && !e->has_idle &&
-               !e->has_classid && !e->disable_oom_killer && !e->ifpriomap;
+               !e->has_classid && !e->disable_oom_killer && !e->ifpriomap && e->n_hugetlb == 0;
 }
 
 static char **limit_string(CgroupLimits *l, CgroupLimit k) {
@@ -312,6 +313,23 @@ static const char *suffix(const char *s, const char *suf) {
         size_t n = strlen(s), m = strlen(suf);
 
         return n > m && streq(s + n - m, suf) ? s + n - m : NULL;
+}
+
+int cgroup_limits_add_hugetlb(CgroupLimits *l, const char *page_size, uint64_t bytes) {
+        CgroupExtras *e = &l->extras;
+        size_t digits = strspn(page_size, "0123456789");
+        CgroupHugetlb *n;
+
+        if (digits == 0 || page_size[0] == '0' || strlen(page_size) >= sizeof n->page_size ||
+            !(streq(page_size + digits, "KB") || streq(page_size + digits, "MB") || streq(page_size + digits, "GB")))
+                return -EINVAL;
+        n = reallocarray(e->hugetlb, e->n_hugetlb + 1, sizeof *n);
+        if (!n)
+                return -ENOMEM;
+        e->hugetlb = n;
+        snprintf(n[e->n_hugetlb].page_size, sizeof n->page_size, "%s", page_size);
+        n[e->n_hugetlb++].limit = bytes;
+        return 0;
 }
 
 /* A time span as systemd's *Sec= take it: "10ms", "250000us", "0.5s", "1" (seconds). */
@@ -1045,6 +1063,31 @@ static int apply_cpuset(const CgroupLimits *l, const Cgroup *v2, const CgroupV1 
         return 0;
 }
 
+static int apply_hugetlb(const CgroupExtras *e, const Cgroup *v2, const CgroupV1 *v1, char **ret_error) {
+        _cleanup_(place_done) Place p = { .fd = -EBADF };
+        int r;
+
+        if (e->n_hugetlb == 0)
+                return 0;
+        r = place_find(v2, v1, "hugetlb", "hugetlb", &p, ret_error);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < e->n_hugetlb; i++) {
+                char file[64], what[48], buf[32];
+
+                snprintf(file, sizeof file, "hugetlb.%s.%s", e->hugetlb[i].page_size, p.v2 ? "max" : "limit_in_bytes");
+                snprintf(what, sizeof what, "hugetlb %s", e->hugetlb[i].page_size);
+                fmt_u64(buf, sizeof buf, e->hugetlb[i].limit, p.v2 ? "max" : "-1");
+                r = write_attr(p.fd, file, buf);
+                if (r == -ENOENT)
+                        return error_set(ret_error, r, "%s: %s has no %s: the host has no huge pages of %s", what, p.where, file,
+                                         e->hugetlb[i].page_size);
+                if (r < 0)
+                        return place_error(&p, what, file, buf, r, ret_error);
+        }
+        return 0;
+}
+
 /* net_cls and net_prio: cgroup v1 controllers only (cgroup2 matches
  * sockets by cgroup path in its BPF and netfilter hooks instead). */
 static int apply_net(const CgroupExtras *e, const Cgroup *v2, const CgroupV1 *v1, char **ret_error) {
@@ -1170,6 +1213,8 @@ int cgroup_limits_apply(const CgroupLimits *l, const Cgroup *v2, const CgroupV1 
                 r = apply_io(l, v2, v1, ret_error);
         if (r >= 0)
                 r = apply_cpuset(l, v2, v1, ret_error);
+        if (r >= 0)
+                r = apply_hugetlb(&l->extras, v2, v1, ret_error);
         if (r >= 0)
                 r = apply_net(&l->extras, v2, v1, ret_error);
         return r;

@@ -65,6 +65,12 @@ typedef struct CgroupIoMax {
  * from linux.resources, and they are applied with the limits. Each has_* or
  * non-NULL field is one given. Where the layout has no such file the
  * choice is the same as runc 1.1's (cgroup_limits_apply()). */
+/* hugetlb.SIZE.max (cgroup2) or .limit_in_bytes (v1): bytes of huge pages of one size. */
+typedef struct CgroupHugetlb {
+        char page_size[16]; /* "2MB", "1GB": as the kernel names the files */
+        uint64_t limit;
+} CgroupHugetlb;
+
 typedef struct CgroupExtras {
         bool has_swappiness, has_kmem_tcp, has_rt_period, has_rt_runtime, has_idle, has_classid;
         bool disable_oom_killer;  /* memory.oom_control (v1) */
@@ -75,6 +81,8 @@ typedef struct CgroupExtras {
         int64_t idle;             /* cpu.idle, 0 or 1 */
         uint32_t classid;         /* net_cls.classid (v1) */
         char **ifpriomap;         /* net_prio.ifpriomap (v1): "IFACE PRIORITY" lines */
+        CgroupHugetlb *hugetlb;   /* hugetlb, either layout */
+        size_t n_hugetlb;
 } CgroupExtras;
 
 typedef struct CgroupLimits {
@@ -106,6 +114,9 @@ int cgroup_limits_parse(CgroupLimits *l, CgroupLimit k, const char *value);
  * that the same QUOTA comes back out for PERIOD) and CPUQuotaPeriodSec.
  * -ERANGE: PERIOD outside 1 ms..1 s, or QUOTA under 1 ms or above 1000 CPUs. */
 int cgroup_limits_set_cpu_quota(CgroupLimits *l, uint64_t quota_usec, uint64_t period_usec);
+/* A huge page size as the hugetlb files name it ("2MB", "1GB", "64KB"):
+ * -EINVAL when it is not one. Adds a limit of BYTES for it. */
+int cgroup_limits_add_hugetlb(CgroupLimits *l, const char *page_size, uint64_t bytes);
 /* A CPU or node list as cpuset.cpus takes it: "N" and "N-M" items,
  * comma- or space-separated, each below CGROUP_CPU_LIST_MAX. *RET (may be
  * NULL) gets it comma-separated. -EINVAL: the syntax; -ERANGE: a number. */

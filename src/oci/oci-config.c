@@ -793,6 +793,34 @@ static int parse_block_io(json_object *res, CgroupLimits *l, char **ret_error) {
         return 0;
 }
 
+/* hugepageLimits: [{"pageSize": "2MB", "limit": BYTES}] */
+static int parse_hugepages(json_object *res, CgroupLimits *l, char **ret_error) {
+        json_object *hp;
+        int r;
+
+        r = get_field(res, "linux.resources", "hugepageLimits", json_type_array, &hp, ret_error);
+        if (r <= 0)
+                return r;
+        for (size_t i = 0; i < json_object_array_length(hp); i++) {
+                json_object *e = json_object_array_get_idx(hp, i);
+                _cleanup_free_ char *size = NULL;
+                uint64_t limit = 0;
+                char path[64];
+
+                snprintf(path, sizeof path, "linux.resources.hugepageLimits[%zu]", i);
+                if (!json_object_is_type(e, json_type_object))
+                        return error_set(ret_error, -EINVAL, "%s: not an object", path);
+                if (get_string(e, path, "pageSize", &size, ret_error) < 0 || get_uint(e, path, "limit", UINT64_MAX - 1, &limit, ret_error) < 0)
+                        return -EINVAL;
+                r = cgroup_limits_add_hugetlb(l, strempty(size), limit);
+                if (r == -EINVAL)
+                        return error_set(ret_error, r, "%s.pageSize: \"%s\" is not a page size (like 2MB or 1GB)", path, strempty(size));
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 /* Whether RES.KEY (or RES.KEY.SUB) is there and asks for anything: not
  * null, an empty object or an empty array. */
 static bool resource_given(json_object *res, const char *key, const char *sub) {
@@ -813,12 +841,9 @@ static bool resource_given(json_object *res, const char *key, const char *sub) {
  * where the host keeps each controller (cgroup2, or a hybrid host's v1).
  * What boxctl cannot apply is refused, as the runtime spec asks ("If the
  * runtime cannot apply a property as specified in the configuration, it
- * MUST generate an error"): rdma and unified. Two are left out instead,
- * said with --debug: memory.kernel (the kernel no longer applies it; runc
- * 1.1 ignores it too) and hugepageLimits, which the kubelet passes for every
- * page size (a limit of 0 where a pod asks for none), so that refusing it
- * would refuse every Kubernetes container. devices are the machine's own
- * device policy. */
+ * MUST generate an error"): rdma and unified. memory.kernel is left out
+ * instead, said with --debug (the kernel no longer applies it; runc 1.1
+ * ignores it too). devices are the machine's own device policy. */
 static int parse_resources(json_object *linux_, OciConfig *c, char **ret_error) {
         static const char *const refused[] = { "rdma", "unified" };
         json_object *res, *pids;
@@ -845,11 +870,9 @@ static int parse_resources(json_object *linux_, OciConfig *c, char **ret_error) 
                 r = parse_block_io(res, &c->limits, ret_error);
         if (r >= 0)
                 r = parse_network(res, &c->limits.extras, ret_error);
-        if (r < 0)
-                return r;
-        if (resource_given(res, "hugepageLimits", NULL) && strv_push_dup(&c->unapplied, "linux.resources.hugepageLimits") < 0)
-                return -ENOMEM;
-        return 0;
+        if (r >= 0)
+                r = parse_hugepages(res, &c->limits, ret_error);
+        return r;
 }
 
 /* Whether linux.namespaces asks for a new TYPE namespace. */

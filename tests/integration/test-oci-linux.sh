@@ -235,6 +235,26 @@ b=$(bundle res '.linux.cgroupsPath = "/boxctl-oci-test/res" | .linux.resources =
 check "empty unified, rdma and hugepageLimits ask for nothing: created" oci create --bundle "$b" res
 check "delete" oci delete res
 
+# hugepageLimits, in whichever hierarchy has hugetlb (this host: cgroup2),
+# for a page size the host has (hugepages-2048kB is 2MB).
+hp=$(find /sys/kernel/mm/hugepages -maxdepth 1 -name 'hugepages-*kB' -printf '%f\n' 2>/dev/null | head -n1)
+if [[ -n $hp ]] && { on_v2 hugetlb || grep -q "^[0-9]*:\([^:]*,\)\?hugetlb\(,[^:]*\)\?:" /proc/self/cgroup; }; then
+        kb=${hp#hugepages-}; kb=${kb%kB}
+        if ((kb % 1048576 == 0)); then size=$((kb / 1048576))GB; elif ((kb % 1024 == 0)); then size=$((kb / 1024))MB; else size=${kb}KB; fi
+        b=$(bundle res ".linux.cgroupsPath = \"/boxctl-oci-test/res\" | .linux.resources = {\"hugepageLimits\": [{\"pageSize\": \"$size\", \"limit\": $((kb * 1024 * 2))}]}")
+        check "create with hugepageLimits of $size pages" oci create --bundle "$b" res
+        is "$(limit hugetlb $P "hugetlb.$size.limit_in_bytes" "hugetlb.$size.max")" $((kb * 1024 * 2)) "hugetlb.$size: two pages"
+        check "delete" oci delete res
+        bundle bad '.linux.resources = {"hugepageLimits": [{"pageSize": "3MB", "limit": 6291456}]}' >/dev/null
+        fails_with "hugepageLimits of a page size the host has not" "hugetlb 3MB: " oci create --bundle "$work/bad" bad
+        ok "...saying so" bash -c '"$@" 2>&1 | grep -q "the host has no huge pages of 3MB"' _ "$OCI" --root "$root" create --bundle "$work/bad" bad
+        check "...leaves nothing" gone bad
+else
+        skip "hugepageLimits" "no huge pages, or no hugetlb controller, on this host"
+fi
+bundle bad '.linux.resources = {"hugepageLimits": [{"pageSize": "2XB", "limit": 1}]}' >/dev/null
+fails_with "a hugepageLimits pageSize that is none" 'linux.resources.hugepageLimits[0].pageSize: "2XB" is not a page size' oci create --bundle "$work/bad" bad
+
 # network: net_cls and net_prio are cgroup v1 controllers only.
 if grep -q "^[0-9]*:\([^:]*,\)\?net_cls\(,[^:]*\)\?:" /proc/self/cgroup; then
         b=$(bundle res '.linux.cgroupsPath = "/boxctl-oci-test/res" | .linux.resources = {"network": {"classID": 1048577, "priorities": [{"name": "lo", "priority": 10}]}}')

@@ -151,6 +151,24 @@ static void test_cpu_period(void) {
         CHECK(cgroup_limits_set_cpu_quota(&l, UINT64_C(1) << 62, 100000) == -ERANGE);
 }
 
+static void test_hugetlb(void) {
+        CgroupLimits l = {};
+
+        CHECK(cgroup_limits_add_hugetlb(&l, "2MB", 4 << 20) == 0);
+        CHECK(cgroup_limits_add_hugetlb(&l, "1GB", 0) == 0);
+        CHECK(cgroup_limits_add_hugetlb(&l, "64KB", 65536) == 0);
+        CHECK(l.extras.n_hugetlb == 3 && !cgroup_limits_is_empty(&l));
+        CHECK_STREQ(l.extras.hugetlb[1].page_size, "1GB");
+        CHECK(cgroup_limits_add_hugetlb(&l, "2M", 1) == -EINVAL);
+        CHECK(cgroup_limits_add_hugetlb(&l, "MB", 1) == -EINVAL);
+        CHECK(cgroup_limits_add_hugetlb(&l, "02MB", 1) == -EINVAL);
+        CHECK(cgroup_limits_add_hugetlb(&l, "2MB/../x", 1) == -EINVAL);
+        CHECK(cgroup_limits_add_hugetlb(&l, "123456789012345MB", 1) == -EINVAL);
+        CHECK(l.extras.n_hugetlb == 3);
+        cgroup_limits_done(&l);
+        CHECK(cgroup_limits_is_empty(&l));
+}
+
 static void test_property(void) {
         CgroupLimits l = {};
 
@@ -199,6 +217,7 @@ int main(void) {
         test_cpu_quota();
         test_cpu_list();
         test_cpu_period();
+        test_hugetlb();
         test_property();
         test_io_max();
         return tap_done();
