@@ -60,17 +60,20 @@ typedef struct CgroupIoMax {
         uint64_t bytes; /* CGROUP_LIMIT_INFINITY: none */
 } CgroupIoMax;
 
-/* What an OCI runtime's config.json can ask of a cgroup that systemd has no
- * property for (runc's knobs, mostly of cgroup v1): boxctl-oci fills them in
- * from linux.resources, and they are applied with the limits. Each has_* or
- * non-NULL field is one given. Where the layout has no such file the
- * choice is the same as runc 1.1's (cgroup_limits_apply()). */
 /* hugetlb.SIZE.max (cgroup2) or .limit_in_bytes (v1): bytes of huge pages of one size. */
 typedef struct CgroupHugetlb {
         char page_size[16]; /* "2MB", "1GB": as the kernel names the files */
         uint64_t limit;
 } CgroupHugetlb;
 
+/* What an OCI runtime's config.json can ask of a cgroup that systemd has no
+ * property for (runc's knobs, mostly of cgroup v1): boxctl-oci fills them in
+ * from linux.resources, and they are applied with the limits. Each has_* or
+ * non-NULL field is one given. Where the machine's memory controller is on
+ * cgroup2, swappiness, the OOM killer switch and kmem.tcp have no file and
+ * are left out (said at debug level), as runc 1.1's cgroup2 driver leaves
+ * them; realtime on cgroup2, and net_cls/net_prio where no v1 hierarchy has
+ * them, are errors. */
 typedef struct CgroupExtras {
         bool has_swappiness, has_kmem_tcp, has_rt_period, has_rt_runtime, has_idle, has_classid;
         bool disable_oom_killer;  /* memory.oom_control (v1) */

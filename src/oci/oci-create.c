@@ -189,9 +189,6 @@ static int map_mounts(const OciConfig *c, const char *bundle, Settings *s, char 
         return 0;
 }
 
-/* linux.cgroupsPath with runc's rules: "slice:prefix:name" with
- * --systemd-cgroup, else a cgroupfs path (absolute: below each hierarchy's
- * root; relative: below our own cgroup). Empty: the machine's own scope. */
 /* linux.resources: moved into the settings, for the core to write into the
  * machine's cgroups (cgroup-limits.h). net_cls and net_prio are cgroup v1
  * controllers only: on a host that has not mounted them (or on pure
@@ -222,6 +219,9 @@ static int map_resources(OciConfig *c, Settings *s, char **ret_error) {
         return 0;
 }
 
+/* linux.cgroupsPath with runc's rules: "slice:prefix:name" with
+ * --systemd-cgroup, else a cgroupfs path (absolute: below each hierarchy's
+ * root; relative: below our own cgroup). Empty: the machine's own scope. */
 static int map_cgroups_path(const OciConfig *c, Settings *s, char **ret_error) {
         int r;
 
