@@ -996,8 +996,13 @@ static int apply_cpu(const CgroupLimits *l, const Cgroup *v2, const CgroupV1 *v1
 
         if (!weight && !quota && !period && !extras)
                 return 0;
-        r = place_find(v2, v1, "cpu", weight ? "CPUWeight" : quota ? "CPUQuota" : period ? "CPUQuotaPeriodSec" : "cpu.idle", &p,
-                       ret_error);
+        r = place_find(v2, v1, "cpu",
+                       weight   ? "CPUWeight"
+                       : quota  ? "CPUQuota"
+                       : period ? "CPUQuotaPeriodSec"
+                       : e->has_idle ? "cpu.idle"
+                                     : "cpu.rt_runtime_us",
+                       &p, ret_error);
         if (r < 0)
                 return r;
         if (weight) {
