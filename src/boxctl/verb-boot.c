@@ -96,11 +96,17 @@ static void help(StartMode mode, bool background) {
                "                           (--system-call-filter=help lists the groups)\n"
                "     --memory-max=BYTES    Memory limit: the machine's processes are OOM-killed beyond it\n"
                "     --memory-high=BYTES   Memory throttling limit (cgroup v1: the soft limit)\n"
+               "     --memory-low=BYTES    Memory protected from reclaim (cgroup v1: the soft limit)\n"
                "     --memory-swap-max=BYTES\n"
                "                           Swap limit (cgroup v1: needs --memory-max)\n"
                "                           BYTES: 64M, 1.5G, 10%% of the host's memory, or infinity\n"
                "     --cpu-weight=1..10000 CPU share against other machines (100 by default)\n"
                "     --cpu-quota=PERCENT   CPU time per wall time, 20%% is a fifth of one CPU\n"
+               "     --cpu-quota-period=TIME\n"
+               "                           The period --cpu-quota is enforced over (1ms..1s)\n"
+               "     --allowed-cpus=LIST   Run only on these CPUs, like 0-3,6\n"
+               "     --allowed-memory-nodes=LIST\n"
+               "                           Allocate memory only on these NUMA nodes\n"
                "     --pids-max=N          At most N processes and threads\n"
                "     --io-weight=1..10000  Disk share against other machines (100 by default)\n"
                "     --io-max=DEVICE:r|w:BYTES\n"
@@ -646,6 +652,10 @@ static int parse_argv(int argc, char *argv[], Settings *s, bool background, Help
                 { "cpu-quota", required_argument, NULL, ARG_LIMIT },
                 { "pids-max", required_argument, NULL, ARG_LIMIT },
                 { "io-weight", required_argument, NULL, ARG_LIMIT },
+                { "memory-low", required_argument, NULL, ARG_LIMIT },
+                { "cpu-quota-period", required_argument, NULL, ARG_LIMIT },
+                { "allowed-cpus", required_argument, NULL, ARG_LIMIT },
+                { "allowed-memory-nodes", required_argument, NULL, ARG_LIMIT },
                 { "io-max", required_argument, NULL, ARG_IO_MAX },
                 { "settings", required_argument, NULL, ARG_SETTINGS },
                 {},

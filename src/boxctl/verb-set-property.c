@@ -23,8 +23,12 @@ static void help(void) {
                "  MemoryMax=BYTES           Memory limit (64M, 1.5G, 10%%, infinity)\n"
                "  MemoryHigh=BYTES          Memory throttling limit (cgroup v1: the soft limit)\n"
                "  MemorySwapMax=BYTES       Swap limit (cgroup v1: with MemoryMax)\n"
+               "  MemoryLow=BYTES           Memory protected from reclaim (cgroup v1: the soft limit)\n"
                "  CPUWeight=1..10000        CPU share against other machines (100 by default)\n"
                "  CPUQuota=PERCENT          CPU time per wall time (20%% is a fifth of one CPU)\n"
+               "  CPUQuotaPeriodSec=TIME    The period CPUQuota is enforced over (1ms..1s)\n"
+               "  AllowedCPUs=LIST          Run only on these CPUs (0-3,6)\n"
+               "  AllowedMemoryNodes=LIST   Allocate memory only on these NUMA nodes\n"
                "  TasksMax=N                At most N processes and threads (or infinity)\n"
                "  IOWeight=1..10000         Disk share against other machines\n"
                "  IOReadBandwidthMax=\"DEVICE BYTES\", IOWriteBandwidthMax=\"DEVICE BYTES\"\n"
@@ -45,8 +49,9 @@ static int parse_assignment(CgroupLimits *l, const char *a) {
         if (r == -ENOMEM)
                 return log_oom();
         if (r == -ENOKEY)
-                return log_error_errno(r, "set-property: unknown property '%s'; use MemoryMax, MemoryHigh, MemorySwapMax, CPUWeight, "
-                                       "CPUQuota, TasksMax, IOWeight, IOReadBandwidthMax or IOWriteBandwidthMax", key);
+                return log_error_errno(r, "set-property: unknown property '%s'; use MemoryMax, MemoryHigh, MemoryLow, MemorySwapMax, CPUWeight, "
+                                       "CPUQuota, CPUQuotaPeriodSec, AllowedCPUs, AllowedMemoryNodes, TasksMax, IOWeight, "
+                                       "IOReadBandwidthMax or IOWriteBandwidthMax", key);
         if (!strchr(a, '='))
                 return log_error_errno(r, "set-property: invalid assignment '%s': expected KEY=VALUE", a);
         k = cgroup_limit_from_string(key);

@@ -23,6 +23,10 @@ static const char *const cgroup_limit_table[_CGROUP_LIMIT_MAX] = {
         [CGROUP_LIMIT_CPU_QUOTA] = "CPUQuota",
         [CGROUP_LIMIT_TASKS_MAX] = "TasksMax",
         [CGROUP_LIMIT_IO_WEIGHT] = "IOWeight",
+        [CGROUP_LIMIT_MEMORY_LOW] = "MemoryLow",
+        [CGROUP_LIMIT_CPU_QUOTA_PERIOD] = "CPUQuotaPeriodSec",
+        [CGROUP_LIMIT_ALLOWED_CPUS] = "AllowedCPUs",
+        [CGROUP_LIMIT_ALLOWED_MEMORY_NODES] = "AllowedMemoryNodes",
 };
 
 static const char *const cgroup_limit_option_table[_CGROUP_LIMIT_MAX] = {
@@ -33,6 +37,10 @@ static const char *const cgroup_limit_option_table[_CGROUP_LIMIT_MAX] = {
         [CGROUP_LIMIT_CPU_QUOTA] = "cpu-quota",
         [CGROUP_LIMIT_TASKS_MAX] = "pids-max",
         [CGROUP_LIMIT_IO_WEIGHT] = "io-weight",
+        [CGROUP_LIMIT_MEMORY_LOW] = "memory-low",
+        [CGROUP_LIMIT_CPU_QUOTA_PERIOD] = "cpu-quota-period",
+        [CGROUP_LIMIT_ALLOWED_CPUS] = "allowed-cpus",
+        [CGROUP_LIMIT_ALLOWED_MEMORY_NODES] = "allowed-memory-nodes",
 };
 
 DEFINE_STRING_TABLE(cgroup_limit, CgroupLimit, cgroup_limit_table, _CGROUP_LIMIT_MAX)
@@ -43,10 +51,15 @@ const char *cgroup_limit_controller(CgroupLimit l) {
         case CGROUP_LIMIT_MEMORY_MAX:
         case CGROUP_LIMIT_MEMORY_HIGH:
         case CGROUP_LIMIT_MEMORY_SWAP_MAX:
+        case CGROUP_LIMIT_MEMORY_LOW:
                 return "memory";
         case CGROUP_LIMIT_CPU_WEIGHT:
         case CGROUP_LIMIT_CPU_QUOTA:
+        case CGROUP_LIMIT_CPU_QUOTA_PERIOD:
                 return "cpu";
+        case CGROUP_LIMIT_ALLOWED_CPUS:
+        case CGROUP_LIMIT_ALLOWED_MEMORY_NODES:
+                return "cpuset";
         case CGROUP_LIMIT_TASKS_MAX:
                 return "pids";
         case CGROUP_LIMIT_IO_WEIGHT:
@@ -62,6 +75,7 @@ const char *cgroup_limit_range(CgroupLimit k) {
         case CGROUP_LIMIT_MEMORY_HIGH:
                 return "bytes above 0 with an optional K, M, G or T (1024-based), a percentage of the host's memory up to 100%, or infinity";
         case CGROUP_LIMIT_MEMORY_SWAP_MAX:
+        case CGROUP_LIMIT_MEMORY_LOW:
                 return "bytes with an optional K, M, G or T (1024-based), a percentage of the host's memory up to 100%, or infinity";
         case CGROUP_LIMIT_CPU_WEIGHT:
         case CGROUP_LIMIT_IO_WEIGHT:
@@ -70,6 +84,12 @@ const char *cgroup_limit_range(CgroupLimit k) {
                 return "a percentage of one CPU from 1% to 100000%, like 20% or 150%, or infinity";
         case CGROUP_LIMIT_TASKS_MAX:
                 return "a number of tasks from 1 to 4194304, or infinity";
+        case CGROUP_LIMIT_CPU_QUOTA_PERIOD:
+                return "a time from 1ms to 1s, like 10ms, 250000us or 0.5s";
+        case CGROUP_LIMIT_ALLOWED_CPUS:
+                return "CPU numbers and ranges below 8192, like 0-3,6";
+        case CGROUP_LIMIT_ALLOWED_MEMORY_NODES:
+                return "NUMA node numbers and ranges below 8192, like 0 or 0-1";
         default:
                 return "";
         }
@@ -77,7 +97,34 @@ const char *cgroup_limit_range(CgroupLimit k) {
 
 void cgroup_limits_done(CgroupLimits *l) {
         free(l->io_max);
+        free(l->cpus);
+        free(l->mems);
+        strv_freep(&l->extras.ifpriomap);
+        free(l->extras.hugetlb);
         *l = (CgroupLimits) {};
+}
+
+bool cgroup_limits_extras_is_empty(const CgroupExtras *e) {
+        return !e->has_swappiness && !e->has_kmem_tcp && !e->has_rt_period && !e->has_rt_runtime && !e->has_idle &&
+               !e->has_classid && !e->disable_oom_killer && !e->ifpriomap && e->n_hugetlb == 0;
+}
+
+static char **limit_string(CgroupLimits *l, CgroupLimit k) {
+        return k == CGROUP_LIMIT_ALLOWED_CPUS ? &l->cpus : k == CGROUP_LIMIT_ALLOWED_MEMORY_NODES ? &l->mems : NULL;
+}
+
+void cgroup_limits_move(CgroupLimits *dst, CgroupLimits *src, CgroupLimit k) {
+        char **d = limit_string(dst, k), **s = limit_string(src, k);
+
+        if (!cgroup_limits_is_set(src, k))
+                return;
+        dst->value[k] = src->value[k];
+        dst->set |= UINT32_C(1) << k;
+        if (d) {
+                free(*d);
+                *d = TAKE_PTR(*s);
+        }
+        src->set &= ~(UINT32_C(1) << k);
 }
 
 /* ---- parsing ---- */
@@ -215,8 +262,115 @@ static int parse_number(const char *s, uint64_t min, uint64_t max, bool infinity
         return 0;
 }
 
-int cgroup_limits_parse(CgroupLimits *l, CgroupLimit k, const char *value) {
+int cgroup_cpu_list_parse(const char *s, char **ret) {
+        _cleanup_free_ char *out = NULL;
+        size_t n = 0;
+
+        if (isempty(s))
+                return -EINVAL;
+        out = malloc(strlen(s) + 1);
+        if (!out)
+                return -ENOMEM;
+        for (const char *p = s; *p;) {
+                unsigned long a, b;
+                char *end;
+
+                if (*p == ',' || *p == ' ' || *p == '\t') {
+                        p++;
+                        continue;
+                }
+                if (*p < '0' || *p > '9')
+                        return -EINVAL;
+                errno = 0;
+                a = b = strtoul(p, &end, 10);
+                if (errno != 0 || a >= CGROUP_CPU_LIST_MAX)
+                        return -ERANGE;
+                if (*end == '-') {
+                        p = end + 1;
+                        if (*p < '0' || *p > '9')
+                                return -EINVAL;
+                        b = strtoul(p, &end, 10);
+                        if (errno != 0 || b >= CGROUP_CPU_LIST_MAX)
+                                return -ERANGE;
+                        if (b < a)
+                                return -EINVAL;
+                }
+                if (*end != '\0' && *end != ',' && *end != ' ' && *end != '\t')
+                        return -EINVAL;
+                n += (size_t) sprintf(out + n, n > 0 ? ",%lu" : "%lu", a);
+                if (b != a)
+                        n += (size_t) sprintf(out + n, "-%lu", b);
+                p = end;
+        }
+        if (n == 0)
+                return -EINVAL;
+        if (ret)
+                *ret = TAKE_PTR(out);
+        return 0;
+}
+
+static const char *suffix(const char *s, const char *suf) {
+        size_t n = strlen(s), m = strlen(suf);
+
+        return n > m && streq(s + n - m, suf) ? s + n - m : NULL;
+}
+
+int cgroup_limits_add_hugetlb(CgroupLimits *l, const char *page_size, uint64_t bytes) {
+        CgroupExtras *e = &l->extras;
+        size_t digits = strspn(page_size, "0123456789");
+        CgroupHugetlb *n;
+
+        if (digits == 0 || page_size[0] == '0' || strlen(page_size) >= sizeof n->page_size ||
+            !(streq(page_size + digits, "KB") || streq(page_size + digits, "MB") || streq(page_size + digits, "GB")))
+                return -EINVAL;
+        n = reallocarray(e->hugetlb, e->n_hugetlb + 1, sizeof *n);
+        if (!n)
+                return -ENOMEM;
+        e->hugetlb = n;
+        snprintf(n[e->n_hugetlb].page_size, sizeof n->page_size, "%s", page_size);
+        n[e->n_hugetlb++].limit = bytes;
+        return 0;
+}
+
+/* A time span as systemd's *Sec= take it: "10ms", "250000us", "0.5s", "1" (seconds). */
+static int parse_period(const char *s, uint64_t *ret) {
+        const char *us = suffix(s, "usec") ?: suffix(s, "us");
         uint64_t v;
+        int r;
+
+        if (us) {
+                _cleanup_free_ char *n = strndup(s, (size_t) (us - s));
+
+                if (!n)
+                        return -ENOMEM;
+                r = parse_number(n, 0, UINT64_MAX - 1, false, &v);
+        } else
+                r = parse_seconds(s, &v);
+        if (r < 0)
+                return r;
+        if (v < CGROUP_CPU_PERIOD_MIN || v > CGROUP_CPU_PERIOD_MAX)
+                return -ERANGE;
+        *ret = v;
+        return 0;
+}
+
+int cgroup_limits_set_cpu_quota(CgroupLimits *l, uint64_t quota_usec, uint64_t period_usec) {
+        if (period_usec < CGROUP_CPU_PERIOD_MIN || period_usec > CGROUP_CPU_PERIOD_MAX)
+                return -ERANGE;
+        /* 1 ms is the kernel's least quota; 1000 CPUs is CPUQuota='s most. */
+        if (quota_usec < CGROUP_CPU_PERIOD_MIN || quota_usec / period_usec >= 1000)
+                return -ERANGE;
+        /* Rounded to the nearest µs per second: at apply time, the quota per
+         * period is rounded back (apply_cpu()), and since a period is at most
+         * a second, the error never reaches half a µs there: QUOTA again. */
+        l->value[CGROUP_LIMIT_CPU_QUOTA] = (quota_usec * 1000000 + period_usec / 2) / period_usec;
+        l->value[CGROUP_LIMIT_CPU_QUOTA_PERIOD] = period_usec;
+        l->set |= (UINT32_C(1) << CGROUP_LIMIT_CPU_QUOTA) | (UINT32_C(1) << CGROUP_LIMIT_CPU_QUOTA_PERIOD);
+        return 0;
+}
+
+int cgroup_limits_parse(CgroupLimits *l, CgroupLimit k, const char *value) {
+        uint64_t v = 0;
         int r;
 
         if (isempty(value))
@@ -225,8 +379,24 @@ int cgroup_limits_parse(CgroupLimits *l, CgroupLimit k, const char *value) {
         case CGROUP_LIMIT_MEMORY_MAX:
         case CGROUP_LIMIT_MEMORY_HIGH:
         case CGROUP_LIMIT_MEMORY_SWAP_MAX:
-                r = parse_memory(value, k == CGROUP_LIMIT_MEMORY_SWAP_MAX, &v);
+        case CGROUP_LIMIT_MEMORY_LOW:
+                r = parse_memory(value, k == CGROUP_LIMIT_MEMORY_SWAP_MAX || k == CGROUP_LIMIT_MEMORY_LOW, &v);
                 break;
+        case CGROUP_LIMIT_CPU_QUOTA_PERIOD:
+                r = parse_period(value, &v);
+                break;
+        case CGROUP_LIMIT_ALLOWED_CPUS:
+        case CGROUP_LIMIT_ALLOWED_MEMORY_NODES: {
+                _cleanup_free_ char *list = NULL;
+                char **slot = limit_string(l, k);
+
+                r = cgroup_cpu_list_parse(value, &list);
+                if (r < 0)
+                        return r;
+                free(*slot);
+                *slot = TAKE_PTR(list);
+                break;
+        }
         case CGROUP_LIMIT_CPU_WEIGHT:
         case CGROUP_LIMIT_IO_WEIGHT:
                 r = parse_number(value, CGROUP_WEIGHT_MIN, CGROUP_WEIGHT_MAX, false, &v);
@@ -565,11 +735,15 @@ static int apply_memory_v1(const CgroupLimits *l, const Place *p, char **ret_err
         char buf[32];
         int r;
 
-        if (cgroup_limits_is_set(l, CGROUP_LIMIT_MEMORY_HIGH)) {
-                /* v1 has no throttling limit: the soft limit is what reclaim aims
-                 * at first when the host runs short. */
-                fmt_u64(buf, sizeof buf, l->value[CGROUP_LIMIT_MEMORY_HIGH], "-1");
-                r = place_write(p, "MemoryHigh", "memory.soft_limit_in_bytes", buf, ret_error);
+        /* v1 has neither a protection nor a throttling limit: the soft limit
+         * is what reclaim pushes a cgroup back to first when the host runs
+         * short. MemoryLow= (an OCI config's memory.reservation) is the closer
+         * meaning, and wins when both are given. */
+        if (cgroup_limits_is_set(l, CGROUP_LIMIT_MEMORY_LOW) || cgroup_limits_is_set(l, CGROUP_LIMIT_MEMORY_HIGH)) {
+                CgroupLimit soft = cgroup_limits_is_set(l, CGROUP_LIMIT_MEMORY_LOW) ? CGROUP_LIMIT_MEMORY_LOW : CGROUP_LIMIT_MEMORY_HIGH;
+
+                fmt_u64(buf, sizeof buf, l->value[soft], "-1");
+                r = place_write(p, cgroup_limit_to_string(soft), "memory.soft_limit_in_bytes", buf, ret_error);
                 if (r < 0)
                         return r;
         }
@@ -610,6 +784,35 @@ static int apply_memory_v1(const CgroupLimits *l, const Place *p, char **ret_err
         return place_write(p, has_swap ? "MemorySwapMax" : "MemoryMax", "memory.memsw.limit_in_bytes", buf, ret_error);
 }
 
+/* The OCI knobs of the v1 memory controller (CgroupExtras). */
+static int apply_memory_v1_extras(const CgroupExtras *e, const Place *p, char **ret_error) {
+        char buf[32];
+        int r;
+
+        if (e->has_swappiness) {
+                snprintf(buf, sizeof buf, "%" PRIu64, e->swappiness);
+                r = place_write(p, "memory.swappiness", "memory.swappiness", buf, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        if (e->disable_oom_killer) {
+                r = place_write(p, "memory.oom_control", "memory.oom_control", "1", ret_error);
+                if (r < 0)
+                        return r;
+        }
+        if (e->has_kmem_tcp) {
+                fmt_u64(buf, sizeof buf, e->kmem_tcp, "-1");
+                r = place_write(p, "memory.kmem.tcp.limit_in_bytes", "memory.kmem.tcp.limit_in_bytes", buf, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static bool memory_extras(const CgroupExtras *e) {
+        return e->has_swappiness || e->disable_oom_killer || e->has_kmem_tcp;
+}
+
 static int apply_memory(const CgroupLimits *l, const Cgroup *v2, const CgroupV1 *v1, char **ret_error) {
         static const struct {
                 CgroupLimit k;
@@ -618,20 +821,33 @@ static int apply_memory(const CgroupLimits *l, const Cgroup *v2, const CgroupV1 
                 { CGROUP_LIMIT_MEMORY_MAX, "memory.max" },
                 { CGROUP_LIMIT_MEMORY_HIGH, "memory.high" },
                 { CGROUP_LIMIT_MEMORY_SWAP_MAX, "memory.swap.max" },
+                { CGROUP_LIMIT_MEMORY_LOW, "memory.low" },
         };
         _cleanup_(place_done) Place p = { .fd = -EBADF };
-        CgroupLimit first = cgroup_limits_is_set(l, CGROUP_LIMIT_MEMORY_MAX)    ? CGROUP_LIMIT_MEMORY_MAX
-                            : cgroup_limits_is_set(l, CGROUP_LIMIT_MEMORY_HIGH) ? CGROUP_LIMIT_MEMORY_HIGH
-                                                                                : CGROUP_LIMIT_MEMORY_SWAP_MAX;
+        const char *what = NULL;
         int r;
 
-        if (!cgroup_limits_is_set(l, first))
+        for (size_t i = 0; i < ELEMENTSOF(v2_files) && !what; i++)
+                if (cgroup_limits_is_set(l, v2_files[i].k))
+                        what = cgroup_limit_to_string(v2_files[i].k);
+        if (!what && memory_extras(&l->extras))
+                what = l->extras.has_swappiness ? "memory.swappiness" : l->extras.disable_oom_killer ? "memory.oom_control" : "memory.kmem.tcp.limit_in_bytes";
+        if (!what)
                 return 0;
-        r = place_find(v2, v1, "memory", cgroup_limit_to_string(first), &p, ret_error);
+        r = place_find(v2, v1, "memory", what, &p, ret_error);
         if (r < 0)
                 return r;
-        if (!p.v2)
-                return apply_memory_v1(l, &p, ret_error);
+        if (!p.v2) {
+                r = apply_memory_v1(l, &p, ret_error);
+                return r < 0 ? r : apply_memory_v1_extras(&l->extras, &p, ret_error);
+        }
+        /* cgroup2 has no per-cgroup swappiness, no OOM killer switch and no
+         * separate socket-memory limit (memory.max counts it): left out, as
+         * runc 1.1's cgroup2 driver leaves them (podman documents
+         * --memory-swappiness as cgroup v1's only). */
+        if (memory_extras(&l->extras))
+                log_debug("%s: cgroup2 has no memory.swappiness, memory.oom_control or memory.kmem.tcp.limit_in_bytes: left out",
+                          p.where);
         for (size_t i = 0; i < ELEMENTSOF(v2_files); i++) {
                 char buf[32];
 
@@ -645,15 +861,148 @@ static int apply_memory(const CgroupLimits *l, const Cgroup *v2, const CgroupV1 
         return 0;
 }
 
+/* The quota per period now in force: *RET_QUOTA µs (CGROUP_LIMIT_INFINITY:
+ * none) in every *RET_PERIOD µs. */
+static int cpu_max_read(const Place *p, uint64_t *ret_quota, uint64_t *ret_period) {
+        _cleanup_free_ char *s = NULL;
+        uint64_t q, period;
+        int64_t v1q;
+        int r;
+
+        if (p->v2) {
+                char qs[32];
+
+                r = read_file_at(p->fd, "cpu.max", 4096, &s);
+                if (r < 0)
+                        return r;
+                if (sscanf(s, "%31s %" SCNu64, qs, &period) != 2)
+                        return -EINVAL;
+                if (streq(qs, "max"))
+                        q = CGROUP_LIMIT_INFINITY;
+                else if (sscanf(qs, "%" SCNu64, &q) != 1)
+                        return -EINVAL;
+        } else {
+                r = read_file_at(p->fd, "cpu.cfs_quota_us", 4096, &s);
+                if (r < 0)
+                        return r;
+                if (sscanf(s, "%" SCNi64, &v1q) != 1)
+                        return -EINVAL;
+                q = v1q < 0 ? CGROUP_LIMIT_INFINITY : (uint64_t) v1q;
+                r = read_u64_attr(p->fd, "cpu.cfs_period_us", &period);
+                if (r < 0)
+                        return r;
+        }
+        if (period == 0)
+                return -EINVAL;
+        *ret_quota = q;
+        *ret_period = period;
+        return 0;
+}
+
+/* CPUQuota= (µs per second) over CPUQuotaPeriodSec=: whichever is not
+ * given is kept as the cgroup has it (its period; its quota, as a share of
+ * time), as systemd keeps the other property. */
+static int apply_cpu_quota(const CgroupLimits *l, const Place *p, char **ret_error) {
+        bool quota = cgroup_limits_is_set(l, CGROUP_LIMIT_CPU_QUOTA), period = cgroup_limits_is_set(l, CGROUP_LIMIT_CPU_QUOTA_PERIOD);
+        const char *what = quota ? "CPUQuota" : "CPUQuotaPeriodSec";
+        uint64_t cur_q, cur_p, per_sec, per_period, P;
+        char buf[64];
+        int r;
+
+        if (!quota && !period)
+                return 0;
+        r = cpu_max_read(p, &cur_q, &cur_p);
+        if (r < 0)
+                return error_set(ret_error, r, "%s: cannot read the CPU quota and period in force at %s: %s", what, p->where, strerror(-r));
+        P = period ? l->value[CGROUP_LIMIT_CPU_QUOTA_PERIOD] : cur_p;
+        per_sec = quota ? l->value[CGROUP_LIMIT_CPU_QUOTA]
+                  : cur_q == CGROUP_LIMIT_INFINITY ? CGROUP_LIMIT_INFINITY
+                                                   : (cur_q * 1000000 + cur_p / 2) / cur_p;
+        /* Rounded to the nearest µs (cgroup_limits_set_cpu_quota()). */
+        per_period = per_sec == CGROUP_LIMIT_INFINITY ? per_sec : (per_sec * P + 500000) / 1000000;
+        if (per_period < CGROUP_CPU_PERIOD_MIN)
+                return error_set(ret_error, -ERANGE,
+                                 "%s: %" PRIu64 " µs of CPU time per second is %" PRIu64 " µs in a period of %" PRIu64
+                                 " µs, below the kernel's least quota of 1 ms: give a larger quota or a longer period",
+                                 what, per_sec, per_period, P);
+        if (p->v2) {
+                if (per_period == CGROUP_LIMIT_INFINITY)
+                        snprintf(buf, sizeof buf, "max %" PRIu64, P);
+                else
+                        snprintf(buf, sizeof buf, "%" PRIu64 " %" PRIu64, per_period, P);
+                return place_write(p, what, "cpu.max", buf, ret_error);
+        }
+        /* The kernel checks the quota against the period at every write:
+         * none first, then the period, then the quota (as runc does). */
+        r = place_write(p, what, "cpu.cfs_quota_us", "-1", ret_error);
+        if (r < 0)
+                return r;
+        snprintf(buf, sizeof buf, "%" PRIu64, P);
+        r = place_write(p, period ? "CPUQuotaPeriodSec" : what, "cpu.cfs_period_us", buf, ret_error);
+        if (r < 0 || per_period == CGROUP_LIMIT_INFINITY)
+                return r;
+        fmt_u64(buf, sizeof buf, per_period, "-1");
+        return place_write(p, what, "cpu.cfs_quota_us", buf, ret_error);
+}
+
+/* cpu.idle, and realtime runtime (v1 only: cgroup2 has no RT group
+ * scheduling interface; the kernel's CONFIG_RT_GROUP_SCHED gives v1 the files). */
+static int apply_cpu_extras(const CgroupExtras *e, const Place *p, char **ret_error) {
+        char buf[32];
+        int r;
+
+        if (e->has_idle) {
+                snprintf(buf, sizeof buf, "%" PRIi64, e->idle);
+                r = place_write(p, "cpu.idle", "cpu.idle", buf, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        if (!e->has_rt_period && !e->has_rt_runtime)
+                return 0;
+        if (p->v2)
+                return error_set(ret_error, -EOPNOTSUPP,
+                                 "cpu.rt_runtime_us: %s is cgroup2, which has no realtime limits (they are cgroup v1's cpu.rt_period_us "
+                                 "and cpu.rt_runtime_us)", p->where);
+        if (e->has_rt_period) {
+                snprintf(buf, sizeof buf, "%" PRIu64, e->rt_period);
+                r = place_write(p, "cpu.rt_period_us", "cpu.rt_period_us", buf, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        if (e->has_rt_runtime) {
+                snprintf(buf, sizeof buf, "%" PRIi64, e->rt_runtime);
+                r = write_attr(p->fd, "cpu.rt_runtime_us", buf);
+                /* EINVAL: more than the parent grants its children together
+                 * (a new cgroup's parent often grants none: cgroups below the
+                 * root get 0 µs unless given some). */
+                if (r == -EINVAL)
+                        return error_set(ret_error, r,
+                                         "cpu.rt_runtime_us: cannot write '%s' to %s/cpu.rt_runtime_us: more realtime runtime than "
+                                         "its parent cgroup has left for its children (their cpu.rt_runtime_us)", buf, p->where);
+                if (r < 0)
+                        return place_error(p, "cpu.rt_runtime_us", "cpu.rt_runtime_us", buf, r, ret_error);
+        }
+        return 0;
+}
+
 static int apply_cpu(const CgroupLimits *l, const Cgroup *v2, const CgroupV1 *v1, char **ret_error) {
-        bool weight = cgroup_limits_is_set(l, CGROUP_LIMIT_CPU_WEIGHT), quota = cgroup_limits_is_set(l, CGROUP_LIMIT_CPU_QUOTA);
+        bool weight = cgroup_limits_is_set(l, CGROUP_LIMIT_CPU_WEIGHT), quota = cgroup_limits_is_set(l, CGROUP_LIMIT_CPU_QUOTA),
+             period = cgroup_limits_is_set(l, CGROUP_LIMIT_CPU_QUOTA_PERIOD);
+        const CgroupExtras *e = &l->extras;
+        bool extras = e->has_idle || e->has_rt_period || e->has_rt_runtime;
         _cleanup_(place_done) Place p = { .fd = -EBADF };
         char buf[64];
         int r;
 
-        if (!weight && !quota)
+        if (!weight && !quota && !period && !extras)
                 return 0;
-        r = place_find(v2, v1, "cpu", weight ? "CPUWeight" : "CPUQuota", &p, ret_error);
+        r = place_find(v2, v1, "cpu",
+                       weight   ? "CPUWeight"
+                       : quota  ? "CPUQuota"
+                       : period ? "CPUQuotaPeriodSec"
+                       : e->has_idle ? "cpu.idle"
+                                     : "cpu.rt_runtime_us",
+                       &p, ret_error);
         if (r < 0)
                 return r;
         if (weight) {
@@ -665,24 +1014,111 @@ static int apply_cpu(const CgroupLimits *l, const Cgroup *v2, const CgroupV1 *v1
                 if (r < 0)
                         return r;
         }
-        if (quota) {
-                uint64_t q = l->value[CGROUP_LIMIT_CPU_QUOTA];
-                /* µs per second to µs per period. */
-                uint64_t per_period = q == CGROUP_LIMIT_INFINITY ? q : q * CGROUP_CPU_PERIOD_USEC / 1000000;
+        r = apply_cpu_quota(l, &p, ret_error);
+        if (r < 0)
+                return r;
+        return apply_cpu_extras(e, &p, ret_error);
+}
 
-                if (p.v2) {
-                        if (per_period == CGROUP_LIMIT_INFINITY)
-                                snprintf(buf, sizeof buf, "max %" PRIu64, CGROUP_CPU_PERIOD_USEC);
-                        else
-                                snprintf(buf, sizeof buf, "%" PRIu64 " %" PRIu64, per_period, CGROUP_CPU_PERIOD_USEC);
-                        return place_write(&p, "CPUQuota", "cpu.max", buf, ret_error);
+/* What the host has online, for an error message: "" when unknown. */
+static void online_list(const char *file, char *buf, size_t n) {
+        _cleanup_free_ char *s = NULL;
+
+        buf[0] = '\0';
+        if (read_file_at(AT_FDCWD, file, 4096, &s) >= 0) {
+                s[strcspn(s, "\n")] = '\0';
+                snprintf(buf, n, "%s", s);
+        }
+}
+
+static int apply_cpuset(const CgroupLimits *l, const Cgroup *v2, const CgroupV1 *v1, char **ret_error) {
+        static const struct {
+                CgroupLimit k;
+                const char *file, *online, *what;
+        } files[] = {
+                { CGROUP_LIMIT_ALLOWED_CPUS, "cpuset.cpus", "/sys/devices/system/cpu/online", "CPUs" },
+                { CGROUP_LIMIT_ALLOWED_MEMORY_NODES, "cpuset.mems", "/sys/devices/system/node/online", "memory nodes" },
+        };
+        _cleanup_(place_done) Place p = { .fd = -EBADF };
+        int r;
+
+        if (!cgroup_limits_is_set(l, CGROUP_LIMIT_ALLOWED_CPUS) && !cgroup_limits_is_set(l, CGROUP_LIMIT_ALLOWED_MEMORY_NODES))
+                return 0;
+        r = place_find(v2, v1, "cpuset",
+                       cgroup_limits_is_set(l, CGROUP_LIMIT_ALLOWED_CPUS) ? "AllowedCPUs" : "AllowedMemoryNodes", &p, ret_error);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                const char *v = files[i].k == CGROUP_LIMIT_ALLOWED_CPUS ? l->cpus : l->mems;
+                char online[256];
+
+                if (!cgroup_limits_is_set(l, files[i].k) || !v)
+                        continue;
+                r = write_attr(p.fd, files[i].file, v);
+                /* ERANGE: beyond the kernel's count; EINVAL: not online, or not the parent's. */
+                if (r == -EINVAL || r == -ERANGE) {
+                        online_list(files[i].online, online, sizeof online);
+                        return error_set(ret_error, r, "%s: cannot write '%s' to %s/%s: not all of them are the host's %s%s%s%s",
+                                         cgroup_limit_to_string(files[i].k), v, p.where, files[i].file, files[i].what,
+                                         online[0] ? " (online: " : "", online, online[0] ? ")" : "");
                 }
-                snprintf(buf, sizeof buf, "%" PRIu64, CGROUP_CPU_PERIOD_USEC);
-                r = place_write(&p, "CPUQuota", "cpu.cfs_period_us", buf, ret_error);
+                if (r < 0)
+                        return place_error(&p, cgroup_limit_to_string(files[i].k), files[i].file, v, r, ret_error);
+        }
+        return 0;
+}
+
+static int apply_hugetlb(const CgroupExtras *e, const Cgroup *v2, const CgroupV1 *v1, char **ret_error) {
+        _cleanup_(place_done) Place p = { .fd = -EBADF };
+        int r;
+
+        if (e->n_hugetlb == 0)
+                return 0;
+        r = place_find(v2, v1, "hugetlb", "hugetlb", &p, ret_error);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < e->n_hugetlb; i++) {
+                char file[64], what[48], buf[32];
+
+                snprintf(file, sizeof file, "hugetlb.%s.%s", e->hugetlb[i].page_size, p.v2 ? "max" : "limit_in_bytes");
+                snprintf(what, sizeof what, "hugetlb %s", e->hugetlb[i].page_size);
+                fmt_u64(buf, sizeof buf, e->hugetlb[i].limit, p.v2 ? "max" : "-1");
+                r = write_attr(p.fd, file, buf);
+                if (r == -ENOENT)
+                        return error_set(ret_error, r, "%s: %s has no %s: the host has no huge pages of %s", what, p.where, file,
+                                         e->hugetlb[i].page_size);
+                if (r < 0)
+                        return place_error(&p, what, file, buf, r, ret_error);
+        }
+        return 0;
+}
+
+/* net_cls and net_prio: cgroup v1 controllers only (cgroup2 matches
+ * sockets by cgroup path in its BPF and netfilter hooks instead). */
+static int apply_net(const CgroupExtras *e, const Cgroup *v2, const CgroupV1 *v1, char **ret_error) {
+        _cleanup_(place_done) Place cls = { .fd = -EBADF }, prio = { .fd = -EBADF };
+        char buf[32];
+        int r;
+
+        if (e->has_classid) {
+                r = place_find(NULL, v1, "net_cls", "net_cls.classid", &cls, ret_error);
                 if (r < 0)
                         return r;
-                fmt_u64(buf, sizeof buf, per_period, "-1");
-                return place_write(&p, "CPUQuota", "cpu.cfs_quota_us", buf, ret_error);
+                snprintf(buf, sizeof buf, "%" PRIu32, e->classid);
+                r = place_write(&cls, "net_cls.classid", "net_cls.classid", buf, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        if (!e->ifpriomap)
+                return 0;
+        r = place_find(NULL, v1, "net_prio", "net_prio.ifpriomap", &prio, ret_error);
+        if (r < 0)
+                return r;
+        /* One "IFACE PRIORITY" a write. */
+        for (char **m = e->ifpriomap; *m; m++) {
+                r = place_write(&prio, "net_prio.ifpriomap", "net_prio.ifpriomap", *m, ret_error);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
@@ -780,5 +1216,48 @@ int cgroup_limits_apply(const CgroupLimits *l, const Cgroup *v2, const CgroupV1 
                 r = apply_pids(l, v2, v1, ret_error);
         if (r >= 0)
                 r = apply_io(l, v2, v1, ret_error);
+        if (r >= 0)
+                r = apply_cpuset(l, v2, v1, ret_error);
+        if (r >= 0)
+                r = apply_hugetlb(&l->extras, v2, v1, ret_error);
+        if (r >= 0)
+                r = apply_net(&l->extras, v2, v1, ret_error);
         return r;
+}
+
+int cgroup_controller_where(const char *controller) {
+        _cleanup_free_ char *have = NULL, *text = NULL, *file = NULL;
+        const char *mount = NULL;
+        CgroupLayout layout;
+
+        if (cgroup_layout_detect(&layout, &mount) >= 0) {
+                file = strjoin3(mount, "/", "cgroup.controllers");
+                if (!file)
+                        return -ENOMEM;
+                if (read_file_at(AT_FDCWD, file, 4096, &have) >= 0 && word_in(have, controller))
+                        return 2;
+        }
+        if (read_file_at(AT_FDCWD, "/proc/self/cgroup", 64 * 1024, &text) < 0)
+                return -ENOENT;
+        /* "ID:CONTROLLERS:PATH"; ID 0 is cgroup2. */
+        for (char *line = text, *next; line && *line; line = next) {
+                char *c1, *c2;
+
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                c1 = strchr(line, ':');
+                c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+                if (!c2 || startswith(line, "0:"))
+                        continue;
+                *c2 = '\0';
+                for (char *w = c1 + 1, *comma; w; w = comma) {
+                        comma = strchr(w, ',');
+                        if (comma)
+                                *comma++ = '\0';
+                        if (streq(w, controller))
+                                return 1;
+                }
+        }
+        return -ENOENT;
 }

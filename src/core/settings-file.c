@@ -402,6 +402,10 @@ static const KeyDef keys[] = {
         { "ResourceLimits", "CPUQuota", _SETTING_FIELD_INVALID, key_limit, NULL },
         { "ResourceLimits", "TasksMax", _SETTING_FIELD_INVALID, key_limit, NULL },
         { "ResourceLimits", "IOWeight", _SETTING_FIELD_INVALID, key_limit, widens_weight },
+        { "ResourceLimits", "MemoryLow", _SETTING_FIELD_INVALID, key_limit, NULL },
+        { "ResourceLimits", "CPUQuotaPeriodSec", _SETTING_FIELD_INVALID, key_limit, NULL },
+        { "ResourceLimits", "AllowedCPUs", _SETTING_FIELD_INVALID, key_limit, NULL },
+        { "ResourceLimits", "AllowedMemoryNodes", _SETTING_FIELD_INVALID, key_limit, NULL },
         { "ResourceLimits", "IOReadBandwidthMax", SETTING_IO_MAX, key_io_max, NULL },
         { "ResourceLimits", "IOWriteBandwidthMax", SETTING_IO_MAX, key_io_max, NULL },
 };
@@ -755,8 +759,6 @@ void settings_file_merge(Settings *s, SettingsGiven *given, SettingsFile *f, boo
                 if (settings_given(&f->given, i) && (file_wins || !settings_given(given, i)))
                         move_field(s, given, f, i);
         for (CgroupLimit k = 0; k < _CGROUP_LIMIT_MAX; k++)
-                if (cgroup_limits_is_set(&f->settings.limits, k) && (file_wins || !cgroup_limits_is_set(&s->limits, k))) {
-                        s->limits.value[k] = f->settings.limits.value[k];
-                        s->limits.set |= UINT32_C(1) << k;
-                }
+                if (cgroup_limits_is_set(&f->settings.limits, k) && (file_wins || !cgroup_limits_is_set(&s->limits, k)))
+                        cgroup_limits_move(&s->limits, &f->settings.limits, k);
 }

@@ -502,9 +502,65 @@ static int set_limit_u64(CgroupLimits *l, CgroupLimit k, const char *path, uint6
         return set_limit(l, k, path, buf, ret_error);
 }
 
+/* A signed field where -1 (and 0) is "none": 1 with *RET > 0, 0 when
+ * absent or none; below -1 is refused. */
+static int get_limit(json_object *obj, const char *path, const char *key, int64_t *ret, char **ret_error) {
+        int64_t v = 0;
+        int r = get_int64(obj, path, key, &v, ret_error);
+
+        if (r <= 0)
+                return r;
+        if (v < -1)
+                return error_set(ret_error, -EINVAL, "%s.%s: %" PRIi64 " is not a limit (bytes, or -1)", path, key, v);
+        *ret = v;
+        return v > 0;
+}
+
+/* The rest of memory: reservation (MemoryLow=), and runc's cgroup v1 knobs. */
+static int parse_memory_extras(json_object *mem, OciConfig *c, char **ret_error) {
+        CgroupExtras *e = &c->limits.extras;
+        int64_t reservation = 0, kernel_tcp = 0, kernel = 0;
+        uint64_t swappiness = 0;
+        int r;
+
+        r = get_limit(mem, "linux.resources.memory", "reservation", &reservation, ret_error);
+        if (r > 0)
+                r = set_limit_u64(&c->limits, CGROUP_LIMIT_MEMORY_LOW, "linux.resources.memory.reservation", (uint64_t) reservation, ret_error);
+        if (r < 0)
+                return r;
+        r = get_uint(mem, "linux.resources.memory", "swappiness", UINT64_MAX, &swappiness, ret_error);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                if (swappiness > 100)
+                        return error_set(ret_error, -EINVAL, "linux.resources.memory.swappiness: %" PRIu64 " is out of range (0 to 100)", swappiness);
+                e->has_swappiness = true;
+                e->swappiness = swappiness;
+        }
+        if (get_bool(mem, "linux.resources.memory", "disableOOMKiller", &e->disable_oom_killer, ret_error) < 0)
+                return -EINVAL;
+        r = get_limit(mem, "linux.resources.memory", "kernelTCP", &kernel_tcp, ret_error);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                e->has_kmem_tcp = true;
+                e->kmem_tcp = (uint64_t) kernel_tcp;
+        }
+        /* Linux 5.16 stopped enforcing memory.kmem.limit_in_bytes and 6.x
+         * takes a write and ignores it (measured on 6.18): nothing to apply
+         * it with. runc 1.1 ignores the field too. */
+        r = get_limit(mem, "linux.resources.memory", "kernel", &kernel, ret_error);
+        if (r < 0)
+                return r;
+        if (r > 0 && strv_push_dup(&c->unapplied, "linux.resources.memory.kernel (the kernel no longer limits kernel memory apart)") < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 /* memory.limit and memory.swap (memory plus swap, as runc's; cgroup2's
  * memory.swap.max is the swap alone); -1 is no limit. */
-static int parse_memory(json_object *res, CgroupLimits *l, char **ret_error) {
+static int parse_memory(json_object *res, OciConfig *c, char **ret_error) {
+        CgroupLimits *l = &c->limits;
         json_object *mem;
         int64_t limit = -1, swap = -1;
         int r;
@@ -534,16 +590,78 @@ static int parse_memory(json_object *res, CgroupLimits *l, char **ret_error) {
                 l->value[CGROUP_LIMIT_MEMORY_SWAP_MAX] = CGROUP_LIMIT_INFINITY;
                 l->set |= UINT32_C(1) << CGROUP_LIMIT_MEMORY_SWAP_MAX;
         }
+        return parse_memory_extras(mem, c, ret_error);
+}
+
+/* cpu.cpus and cpu.mems through the core's list parser. */
+static int parse_cpu_lists(json_object *cpu, CgroupLimits *l, char **ret_error) {
+        static const struct {
+                const char *key;
+                CgroupLimit k;
+        } lists[] = { { "cpus", CGROUP_LIMIT_ALLOWED_CPUS }, { "mems", CGROUP_LIMIT_ALLOWED_MEMORY_NODES } };
+
+        for (size_t i = 0; i < ELEMENTSOF(lists); i++) {
+                json_object *v;
+                int r = get_field(cpu, "linux.resources.cpu", lists[i].key, json_type_string, &v, ret_error);
+
+                if (r < 0)
+                        return r;
+                /* "": none, as runc takes it */
+                if (r == 0 || isempty(json_object_get_string(v)))
+                        continue;
+                r = cgroup_limits_parse(l, lists[i].k, json_object_get_string(v));
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        return error_set(ret_error, -EINVAL, "linux.resources.cpu.%s: \"%s\" is not a list of %s", lists[i].key,
+                                         json_object_get_string(v), cgroup_limit_range(lists[i].k));
+        }
+        return 0;
+}
+
+/* realtimeRuntime/realtimePeriod and idle: runc's knobs (CgroupExtras). */
+static int parse_cpu_extras(json_object *cpu, CgroupExtras *e, char **ret_error) {
+        int64_t runtime = 0, idle = 0;
+        uint64_t period = 0;
+        int r;
+
+        r = get_int64(cpu, "linux.resources.cpu", "realtimeRuntime", &runtime, ret_error);
+        if (r < 0)
+                return r;
+        if (r > 0 && runtime != 0) {
+                if (runtime < -1)
+                        return error_set(ret_error, -EINVAL, "linux.resources.cpu.realtimeRuntime: %" PRIi64 " is out of range (µs, or -1)", runtime);
+                e->has_rt_runtime = true;
+                e->rt_runtime = runtime;
+        }
+        r = get_uint(cpu, "linux.resources.cpu", "realtimePeriod", UINT64_MAX, &period, ret_error);
+        if (r < 0)
+                return r;
+        if (r > 0 && period != 0) {
+                if (period > (uint64_t) INT32_MAX)
+                        return error_set(ret_error, -EINVAL, "linux.resources.cpu.realtimePeriod: %" PRIu64 " is out of range (1 to 2147483647 µs)", period);
+                e->has_rt_period = true;
+                e->rt_period = period;
+        }
+        r = get_int64(cpu, "linux.resources.cpu", "idle", &idle, ret_error);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                if (idle != 0 && idle != 1)
+                        return error_set(ret_error, -EINVAL, "linux.resources.cpu.idle: %" PRIi64 " is out of range (0 or 1)", idle);
+                e->has_idle = true;
+                e->idle = idle;
+        }
         return 0;
 }
 
 /* cpu.shares as systemd maps CPUWeight= onto v1 (1024 is 100), so that a
- * v1 host gets back the shares asked for; cpu.quota over cpu.period as a
- * percentage of one CPU. */
+ * v1 host gets back the shares asked for; cpu.quota and cpu.period as the
+ * core keeps them (CPUQuota and CPUQuotaPeriodSec), exact per period. */
 static int parse_cpu(json_object *res, CgroupLimits *l, char **ret_error) {
         json_object *cpu;
-        uint64_t shares = 0, period = CGROUP_CPU_PERIOD_USEC;
-        int64_t quota = -1;
+        uint64_t shares = 0, period = 0;
+        int64_t quota = 0;
         int r;
 
         r = get_field(res, "linux.resources", "cpu", json_type_object, &cpu, ret_error);
@@ -551,7 +669,7 @@ static int parse_cpu(json_object *res, CgroupLimits *l, char **ret_error) {
                 return r;
         if (get_uint(cpu, "linux.resources.cpu", "shares", UINT64_MAX, &shares, ret_error) < 0 ||
             get_int64(cpu, "linux.resources.cpu", "quota", &quota, ret_error) < 0 ||
-            get_uint(cpu, "linux.resources.cpu", "period", 1000000, &period, ret_error) < 0)
+            get_uint(cpu, "linux.resources.cpu", "period", UINT64_MAX, &period, ret_error) < 0)
                 return -EINVAL;
         if (shares > 0) {
                 r = set_limit_u64(l, CGROUP_LIMIT_CPU_WEIGHT, "linux.resources.cpu.shares",
@@ -559,17 +677,66 @@ static int parse_cpu(json_object *res, CgroupLimits *l, char **ret_error) {
                 if (r < 0)
                         return r;
         }
+        if (period != 0 && (period < CGROUP_CPU_PERIOD_MIN || period > CGROUP_CPU_PERIOD_MAX))
+                return error_set(ret_error, -EINVAL, "linux.resources.cpu.period: %" PRIu64 " is out of range (1000 to 1000000 µs)", period);
+        if (quota < -1)
+                return error_set(ret_error, -EINVAL, "linux.resources.cpu.quota: %" PRIi64 " is not a quota (µs per period, or -1)", quota);
         if (quota > 0) {
-                char buf[48];
-                uint64_t hundredths;
+                r = cgroup_limits_set_cpu_quota(l, (uint64_t) quota, period ?: CGROUP_CPU_PERIOD_USEC);
+                if (r < 0)
+                        return error_set(ret_error, -EINVAL,
+                                         "linux.resources.cpu.quota: %" PRIi64 " is out of range (1000 µs or more per period, "
+                                         "below 1000 CPUs' worth)", quota);
+        } else if (period > 0) {
+                /* a period alone: the quota stays as it is (none, for a new container) */
+                l->value[CGROUP_LIMIT_CPU_QUOTA_PERIOD] = period;
+                l->set |= UINT32_C(1) << CGROUP_LIMIT_CPU_QUOTA_PERIOD;
+        }
+        r = parse_cpu_lists(cpu, l, ret_error);
+        if (r < 0)
+                return r;
+        return parse_cpu_extras(cpu, &l->extras, ret_error);
+}
 
-                if (period < 1000)
-                        return error_set(ret_error, -EINVAL, "linux.resources.cpu.period: %" PRIu64 " is out of range (1000 to 1000000 µs)", period);
-                hundredths = (uint64_t) quota * 10000 / period;
-                snprintf(buf, sizeof buf, "%" PRIu64 ".%02" PRIu64 "%%", hundredths / 100, hundredths % 100);
-                r = set_limit(l, CGROUP_LIMIT_CPU_QUOTA, "linux.resources.cpu.quota", buf, ret_error);
+/* network: net_cls.classid and net_prio.ifpriomap (cgroup v1's; whether the
+ * host has them is checked when the container is made). */
+static int parse_network(json_object *res, CgroupExtras *e, char **ret_error) {
+        json_object *net, *prios;
+        uint64_t classid = 0;
+        int r;
+
+        r = get_field(res, "linux.resources", "network", json_type_object, &net, ret_error);
+        if (r <= 0)
+                return r;
+        r = get_uint(net, "linux.resources.network", "classID", UINT32_MAX, &classid, ret_error);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                e->has_classid = true;
+                e->classid = (uint32_t) classid;
+        }
+        r = get_field(net, "linux.resources.network", "priorities", json_type_array, &prios, ret_error);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; r > 0 && i < json_object_array_length(prios); i++) {
+                json_object *p = json_object_array_get_idx(prios, i);
+                _cleanup_free_ char *name = NULL, *line = NULL;
+                uint64_t prio = 0;
+                char path[64];
+
+                snprintf(path, sizeof path, "linux.resources.network.priorities[%zu]", i);
+                if (!json_object_is_type(p, json_type_object))
+                        return error_set(ret_error, -EINVAL, "%s: not an object", path);
+                if (get_string(p, path, "name", &name, ret_error) < 0 || get_uint(p, path, "priority", UINT32_MAX, &prio, ret_error) < 0)
+                        return -EINVAL;
+                if (isempty(name) || strlen(name) >= 16 || strpbrk(name, " /\n"))
+                        return error_set(ret_error, -EINVAL, "%s.name: \"%s\" is not a network interface name", path, strempty(name));
+                if (asprintf(&line, "%s %" PRIu64, name, prio) < 0)
+                        return -ENOMEM;
+                r = strv_push_dup(&e->ifpriomap, line);
                 if (r < 0)
                         return r;
+                r = 1;
         }
         return 0;
 }
@@ -626,48 +793,86 @@ static int parse_block_io(json_object *res, CgroupLimits *l, char **ret_error) {
         return 0;
 }
 
+/* hugepageLimits: [{"pageSize": "2MB", "limit": BYTES}] */
+static int parse_hugepages(json_object *res, CgroupLimits *l, char **ret_error) {
+        json_object *hp;
+        int r;
+
+        r = get_field(res, "linux.resources", "hugepageLimits", json_type_array, &hp, ret_error);
+        if (r <= 0)
+                return r;
+        for (size_t i = 0; i < json_object_array_length(hp); i++) {
+                json_object *e = json_object_array_get_idx(hp, i);
+                _cleanup_free_ char *size = NULL;
+                uint64_t limit = 0;
+                char path[64];
+
+                snprintf(path, sizeof path, "linux.resources.hugepageLimits[%zu]", i);
+                if (!json_object_is_type(e, json_type_object))
+                        return error_set(ret_error, -EINVAL, "%s: not an object", path);
+                if (get_string(e, path, "pageSize", &size, ret_error) < 0 || get_uint(e, path, "limit", UINT64_MAX - 1, &limit, ret_error) < 0)
+                        return -EINVAL;
+                r = cgroup_limits_add_hugetlb(l, strempty(size), limit);
+                if (r == -EINVAL)
+                        return error_set(ret_error, r, "%s.pageSize: \"%s\" is not a page size (like 2MB or 1GB)", path, strempty(size));
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Whether RES.KEY (or RES.KEY.SUB) is there and asks for anything: not
+ * null, an empty object or an empty array. */
+static bool resource_given(json_object *res, const char *key, const char *sub) {
+        json_object *v;
+
+        if (!json_object_object_get_ex(res, key, &v) || !v)
+                return false;
+        if (sub && (!json_object_is_type(v, json_type_object) || !json_object_object_get_ex(v, sub, &v) || !v))
+                return false;
+        if (json_object_is_type(v, json_type_object))
+                return json_object_object_length(v) > 0;
+        if (json_object_is_type(v, json_type_array))
+                return json_object_array_length(v) > 0;
+        return true;
+}
+
 /* linux.resources onto the core's limits (cgroup-limits.h), which writes them
  * where the host keeps each controller (cgroup2, or a hybrid host's v1).
- * What the core has no limit for (cpus, mems, hugepages, rdma, network,
- * unified, memory.reservation) is left out, said with --debug; devices are
- * the machine's own device policy. */
+ * What boxctl cannot apply is refused, as the runtime spec asks ("If the
+ * runtime cannot apply a property as specified in the configuration, it
+ * MUST generate an error"): rdma and unified. memory.kernel is left out
+ * instead, said with --debug (the kernel no longer applies it; runc 1.1
+ * ignores it too). devices are the machine's own device policy. */
 static int parse_resources(json_object *linux_, OciConfig *c, char **ret_error) {
-        static const char *const unmapped[][2] = {
-                { "hugepageLimits", NULL }, { "network", NULL }, { "rdma", NULL }, { "unified", NULL },
-                { "cpu", "cpus" },          { "cpu", "mems" },   { "cpu", "realtimeRuntime" }, { "cpu", "idle" },
-                { "memory", "reservation" }, { "memory", "kernel" }, { "memory", "swappiness" },
-        };
-        json_object *res, *pids, *sub;
+        static const char *const refused[] = { "rdma", "unified" };
+        json_object *res, *pids;
         int64_t pids_limit = 0;
         int r;
 
         r = get_field(linux_, "linux", "resources", json_type_object, &res, ret_error);
         if (r <= 0)
                 return r;
+        for (size_t i = 0; i < ELEMENTSOF(refused); i++)
+                if (resource_given(res, refused[i], NULL))
+                        return error_set(ret_error, -EOPNOTSUPP, "linux.resources.%s: not supported by boxctl-oci: it cannot apply it",
+                                         refused[i]);
         r = get_field(res, "linux.resources", "pids", json_type_object, &pids, ret_error);
         if (r < 0 || (r > 0 && get_int64(pids, "linux.resources.pids", "limit", &pids_limit, ret_error) < 0))
                 return -EINVAL;
         /* 0 and -1: no limit */
         if (pids_limit > 0 && set_limit_u64(&c->limits, CGROUP_LIMIT_TASKS_MAX, "linux.resources.pids.limit", (uint64_t) pids_limit, ret_error) < 0)
                 return -EINVAL;
-        r = parse_memory(res, &c->limits, ret_error);
+        r = parse_memory(res, c, ret_error);
         if (r >= 0)
                 r = parse_cpu(res, &c->limits, ret_error);
         if (r >= 0)
                 r = parse_block_io(res, &c->limits, ret_error);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < ELEMENTSOF(unmapped); i++) {
-                char what[64];
-
-                if (!json_object_object_get_ex(res, unmapped[i][0], &sub) ||
-                    (unmapped[i][1] && !json_object_object_get_ex(sub, unmapped[i][1], NULL)))
-                        continue;
-                snprintf(what, sizeof what, "linux.resources.%s%s%s", unmapped[i][0], unmapped[i][1] ? "." : "", strempty(unmapped[i][1]));
-                if (strv_push_dup(&c->unapplied, what) < 0)
-                        return -ENOMEM;
-        }
-        return 0;
+        if (r >= 0)
+                r = parse_network(res, &c->limits.extras, ret_error);
+        if (r >= 0)
+                r = parse_hugepages(res, &c->limits, ret_error);
+        return r;
 }
 
 /* Whether linux.namespaces asks for a new TYPE namespace. */

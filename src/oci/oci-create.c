@@ -264,6 +264,36 @@ static int map_mounts(const OciConfig *c, const char *bundle, Settings *s, char 
         return 0;
 }
 
+/* linux.resources: moved into the settings, for the core to write into the
+ * machine's cgroups (cgroup-limits.h). net_cls and net_prio are cgroup v1
+ * controllers only: on a host that has not mounted them (or on pure
+ * cgroup2) the container is refused here, before anything is made. */
+static int map_resources(OciConfig *c, Settings *s, char **ret_error) {
+        static const struct {
+                const char *controller, *field;
+        } net[] = { { "net_cls", "linux.resources.network.classID" }, { "net_prio", "linux.resources.network.priorities" } };
+
+        for (size_t i = 0; i < ELEMENTSOF(net); i++) {
+                bool wanted = i == 0 ? c->limits.extras.has_classid : c->limits.extras.ifpriomap != NULL;
+                int r;
+
+                if (!wanted)
+                        continue;
+                r = cgroup_controller_where(net[i].controller);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        return error_set(ret_error, -EOPNOTSUPP,
+                                         "%s: cannot be applied: this host has no %s controller (no cgroup v1 hierarchy "
+                                         "of it is mounted, and cgroup2 has none)", net[i].field, net[i].controller);
+        }
+        s->limits = c->limits;
+        c->limits = (CgroupLimits) {};
+        for (char **u = c->unapplied; u && *u; u++)
+                oci_debug("%s: not applied", *u);
+        return 0;
+}
+
 /* linux.cgroupsPath with runc's rules: "slice:prefix:name" with
  * --systemd-cgroup, else a cgroupfs path (absolute: below each hierarchy's
  * root; relative: below our own cgroup). Empty: the machine's own scope. */
@@ -428,11 +458,9 @@ static int settings_from_config(OciConfig *c, const char *id, const char *bundle
         } else
                 s->argv = strv_copy(c->args);
         s->environment = c->env ? strv_copy(c->env) : NULL;
-        /* Moved: the core writes them into the machine's cgroups (cgroup-limits.h). */
-        s->limits = c->limits;
-        c->limits = (CgroupLimits) {};
-        for (char **u = c->unapplied; u && *u; u++)
-                oci_debug("%s: not applied (no such limit in boxctl)", *u);
+        r = map_resources(c, s, ret_error);
+        if (r < 0)
+                return r;
         r = map_cgroups_path(c, s, ret_error);
         if (r < 0)
                 return r;

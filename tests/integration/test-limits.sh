@@ -35,7 +35,7 @@ diag "cgroup2 controllers at $root: $(cat "$root/cgroup.controllers")"
 # layout hides them (unified: cgroup2 is on /sys/fs/cgroup).
 v1=$(test_tmpdir)
 declare -A v1dir=()
-for c in memory cpu pids blkio; do
+for c in memory cpu cpuset pids blkio; do
         grep -q "^[0-9]*:\([^:]*,\)\?$c\(,[^:]*\)\?:" /proc/self/cgroup || continue
         if [[ $(stat -f -c %T "/sys/fs/cgroup/$c" 2>/dev/null) == cgroup ]]; then
                 v1dir[$c]=/sys/fs/cgroup/$c
@@ -81,6 +81,14 @@ fails_with "--cpu-weight=10001" "invalid --cpu-weight '10001': out of range" bru
 fails_with "--pids-max=-5" "invalid --pids-max '-5'" brun "$bb" --pids-max=-5 -- true
 fails_with "--pids-max=0" "invalid --pids-max '0': out of range" brun "$bb" --pids-max=0 -- true
 fails_with "--io-weight that does not parse" "invalid --io-weight 'heavy'" brun "$bb" --io-weight=heavy -- true
+fails_with "--memory-low that does not parse" "invalid --memory-low 'lots'" brun "$bb" --memory-low=lots -- true
+fails_with "--cpu-quota-period under 1 ms" "invalid --cpu-quota-period '999us': out of range; use a time from 1ms to 1s" brun "$bb" --cpu-quota-period=999us -- true
+fails_with "--cpu-quota-period over 1 s" "invalid --cpu-quota-period '2s': out of range" brun "$bb" --cpu-quota-period=2s -- true
+fails_with "--cpu-quota-period that does not parse" "invalid --cpu-quota-period 'soon'" brun "$bb" --cpu-quota-period=soon -- true
+fails_with "--allowed-cpus that does not parse" "invalid --allowed-cpus '0-x': use CPU numbers and ranges" brun "$bb" --allowed-cpus=0-x -- true
+fails_with "--allowed-cpus beyond 8191" "invalid --allowed-cpus '9000': out of range" brun "$bb" --allowed-cpus=9000 -- true
+fails_with "--allowed-memory-nodes backwards" "invalid --allowed-memory-nodes '1-0': use NUMA node numbers" brun "$bb" --allowed-memory-nodes=1-0 -- true
+fails_with "--allowed-cpus the host does not have" "AllowedCPUs: cannot write '4095' to" brun "$bb" -M cpx --allowed-cpus=4095 -- true
 fails_with "--io-max without a direction" "invalid --io-max '/dev/null:10M': use DEVICE:r|w:BYTES" brun "$bb" --io-max=/dev/null:10M -- true
 fails_with "--io-max of a missing device" "invalid --io-max '/dev/no-such-disk:r:1M': no such block device" brun "$bb" --io-max=/dev/no-such-disk:r:1M -- true
 fails_with "--io-max of a file" "invalid --io-max '/etc/hostname:w:1M': not a block device" brun "$bb" --io-max=/etc/hostname:w:1M -- true
@@ -226,6 +234,36 @@ assert m[\"tasks_max\"] == 10 and m[\"memory_max\"] == 32 << 20, m
 
 machine_release lim
 wait "$limpid" || true
+cleanup_pop
+
+# --- CPUQuotaPeriodSec, AllowedCPUs, AllowedMemoryNodes, MemoryLow ---
+online=$(cat /sys/devices/system/cpu/online)
+"$BOXCTL" run --register=yes --read-only -M cps "$bb" --cpu-quota=20% --cpu-quota-period=10ms --allowed-cpus=0 \
+        --allowed-memory-nodes=0 --memory-low=16M -- limits-probe hold >"$_sb_state/cps.out" 2>&1 &
+cpspid=$!
+cleanup_push kill -KILL "$cpspid"
+check "a machine with --cpu-quota-period, --allowed-cpus, --allowed-memory-nodes and --memory-low runs" wait_for 10 machine_leader cps
+# cpu_max NAME: "QUOTA PERIOD" on either layout.
+cpu_max() {
+        if on_v2 cpu; then cat "$(cgdir cpu "$1")/cpu.max"; else echo "$(cat "$(cgdir cpu "$1")/cpu.cfs_quota_us") $(cat "$(cgdir cpu "$1")/cpu.cfs_period_us")"; fi
+}
+is "$(cpu_max cps)" "2000 10000" "--cpu-quota=20% over --cpu-quota-period=10ms: 2 ms per 10 ms"
+is "$(attr cpuset cps cpuset.cpus cpuset.cpus)" 0 "--allowed-cpus=0: cpuset.cpus"
+is "$(attr cpuset cps cpuset.mems cpuset.mems)" 0 "--allowed-memory-nodes=0: cpuset.mems"
+is "$(attr memory cps memory.soft_limit_in_bytes memory.low)" 16777216 "--memory-low=16M (v1: the soft limit)"
+is "$("$BOXCTL" shell cps -- cat /proc/self/status | awk '$1 == "Cpus_allowed_list:" { print $2 }')" 0 "...a process joined to it runs on CPU 0 only"
+check "set-property CPUQuotaPeriodSec=50ms AllowedCPUs=$online MemoryLow=8M" "$BOXCTL" set-property cps CPUQuotaPeriodSec=50ms "AllowedCPUs=$online" MemoryLow=8M
+is "$(cpu_max cps)" "10000 50000" "...the quota kept at 20%: 10 ms per 50 ms"
+is "$(attr cpuset cps cpuset.cpus cpuset.cpus)" "$online" "...AllowedCPUs=$online"
+is "$(attr memory cps memory.soft_limit_in_bytes memory.low)" 8388608 "...MemoryLow=8M"
+check "set-property CPUQuota=50% keeps the period" "$BOXCTL" set-property cps CPUQuota=50%
+is "$(cpu_max cps)" "25000 50000" "...25 ms per 50 ms"
+fails_with "set-property AllowedCPUs the host does not have" "AllowedCPUs: cannot write '4095' to" "$BOXCTL" set-property cps AllowedCPUs=4095
+fails_with "set-property CPUQuotaPeriodSec out of range" "set-property: invalid CPUQuotaPeriodSec=5s: out of range" "$BOXCTL" set-property cps CPUQuotaPeriodSec=5s
+fails_with "set-property AllowedMemoryNodes that does not parse" "set-property: invalid AllowedMemoryNodes=x: use NUMA node numbers" "$BOXCTL" set-property cps AllowedMemoryNodes=x
+is "$(attr cpuset cps cpuset.cpus cpuset.cpus)" "$online" "...and none of them changed a limit"
+machine_release cps
+wait "$cpspid" || true
 cleanup_pop
 
 # --- start: the same options for a machine in the background ---

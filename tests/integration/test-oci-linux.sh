@@ -150,6 +150,131 @@ check "...leaves nothing of its own" gone bad
 ok "...and the first one's cgroup in place" bash -c '[[ $(cat "$1/boxctl-oci-busy/cgroup.procs") == *"$2"* ]]' _ "$cg2" "$(state_pid cgbusy)"
 check "delete --force the first" oci delete --force cgbusy
 ok "...removes its cgroup" no_cgroup /boxctl-oci-busy
+
+# --- linux.resources beyond test-oci's: cpu period, cpus and mems, idle,
+# realtime; memory reservation and runc's v1 knobs; network. Read from the
+# container's cgroup files (the v1 ones where cgroup2 lacks the controller:
+# on this host, in both layouts). ---
+on_v2() { grep -qw "$1" "$cg2/cgroup.controllers"; }
+b=$(bundle res '.linux.cgroupsPath = "/boxctl-oci-test/res"
+        | .linux.resources = {"cpu": {"shares": 2048, "quota": 50000, "period": 500000, "cpus": "0", "mems": "0", "idle": 1},
+                              "memory": {"limit": 67108864, "reservation": 33554432, "swappiness": 10, "disableOOMKiller": true,
+                                         "kernelTCP": 16777216, "kernel": 16777216}}')
+check "create with cpu period, cpus, mems, idle and memory reservation, swappiness, disableOOMKiller, kernelTCP" \
+        bash -c '"$1" --root "$2" --debug create --bundle "$3" res </dev/null >/dev/null 2>"$3/debug"' _ "$OCI" "$root" "$b"
+P=/boxctl-oci-test/res
+if on_v2 cpu; then quota=$(limit cpu $P - cpu.max); else quota="$(limit cpu $P cpu.cfs_quota_us -) $(limit cpu $P cpu.cfs_period_us -)"; fi
+is "$quota" "50000 500000" "cpu.quota 50000 in a cpu.period of 500000"
+is "$(limit cpuset $P cpuset.cpus cpuset.cpus)" 0 "cpu.cpus: cpuset.cpus"
+is "$(limit cpuset $P cpuset.mems cpuset.mems)" 0 "cpu.mems: cpuset.mems"
+is "$(limit cpu $P cpu.idle cpu.idle)" 1 "cpu.idle"
+is "$(limit memory $P memory.soft_limit_in_bytes memory.low)" 33554432 "memory.reservation: the soft limit (cgroup2: memory.low)"
+if on_v2 memory; then
+        ok "cgroup2: swappiness, disableOOMKiller and kernelTCP left out, said with --debug" grep -q "left out" "$b/debug"
+else
+        is "$(limit memory $P memory.swappiness -)" 10 "memory.swappiness"
+        is "$(limit memory $P memory.oom_control - | awk '$1 == "oom_kill_disable" { print $2 }')" 1 "memory.disableOOMKiller: oom_control's oom_kill_disable"
+        is "$(limit memory $P memory.kmem.tcp.limit_in_bytes -)" 16777216 "memory.kernelTCP: memory.kmem.tcp.limit_in_bytes"
+fi
+ok "memory.kernel is left out (the kernel no longer applies it), said with --debug" \
+        grep -q "linux.resources.memory.kernel (the kernel no longer limits kernel memory apart): not applied" "$b/debug"
+check "delete" oci delete res
+ok "...removes its cgroups" no_cgroup /boxctl-oci-test
+
+# A period alone: the quota stays none.
+b=$(bundle res '.linux.cgroupsPath = "/boxctl-oci-test/res" | .linux.resources = {"cpu": {"period": 250000}}')
+check "create with a cpu.period alone" oci create --bundle "$b" res
+if on_v2 cpu; then quota=$(limit cpu $P - cpu.max); else quota="$(limit cpu $P cpu.cfs_quota_us -) $(limit cpu $P cpu.cfs_period_us -)"; fi
+is "$quota" "$(on_v2 cpu && echo max || echo -1) 250000" "...written, with no quota"
+check "delete" oci delete res
+
+# Realtime runtime, where the kernel has RT group scheduling (cgroup v1's
+# cpu.rt_*): directly below the root, which grants its children 950 ms a second.
+if ! on_v2 cpu && [[ -e $(v1mnt cpu)/cpu.rt_runtime_us ]]; then
+        b=$(bundle res '.linux.cgroupsPath = "/boxctl-oci-rt" | .linux.resources = {"cpu": {"realtimePeriod": 1000000, "realtimeRuntime": 10000}}')
+        check "create with cpu.realtimePeriod and realtimeRuntime" oci create --bundle "$b" res
+        is "$(limit cpu /boxctl-oci-rt cpu.rt_period_us -) $(limit cpu /boxctl-oci-rt cpu.rt_runtime_us -)" "1000000 10000" \
+                "cpu.rt_period_us and cpu.rt_runtime_us"
+        check "delete" oci delete res
+        ok "...removes its cgroups" no_cgroup /boxctl-oci-rt
+        bundle bad '.linux.resources = {"cpu": {"realtimeRuntime": 10000}}' >/dev/null
+        fails_with "realtimeRuntime below machine.slice, which grants its children none" \
+                "cpu.rt_runtime_us: cannot write '10000' to cgroup v1 cpu:/machine.slice/machine-bad.scope/cpu.rt_runtime_us: more realtime runtime than its parent" \
+                oci create --bundle "$work/bad" bad
+        check "...leaves nothing" gone bad
+else
+        skip "cpu.realtimeRuntime" "no cgroup v1 cpu.rt_runtime_us on this host (CONFIG_RT_GROUP_SCHED)"
+fi
+
+# Bad resources: one line, exit 1, nothing left.
+bundle bad '.linux.resources = {"cpu": {"cpus": "0-x"}}' >/dev/null
+fails_with "an invalid cpu.cpus" 'linux.resources.cpu.cpus: "0-x" is not a list of CPU numbers' oci create --bundle "$work/bad" bad
+check "...leaves nothing" gone bad
+bundle bad '.linux.resources = {"cpu": {"mems": "1-0"}}' >/dev/null
+fails_with "an invalid cpu.mems" 'linux.resources.cpu.mems: "1-0" is not a list of NUMA node numbers' oci create --bundle "$work/bad" bad
+bundle bad '.linux.resources = {"cpu": {"cpus": "4095"}}' >/dev/null
+fails_with "a cpu.cpus the host does not have" "AllowedCPUs: cannot write '4095' to" oci create --bundle "$work/bad" bad
+ok "...saying which CPUs the host has" bash -c '"$@" 2>&1 | grep -q "not all of them are the host.s CPUs (online: "' _ "$OCI" --root "$root" create --bundle "$work/bad" bad
+check "...leaves nothing (the cgroups it made are gone)" gone bad
+bundle bad '.linux.resources = {"cpu": {"quota": 50000, "period": 999}}' >/dev/null
+fails_with "a cpu.period under 1 ms" "linux.resources.cpu.period: 999 is out of range (1000 to 1000000" oci create --bundle "$work/bad" bad
+bundle bad '.linux.resources = {"cpu": {"period": 1000001}}' >/dev/null
+fails_with "a cpu.period over 1 s" "linux.resources.cpu.period: 1000001 is out of range" oci create --bundle "$work/bad" bad
+bundle bad '.linux.resources = {"cpu": {"idle": 2}}' >/dev/null
+fails_with "a cpu.idle other than 0 or 1" "linux.resources.cpu.idle: 2 is out of range (0 or 1)" oci create --bundle "$work/bad" bad
+bundle bad '.linux.resources = {"memory": {"swappiness": 101}}' >/dev/null
+fails_with "a memory.swappiness over 100" "linux.resources.memory.swappiness: 101 is out of range (0 to 100)" oci create --bundle "$work/bad" bad
+bundle bad '.linux.resources = {"memory": {"reservation": -2}}' >/dev/null
+fails_with "a memory.reservation below -1" "linux.resources.memory.reservation: -2 is not a limit" oci create --bundle "$work/bad" bad
+bundle bad '.linux.resources = {"unified": {"memory.high": "1M"}}' >/dev/null
+fails_with "linux.resources.unified, which boxctl-oci cannot apply" "linux.resources.unified: not supported by boxctl-oci" oci create --bundle "$work/bad" bad
+bundle bad '.linux.resources = {"rdma": {"mlx5_0": {"hcaHandles": 3}}}' >/dev/null
+fails_with "linux.resources.rdma, which boxctl-oci cannot apply" "linux.resources.rdma: not supported by boxctl-oci" oci create --bundle "$work/bad" bad
+check "...leaves nothing" gone bad
+b=$(bundle res '.linux.cgroupsPath = "/boxctl-oci-test/res" | .linux.resources = {"unified": {}, "rdma": {}, "hugepageLimits": []}')
+check "empty unified, rdma and hugepageLimits ask for nothing: created" oci create --bundle "$b" res
+check "delete" oci delete res
+
+# hugepageLimits, in whichever hierarchy has hugetlb (this host: cgroup2),
+# for a page size the host has (hugepages-2048kB is 2MB).
+hp=$(find /sys/kernel/mm/hugepages -maxdepth 1 -name 'hugepages-*kB' -printf '%f\n' 2>/dev/null | head -n1)
+if [[ -n $hp ]] && { on_v2 hugetlb || grep -q "^[0-9]*:\([^:]*,\)\?hugetlb\(,[^:]*\)\?:" /proc/self/cgroup; }; then
+        kb=${hp#hugepages-}; kb=${kb%kB}
+        if ((kb % 1048576 == 0)); then size=$((kb / 1048576))GB; elif ((kb % 1024 == 0)); then size=$((kb / 1024))MB; else size=${kb}KB; fi
+        b=$(bundle res ".linux.cgroupsPath = \"/boxctl-oci-test/res\" | .linux.resources = {\"hugepageLimits\": [{\"pageSize\": \"$size\", \"limit\": $((kb * 1024 * 2))}]}")
+        check "create with hugepageLimits of $size pages" oci create --bundle "$b" res
+        is "$(limit hugetlb $P "hugetlb.$size.limit_in_bytes" "hugetlb.$size.max")" $((kb * 1024 * 2)) "hugetlb.$size: two pages"
+        check "delete" oci delete res
+        bundle bad '.linux.resources = {"hugepageLimits": [{"pageSize": "3MB", "limit": 6291456}]}' >/dev/null
+        fails_with "hugepageLimits of a page size the host has not" "hugetlb 3MB: " oci create --bundle "$work/bad" bad
+        ok "...saying so" bash -c '"$@" 2>&1 | grep -q "the host has no huge pages of 3MB"' _ "$OCI" --root "$root" create --bundle "$work/bad" bad
+        check "...leaves nothing" gone bad
+else
+        skip "hugepageLimits" "no huge pages, or no hugetlb controller, on this host"
+fi
+bundle bad '.linux.resources = {"hugepageLimits": [{"pageSize": "2XB", "limit": 1}]}' >/dev/null
+fails_with "a hugepageLimits pageSize that is none" 'linux.resources.hugepageLimits[0].pageSize: "2XB" is not a page size' oci create --bundle "$work/bad" bad
+
+# network: net_cls and net_prio are cgroup v1 controllers only.
+if grep -q "^[0-9]*:\([^:]*,\)\?net_cls\(,[^:]*\)\?:" /proc/self/cgroup; then
+        b=$(bundle res '.linux.cgroupsPath = "/boxctl-oci-test/res" | .linux.resources = {"network": {"classID": 1048577, "priorities": [{"name": "lo", "priority": 10}]}}')
+        check "create with network.classID and priorities" oci create --bundle "$b" res
+        is "$(cat "$(v1mnt net_cls)$P/net_cls.classid")" 1048577 "net_cls.classid"
+        ok "net_prio.ifpriomap has lo 10" grep -qx "lo 10" "$(v1mnt net_prio)$P/net_prio.ifpriomap"
+        check "delete" oci delete res
+else
+        bundle bad '.linux.resources = {"network": {"classID": 1048577}}' >/dev/null
+        fails_with "network.classID on a host without net_cls" \
+                "linux.resources.network.classID: cannot be applied: this host has no net_cls controller" oci create --bundle "$work/bad" bad
+        check "...leaves nothing" gone bad
+        bundle bad '.linux.resources = {"network": {"priorities": [{"name": "lo", "priority": 10}]}}' >/dev/null
+        fails_with "network.priorities on a host without net_prio" \
+                "linux.resources.network.priorities: cannot be applied: this host has no net_prio controller" oci create --bundle "$work/bad" bad
+        check "...leaves nothing" gone bad
+fi
+bundle bad '.linux.resources = {"network": {"priorities": [{"name": "a b", "priority": 1}]}}' >/dev/null
+fails_with "a network.priorities name that is no interface's" 'linux.resources.network.priorities[0].name: "a b" is not a network interface name' \
+        oci create --bundle "$work/bad" bad
 for d in "$v1"/*; do [[ ! -d $d ]] || umount "$d"; done
 
 # --- namespaces joined by path ---

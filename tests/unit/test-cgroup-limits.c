@@ -88,6 +88,87 @@ static void test_cpu_quota(void) {
         CHECK(parse(CGROUP_LIMIT_CPU_QUOTA, "1.234%", &v) == -EINVAL);
 }
 
+static void test_cpu_list(void) {
+        char *list = NULL;
+        CgroupLimits l = {};
+
+        CHECK(cgroup_cpu_list_parse("0", &list) == 0);
+        CHECK_STREQ(list, "0");
+        free(list);
+        CHECK(cgroup_cpu_list_parse("0-3, 6 8-9", &list) == 0);
+        CHECK_STREQ(list, "0-3,6,8-9");
+        free(list);
+        CHECK(cgroup_cpu_list_parse("2-2", &list) == 0);
+        CHECK_STREQ(list, "2");
+        free(list);
+        CHECK(cgroup_cpu_list_parse("8191", NULL) == 0);
+        CHECK(cgroup_cpu_list_parse("8192", NULL) == -ERANGE);
+        CHECK(cgroup_cpu_list_parse("0-99999999999999999999", NULL) == -ERANGE);
+        CHECK(cgroup_cpu_list_parse("3-1", NULL) == -EINVAL);
+        CHECK(cgroup_cpu_list_parse("a", NULL) == -EINVAL);
+        CHECK(cgroup_cpu_list_parse("0-", NULL) == -EINVAL);
+        CHECK(cgroup_cpu_list_parse("-1", NULL) == -EINVAL);
+        CHECK(cgroup_cpu_list_parse("1x", NULL) == -EINVAL);
+        CHECK(cgroup_cpu_list_parse(",", NULL) == -EINVAL);
+        CHECK(cgroup_cpu_list_parse("", NULL) == -EINVAL);
+
+        CHECK(cgroup_limits_parse_property(&l, "AllowedCPUs=0-1") == 0 && cgroup_limits_is_set(&l, CGROUP_LIMIT_ALLOWED_CPUS));
+        CHECK_STREQ(l.cpus, "0-1");
+        CHECK(cgroup_limits_parse_property(&l, "AllowedMemoryNodes=0") == 0);
+        CHECK_STREQ(l.mems, "0");
+        CHECK(cgroup_limits_parse_property(&l, "AllowedCPUs=x") == -EINVAL);
+        CHECK_STREQ(l.cpus, "0-1");
+        cgroup_limits_done(&l);
+        CHECK(!l.cpus && !l.mems && cgroup_limits_is_empty(&l));
+}
+
+static void test_cpu_period(void) {
+        CgroupLimits l = {};
+        uint64_t v = 0;
+
+        CHECK(parse(CGROUP_LIMIT_CPU_QUOTA_PERIOD, "10ms", &v) == 0 && v == 10000);
+        CHECK(parse(CGROUP_LIMIT_CPU_QUOTA_PERIOD, "1s", &v) == 0 && v == 1000000);
+        CHECK(parse(CGROUP_LIMIT_CPU_QUOTA_PERIOD, "0.5s", &v) == 0 && v == 500000);
+        CHECK(parse(CGROUP_LIMIT_CPU_QUOTA_PERIOD, "250000us", &v) == 0 && v == 250000);
+        CHECK(parse(CGROUP_LIMIT_CPU_QUOTA_PERIOD, "1000usec", &v) == 0 && v == 1000);
+        CHECK(parse(CGROUP_LIMIT_CPU_QUOTA_PERIOD, "1", &v) == 0 && v == 1000000);
+        CHECK(parse(CGROUP_LIMIT_CPU_QUOTA_PERIOD, "999us", &v) == -ERANGE);
+        CHECK(parse(CGROUP_LIMIT_CPU_QUOTA_PERIOD, "2s", &v) == -ERANGE);
+        CHECK(parse(CGROUP_LIMIT_CPU_QUOTA_PERIOD, "10 parsecs", &v) == -EINVAL);
+        CHECK(parse(CGROUP_LIMIT_CPU_QUOTA_PERIOD, "us", &v) == -EINVAL);
+        CHECK(parse(CGROUP_LIMIT_MEMORY_LOW, "0", &v) == 0 && v == 0);
+        CHECK(parse(CGROUP_LIMIT_MEMORY_LOW, "16M", &v) == 0 && v == 16ULL << 20);
+
+        /* An OCI quota over its period: kept per second, the same per period again. */
+        CHECK(cgroup_limits_set_cpu_quota(&l, 50000, 500000) == 0);
+        CHECK(l.value[CGROUP_LIMIT_CPU_QUOTA] == 100000 && l.value[CGROUP_LIMIT_CPU_QUOTA_PERIOD] == 500000);
+        CHECK(cgroup_limits_set_cpu_quota(&l, 33333, 100000) == 0 && l.value[CGROUP_LIMIT_CPU_QUOTA] == 333330);
+        CHECK(cgroup_limits_set_cpu_quota(&l, 1001, 3001) == 0);
+        CHECK((l.value[CGROUP_LIMIT_CPU_QUOTA] * 3001 + 500000) / 1000000 == 1001);
+        CHECK(cgroup_limits_set_cpu_quota(&l, 999, 100000) == -ERANGE);
+        CHECK(cgroup_limits_set_cpu_quota(&l, 50000, 999) == -ERANGE);
+        CHECK(cgroup_limits_set_cpu_quota(&l, 50000, 1000001) == -ERANGE);
+        CHECK(cgroup_limits_set_cpu_quota(&l, UINT64_C(1) << 62, 100000) == -ERANGE);
+}
+
+static void test_hugetlb(void) {
+        CgroupLimits l = {};
+
+        CHECK(cgroup_limits_add_hugetlb(&l, "2MB", 4 << 20) == 0);
+        CHECK(cgroup_limits_add_hugetlb(&l, "1GB", 0) == 0);
+        CHECK(cgroup_limits_add_hugetlb(&l, "64KB", 65536) == 0);
+        CHECK(l.extras.n_hugetlb == 3 && !cgroup_limits_is_empty(&l));
+        CHECK_STREQ(l.extras.hugetlb[1].page_size, "1GB");
+        CHECK(cgroup_limits_add_hugetlb(&l, "2M", 1) == -EINVAL);
+        CHECK(cgroup_limits_add_hugetlb(&l, "MB", 1) == -EINVAL);
+        CHECK(cgroup_limits_add_hugetlb(&l, "02MB", 1) == -EINVAL);
+        CHECK(cgroup_limits_add_hugetlb(&l, "2MB/../x", 1) == -EINVAL);
+        CHECK(cgroup_limits_add_hugetlb(&l, "123456789012345MB", 1) == -EINVAL);
+        CHECK(l.extras.n_hugetlb == 3);
+        cgroup_limits_done(&l);
+        CHECK(cgroup_limits_is_empty(&l));
+}
+
 static void test_property(void) {
         CgroupLimits l = {};
 
@@ -134,6 +215,9 @@ int main(void) {
         test_memory();
         test_numbers();
         test_cpu_quota();
+        test_cpu_list();
+        test_cpu_period();
+        test_hugetlb();
         test_property();
         test_io_max();
         return tap_done();

@@ -124,7 +124,11 @@ static void test_files_network_limits(void) {
                   "CPUWeight=50\n"
                   "CPUQuota=20%\n"
                   "TasksMax=100\n"
-                  "IOWeight=10\n",
+                  "IOWeight=10\n"
+                  "MemoryLow=16M\n"
+                  "CPUQuotaPeriodSec=10ms\n"
+                  "AllowedCPUs=0\n"
+                  "AllowedMemoryNodes=0\n",
                   true, &w, &e);
         CHECK(f && !w);
         if (!f) {
@@ -144,6 +148,9 @@ static void test_files_network_limits(void) {
         CHECK(f->settings.n_ports == 2 && f->settings.ports[0].host_port == 8080 && f->settings.ports[0].machine_port == 80);
         CHECK(f->settings.limits.value[CGROUP_LIMIT_MEMORY_MAX] == 64 << 20);
         CHECK(f->settings.limits.value[CGROUP_LIMIT_TASKS_MAX] == 100);
+        CHECK(f->settings.limits.value[CGROUP_LIMIT_CPU_QUOTA_PERIOD] == 10000);
+        CHECK_STREQ(f->settings.limits.cpus, "0");
+        CHECK_STREQ(f->settings.limits.mems, "0");
         CHECK(f->settings.limits.set == (UINT32_C(1) << _CGROUP_LIMIT_MAX) - 1);
         CHECK(given(f, SETTING_BINDS) && given(f, SETTING_NETWORK) && given(f, SETTING_PORTS));
         settings_file_free(f);
@@ -360,7 +367,7 @@ static void test_merge(void) {
 
         f = parse("[Exec]\nHostname=file\nEnvironment=FILE=1\nPrivateUsers=pick\nParameters=a b\nCapability=net_raw\n"
                   "[Files]\nBind=/file\nReadOnly=yes\n"
-                  "[ResourceLimits]\nMemoryMax=64M\nTasksMax=10\n",
+                  "[ResourceLimits]\nMemoryMax=64M\nTasksMax=10\nAllowedCPUs=0-1\n",
                   true, &w, &e);
         CHECK(f);
         if (!f)
@@ -377,6 +384,8 @@ static void test_merge(void) {
         CHECK(strv_length(s.argv) == 2);
         CHECK(g.cap_keep == UINT64_C(1) << 13);
         CHECK(s.limits.value[CGROUP_LIMIT_TASKS_MAX] == 10 && cgroup_limits_is_set(&s.limits, CGROUP_LIMIT_TASKS_MAX));
+        CHECK(cgroup_limits_is_set(&s.limits, CGROUP_LIMIT_ALLOWED_CPUS));
+        CHECK_STREQ(s.limits.cpus, "0-1");
         CHECK(settings_given(&g, SETTING_PRIVATE_USERS) && settings_given(&g, SETTING_READ_ONLY));
         settings_file_free(f);
 
