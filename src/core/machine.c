@@ -276,6 +276,7 @@ static _noreturn_ void payload_main(const Machine *m, const SeccompProgram *filt
         bool set_hostname = s->hostname || !((s->ns_shared | ns_joined(s)) & CLONE_NEWUTS);
         char **argv, **envp;
         bool pty = s->console_mode != CONSOLE_PIPE;
+        size_t failed;
         int r;
 
         /* Die with boxctl: a machine nobody supervises would be left behind. */
@@ -312,6 +313,11 @@ static _noreturn_ void payload_main(const Machine *m, const SeccompProgram *filt
                         payload_fail(sock, r, "cannot bind the notify socket into machine %s at %s", s->machine_name,
                                      GUEST_NOTIFY_SOCKET);
         }
+
+        r = dev_setup_nodes(root_fd, s->device_nodes, s->n_device_nodes, &failed);
+        if (r < 0)
+                payload_fail(sock, r, "cannot make device node %s in machine %s: %s", s->device_nodes[failed].path,
+                             s->machine_name, strerror(-r));
 
         if (pty) {
                 r = dev_setup_console(root_fd, &master);
@@ -368,6 +374,8 @@ static _noreturn_ void payload_main(const Machine *m, const SeccompProgram *filt
                  * process's own at its execve(). */
         }
 
+        if (s->start_mode == START_RUN && ((s->ns_shared | ns_joined(s)) & CLONE_NEWPID))
+                stub_init_exec(argv, envp, pty);
         if (s->start_mode == START_RUN)
                 stub_init_run(argv, envp, pty, sock);
         execve(argv[0], argv, envp);

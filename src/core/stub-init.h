@@ -7,3 +7,10 @@
  * reaps every orphan, and exits with its status (128+N when killed by signal N).
  * READY_FD is closed once the command has been forked. Never returns. */
 _noreturn_ void stub_init_run(char **argv, char **envp, bool controlling_tty, int ready_fd);
+
+/* ARGV in place of the stub, in its own session (on the terminal, when
+ * CONTROLLING_TTY): a machine whose PID namespace is not its own (an OCI
+ * config's that lists none, or joins one) has no PID 1 to be, and is its
+ * command, as runc's containers are. Exits 127 when there is no such
+ * command, 126 when it cannot be executed. Never returns. */
+_noreturn_ void stub_init_exec(char **argv, char **envp, bool controlling_tty);

@@ -235,13 +235,45 @@ static int map_namespaces(OciConfig *c, Settings *s, char **ret_error) {
                         s->private_network = false;
                 s->ns_join[s->n_ns_join++] = (NamespaceJoin) { .type = c->ns_paths[i].type, .path = TAKE_PTR(c->ns_paths[i].path) };
         }
-        s->ns_shared = (c->ns_ipc ? 0 : CLONE_NEWIPC) | (c->ns_uts ? 0 : CLONE_NEWUTS);
+        /* Not listed: the caller's, as the runtime spec says. Without a PID
+         * namespace of its own the container has no PID 1 to be: its process
+         * is executed as it is (no stub init), and its cgroup is how kill
+         * --all and delete find the rest of it. */
+        s->ns_shared = (c->ns_ipc ? 0 : CLONE_NEWIPC) | (c->ns_uts ? 0 : CLONE_NEWUTS) | (c->ns_pid ? 0 : CLONE_NEWPID) |
+                       (c->ns_cgroup ? 0 : CLONE_NEWCGROUP);
         if (!c->ns_uts && !isempty(c->hostname))
                 return error_set(ret_error, -EINVAL, "unable to set hostname without a private UTS namespace");
         if (!c->ns_uts) { /* "": nothing to set in the host's */
                 free(s->hostname);
                 s->hostname = NULL;
         }
+        return 0;
+}
+
+/* linux.devices and linux.resources.devices: the nodes, and the device
+ * policy runc would give (the config's rules, then its defaults but those
+ * of the nodes the config gives itself). */
+static int map_devices(OciConfig *c, Settings *s) {
+        _cleanup_strv_free_ char **paths = NULL;
+        int r;
+
+        s->device_policy = calloc(1, sizeof *s->device_policy);
+        if (!s->device_policy)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->n_device_rules; i++) {
+                r = device_policy_apply(s->device_policy, &c->device_rules[i]);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < c->n_devices; i++)
+                if (strv_push_dup(&paths, c->devices[i].path) < 0)
+                        return -ENOMEM;
+        r = device_policy_add_defaults(s->device_policy, paths);
+        if (r < 0)
+                return r;
+        s->device_nodes = TAKE_PTR(c->devices);
+        s->n_device_nodes = c->n_devices;
+        c->n_devices = 0;
         return 0;
 }
 
@@ -322,6 +354,9 @@ static int settings_from_config(OciConfig *c, const char *id, const char *bundle
         if (!s->root || !s->machine_name || (c->hostname && !s->hostname) || !s->argv || (c->env && !s->environment))
                 return -ENOMEM;
         r = map_namespaces(c, s, ret_error);
+        if (r < 0)
+                return r;
+        r = map_devices(c, s);
         if (r < 0)
                 return r;
         return map_mounts(c, bundle, s, ret_error);
