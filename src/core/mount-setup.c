@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "cgroup.h"
 #include "dev-setup.h"
 #include "log.h"
 #include "missing-syscall.h"
@@ -302,9 +303,6 @@ static int mount_cgroup(int root_fd) {
         char *own;
         int r;
 
-        r = mount_fs_new("cgroup2", NULL, MS_SAFE, &mfd);
-        if (r < 0)
-                return r;
         r = read_file_at(AT_FDCWD, "/proc/self/cgroup", 64 * 1024, &text);
         if (r < 0)
                 return r;
@@ -315,6 +313,28 @@ static int mount_cgroup(int root_fd) {
                 return -ENOMEDIUM;
         own += STRLEN("0::/");
         own[strcspn(own, "\n")] = 0;
+        r = mount_fs_new("cgroup2", NULL, MS_SAFE, &mfd);
+        if (r == -EPERM && *own) {
+                /* A user namespace mounts cgroup2 only for a cgroup namespace it
+                 * owns: its subtree of the host's mount, which this mount
+                 * namespace still has (runc binds it too). */
+                CgroupLayout layout;
+                const char *mount;
+                _cleanup_free_ char *path = NULL;
+
+                r = cgroup_layout_detect(&layout, &mount);
+                if (r < 0)
+                        return r;
+                path = strjoin3(mount, "/", own);
+                if (!path)
+                        return -ENOMEM;
+                r = mount_clone(AT_FDCWD, path, false, MS_SAFE, &sub);
+                if (r < 0)
+                        return r;
+                return mount_attach(sub, root_fd, "/sys/fs/cgroup");
+        }
+        if (r < 0)
+                return r;
         if (*own) {
                 r = mount_clone(mfd, own, false, MS_SAFE, &sub);
                 if (r < 0)

@@ -30,10 +30,11 @@ base_config='{
   }
 }'
 # up ID BUNDLE: create and start a container whose sleep then runs (a
-# child of its init, the stub).
+# child of its init, the stub; or the init itself, in a PID namespace not
+# its own).
 up() {
         oci create --bundle "$2" "$1" </dev/null >/dev/null && oci start "$1" &&
-                wait_for 10 bash -c '[[ $(ps -o comm= --ppid "$1") == sleep ]]' _ "$(state_pid "$1")"
+                wait_for 10 bash -c '[[ $(ps -o comm= --ppid "$1") == sleep || $(ps -o comm= -p "$1") == sleep ]]' _ "$(state_pid "$1")"
 }
 
 # --- user namespace maps of more than one range ---
