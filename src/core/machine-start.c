@@ -597,6 +597,7 @@ int machine_prepare(Settings *s, const MachineHooks *hooks, MachineInstance **re
                 .payload_wait_start = mi->hooks.payload_wait_start,
                 .payload_userdata = mi->hooks.userdata,
                 .payload_keep_fd = mi->hooks.payload_wait_start ? mi->hooks.payload_keep_fd : -EBADF,
+                .payload_keep_fd2 = mi->hooks.payload_wait_start ? mi->hooks.payload_keep_fd2 : -EBADF,
                 .detached_master = -EBADF,
         };
 

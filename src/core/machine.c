@@ -353,7 +353,7 @@ static _noreturn_ void payload_main(const Machine *m, const SeccompProgram *filt
         signals_reset_all();
         /* Nothing of the caller's goes in but stdio: an fd it left open
          * (without O_CLOEXEC) would be a way out of the machine. */
-        close_all_fds_but(sock, m->payload_keep_fd);
+        close_all_fds_except((const int[]) { sock, m->payload_keep_fd, m->payload_keep_fd2 }, 3);
         if (m->payload_before_exec) {
                 char error[200] = "";
 

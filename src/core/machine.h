@@ -71,6 +71,7 @@ struct Machine {
         int (*payload_wait_start)(const Machine *m, void *userdata, int *ret_exec_fd);
         void *payload_userdata;
         int payload_keep_fd;
+        int payload_keep_fd2; /* another, for before_exec() (-EBADF: none) */
         pid_t detached_leader;
         int detached_master; /* the console's pty master, or -EBADF */
 };

@@ -380,17 +380,14 @@ static int parse_namespaces(json_object *linux_, OciConfig *c, char **ret_error)
                         return error_set(ret_error, -EINVAL, "%s.type: %s is not a namespace type", path, type ? type : "(missing)");
                 joined = !isempty(nspath);
                 if (joined) {
-                        /* Joined by the process that clones the init (namespace-join.h): those it can.
-                         * A mount namespace: runc 1.1 mounts the rootfs and every mount of the
-                         * config in it and pivots its root there, and its delete unmounts none
-                         * of it; we make the container's mounts in a namespace of its own
-                         * only, so that delete leaves nothing behind. A user namespace: the
-                         * container's mounts are idmapped for the one we make and map. */
-                        if (streq(type, "mount") || streq(type, "user"))
+                        /* Joined by the process that clones the init (namespace-join.h), or a
+                         * mount namespace by the payload at its end (oci-payload.c). Not a
+                         * user namespace: the container's root is idmapped for, and its maps
+                         * written into, one boxctl-oci makes. */
+                        if (streq(type, "user"))
                                 return error_set(ret_error, -EOPNOTSUPP,
-                                                 "%s.path: joining a %s namespace (%s) is not supported: %s", path, type, nspath,
-                                                 streq(type, "mount") ? "the container's mounts would be left in it after delete"
-                                                                      : "the container's root is idmapped for a user namespace boxctl-oci makes");
+                                                 "%s.path: joining a user namespace (%s) is not supported: the container's root is idmapped for a user namespace boxctl-oci makes",
+                                                 path, nspath);
                         if (!path_is_absolute(nspath))
                                 return error_set(ret_error, -EINVAL, "%s.path: %s is not an absolute path", path, nspath);
                         for (size_t j = 0; j < c->n_ns_paths; j++)
@@ -931,6 +928,15 @@ static int parse_linux(json_object *top, OciConfig *c, char **ret_error) {
                                          c->gid_host, c->uid_host);
                 c->have_mappings = true;
         }
+        /* Its mounts are made in a mount namespace its user namespace owns;
+         * that one cannot move into another (setns(2) takes CAP_SYS_ADMIN
+         * where the other was made). */
+        if (c->ns_user && !c->ns_mount)
+                return error_set(ret_error, -EOPNOTSUPP, "linux.namespaces: a user namespace without a mount namespace of the container's own is not supported");
+        for (size_t i = 0; c->ns_user && i < c->n_ns_paths; i++)
+                if (c->ns_paths[i].type == CLONE_NEWNS)
+                        return error_set(ret_error, -EOPNOTSUPP,
+                                         "linux.namespaces[%zu].path: joining a mount namespace with a user namespace is not supported", c->ns_paths[i].index);
         if (c->ns_user && !c->have_mappings)
                 return error_set(ret_error, -EINVAL, "linux.uidMappings: missing with a user namespace");
         if (c->have_mappings && !c->ns_user)

@@ -231,6 +231,9 @@ static int map_namespaces(OciConfig *c, Settings *s, char **ret_error) {
                                          namespace_type_to_string(type) ?: "another", namespace_type_to_string(c->ns_paths[i].type));
                 if (r < 0)
                         return error_set(ret_error, r, "linux.namespaces[%zu].path: %s: %s", k, p, strerror(-r));
+                /* The payload's to join, at its end: open_mount_namespace(). */
+                if (c->ns_paths[i].type == CLONE_NEWNS)
+                        continue;
                 if (c->ns_paths[i].type == CLONE_NEWNET)
                         s->private_network = false;
                 s->ns_join[s->n_ns_join++] = (NamespaceJoin) { .type = c->ns_paths[i].type, .path = TAKE_PTR(c->ns_paths[i].path) };
@@ -482,15 +485,29 @@ static int on_namespaces_ready(pid_t leader, void *userdata, char **ret_error) {
         return 0;
 }
 
+/* The mount namespace the container is to end in when it is not its own:
+ * ours when none is listed, or the one joined by path (oci-payload.c). */
+static int open_mount_namespace(const OciConfig *c, int *ret_fd) {
+        *ret_fd = -EBADF;
+        if (!c->ns_mount) {
+                *ret_fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+                return *ret_fd < 0 ? -errno : 0;
+        }
+        for (size_t i = 0; i < c->n_ns_paths; i++)
+                if (c->ns_paths[i].type == CLONE_NEWNS)
+                        return namespace_open(c->ns_paths[i].path, CLONE_NEWNS, ret_fd, NULL);
+        return 0;
+}
+
 /* Everything after the state directory exists; the caller removes it on failure. */
 static int create_machine(const CreateArgs *a, const char *bundle, OciConfig *c, int dir_fd, int console_fd) {
         _cleanup_(settings_done) Settings s = {};
         _cleanup_(machine_releasep) MachineInstance *mi = NULL;
         _cleanup_(oci_state_done) OciState st = {};
         _cleanup_free_ char *error = NULL, *rootfs = NULL;
-        _cleanup_close_ int fifo_fd = -EBADF, master = -EBADF;
+        _cleanup_close_ int fifo_fd = -EBADF, master = -EBADF, mntns_fd = -EBADF;
         _cleanup_free_ char *state_creating = NULL, *state_created = NULL;
-        OciPayload payload = { .config = c, .state = &st };
+        OciPayload payload = { .config = c, .state = &st, .mntns_fd = -EBADF };
         pid_t leader;
         int r;
 
@@ -527,6 +544,10 @@ static int create_machine(const CreateArgs *a, const char *bundle, OciConfig *c,
         if (fifo_fd < 0)
                 return oci_error(errno, "container %s: cannot open its exec fifo: %s", a->id, strerror(errno));
         payload.fifo_fd = fifo_fd;
+        r = open_mount_namespace(c, &mntns_fd);
+        if (r < 0)
+                return oci_error(r, "container %s: cannot open the mount namespace it is to be in: %s", a->id, strerror(-r));
+        payload.mntns_fd = mntns_fd;
 
         MachineHooks hooks = {
                 .notice = on_notice,
@@ -535,6 +556,7 @@ static int create_machine(const CreateArgs *a, const char *bundle, OciConfig *c,
                 .payload_before_exec = oci_payload_before_exec,
                 .payload_wait_start = oci_payload_wait_start,
                 .payload_keep_fd = fifo_fd,
+                .payload_keep_fd2 = mntns_fd,
                 .namespaces_ready = on_namespaces_ready,
         };
         r = machine_prepare(&s, &hooks, &mi, &error);

@@ -98,17 +98,55 @@ check "...kills every process of it, not only the one in the state" wait_for 10 
         'for p in $1; do [[ ! -e /proc/$p || $(awk "{ print \$3 }" /proc/$p/stat) == Z ]] || exit 1; done' _ "$pids"
 check "...and leaves nothing" gone share
 
-# --- a cgroup namespace joined by path ---
-unshare --cgroup --fork --kill-child sleep 1000 &
+# --- no mount namespace listed, or one joined by path: the container is in
+# that namespace, its root a detached tree; nothing is mounted there ---
+mounts_of() { sort "/proc/$1/mountinfo"; }
+before=$(mounts_of self)
+b=$(bundle nomnt '.linux.namespaces = [{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}]')
+echo here >"$b/rootfs/nsdev-marker"
+check "create and start without a mount namespace" started nomnt "$b"
+pid=$(state_pid nomnt)
+is "$(readlink "/proc/$pid/ns/mnt")" "$(readlink /proc/self/ns/mnt)" "the container's mount namespace is the runtime's"
+is "$(oci exec nomnt cat /nsdev-marker)" here "its root is its rootfs (exec too)"
+is "$(stat -f -c %T "/proc/$pid/root/proc")" proc "its /proc is a proc mount"
+is "$(mounts_of self)" "$before" "nothing of it is mounted in the runtime's namespace"
+check "delete --force" oci delete --force nomnt
+check "...leaves nothing" gone nomnt
+is "$(mounts_of self)" "$before" "...nor in the runtime's mount namespace"
+
+unshare --mount --fork --kill-child sleep 1000 &
 ush=$!
 cleanup_push bash -c 'kill -KILL "$1" 2>/dev/null || true' _ "$ush"
-check "a process in a cgroup namespace of the test's own" \
+check "a process in a mount namespace of the test's own" \
         wait_for 10 bash -c 'p=$(ps -o pid= --ppid "$1" | tr -d " "); [[ -n $p && $(cat "/proc/$p/comm") == sleep ]]' _ "$ush"
 np=$(ps -o pid= --ppid "$ush" | tr -d ' ')
-b=$(bundle cgj ".linux.namespaces += [{\"type\": \"cgroup\", \"path\": \"/proc/$np/ns/cgroup\"}]")
-check "create and start, joining the cgroup namespace by path" started cgj "$b"
-is "$(readlink "/proc/$(state_pid cgj)/ns/cgroup")" "$(readlink "/proc/$np/ns/cgroup")" "the container is in the cgroup namespace given"
-ok "the runtime is back in its own" bash -c '[[ $(readlink /proc/self/ns/cgroup) != $(readlink /proc/$1/ns/cgroup) ]]' _ "$np"
+before=$(mounts_of "$np")
+b=$(bundle mntj ".linux.namespaces[4] = {\"type\": \"mount\", \"path\": \"/proc/$np/ns/mnt\"}")
+check "create and start, joining a mount namespace by path" started mntj "$b"
+pid=$(state_pid mntj)
+is "$(readlink "/proc/$pid/ns/mnt")" "$(readlink "/proc/$np/ns/mnt")" "the container is in the mount namespace given"
+is "$(stat -f -c %T "/proc/$pid/root/proc")" proc "its /proc is a proc mount"
+is "$(mounts_of "$np")" "$before" "nothing of it is mounted in the joined namespace"
+check "delete --force" oci delete --force mntj
+check "...leaves nothing" gone mntj
+is "$(mounts_of "$np")" "$before" "...nor in the joined namespace after delete"
+kill -KILL "$ush"
+wait "$ush" 2>/dev/null || true
+cleanup_pop
+
+# --- cgroup and time namespaces joined by path ---
+unshare --cgroup --time --fork --kill-child sleep 1000 &
+ush=$!
+cleanup_push bash -c 'kill -KILL "$1" 2>/dev/null || true' _ "$ush"
+check "a process in cgroup and time namespaces of the test's own" \
+        wait_for 10 bash -c 'p=$(ps -o pid= --ppid "$1" | tr -d " "); [[ -n $p && $(cat "/proc/$p/comm") == sleep ]]' _ "$ush"
+np=$(ps -o pid= --ppid "$ush" | tr -d ' ')
+b=$(bundle cgj ".linux.namespaces += [{\"type\": \"cgroup\", \"path\": \"/proc/$np/ns/cgroup\"}, {\"type\": \"time\", \"path\": \"/proc/$np/ns/time\"}]")
+check "create and start, joining the cgroup and time namespaces by path" started cgj "$b"
+for ns in cgroup time; do
+        is "$(readlink "/proc/$(state_pid cgj)/ns/$ns")" "$(readlink "/proc/$np/ns/$ns")" "the container is in the $ns namespace given"
+        ok "the runtime is back in its own $ns namespace" bash -c '[[ $(readlink /proc/self/ns/$2) != $(readlink /proc/$1/ns/$2) ]]' _ "$np" "$ns"
+done
 check "delete --force" oci delete --force cgj
 check "...leaves nothing" gone cgj
 
@@ -138,8 +176,10 @@ bad "a cgroup namespace path of another type" "linux.namespaces[5].path: /proc/$
         ".linux.namespaces += [{\"type\": \"cgroup\", \"path\": \"/proc/$np/ns/pid\"}]"
 bad "joining a user namespace" "linux.namespaces[5].path: joining a user namespace (/proc/$np/ns/user) is not supported" \
         ".linux.namespaces += [{\"type\": \"user\", \"path\": \"/proc/$np/ns/user\"}]"
-bad "joining a mount namespace" "is not supported: the container's mounts would be left in it after delete" \
-        ".linux.namespaces[4] = {\"type\": \"mount\", \"path\": \"/proc/$np/ns/mnt\"}"
+bad "a new time namespace" "linux.namespaces[5]: a new time namespace is not supported (one joined by path is)" \
+        '.linux.namespaces += [{"type": "time"}]'
+bad "a user namespace without a mount namespace of its own" "linux.namespaces: a user namespace without a mount namespace of the container's own is not supported" \
+        '.linux.namespaces = [{"type": "pid"}, {"type": "user"}] | .linux.uidMappings = [{"containerID": 0, "hostID": 1000000, "size": 1000}] | .linux.gidMappings = .linux.uidMappings'
 kill -KILL "$ush"
 wait "$ush" 2>/dev/null || true
 
