@@ -931,6 +931,11 @@ static int parse_linux(json_object *top, OciConfig *c, char **ret_error) {
         /* Its mounts are made in a mount namespace its user namespace owns;
          * that one cannot move into another (setns(2) takes CAP_SYS_ADMIN
          * where the other was made). */
+        /* proc(5) is mounted only by the user namespace that owns the PID
+         * namespace: the host's is not the container's. */
+        if (c->ns_user && !c->ns_pid)
+                return error_set(ret_error, -EOPNOTSUPP,
+                                 "linux.namespaces: a user namespace without a PID namespace is not supported (its /proc could not be mounted)");
         if (c->ns_user && !c->ns_mount)
                 return error_set(ret_error, -EOPNOTSUPP, "linux.namespaces: a user namespace without a mount namespace of the container's own is not supported");
         for (size_t i = 0; c->ns_user && i < c->n_ns_paths; i++)

@@ -178,6 +178,8 @@ bad "joining a user namespace" "linux.namespaces[5].path: joining a user namespa
         ".linux.namespaces += [{\"type\": \"user\", \"path\": \"/proc/$np/ns/user\"}]"
 bad "a new time namespace" "linux.namespaces[5]: a new time namespace is not supported (one joined by path is)" \
         '.linux.namespaces += [{"type": "time"}]'
+bad "a user namespace without a PID namespace" "linux.namespaces: a user namespace without a PID namespace is not supported (its /proc could not be mounted)" \
+        '.linux.namespaces = [{"type": "mount"}, {"type": "user"}] | .linux.uidMappings = [{"containerID": 0, "hostID": 1000000, "size": 1000}] | .linux.gidMappings = .linux.uidMappings'
 bad "a user namespace without a mount namespace of its own" "linux.namespaces: a user namespace without a mount namespace of the container's own is not supported" \
         '.linux.namespaces = [{"type": "pid"}, {"type": "user"}] | .linux.uidMappings = [{"containerID": 0, "hostID": 1000000, "size": 1000}] | .linux.gidMappings = .linux.uidMappings'
 kill -KILL "$ush"
