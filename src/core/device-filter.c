@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <inttypes.h>
 #include <linux/bpf.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,21 +14,159 @@
 #include "macro.h"
 #include "util.h"
 
-/* Character devices a machine may use; minor -1 is any. */
-static const struct {
-        unsigned major;
-        int minor;
-} allowed[] = {
-        { 1, 3 },   /* null */
-        { 1, 5 },   /* zero */
-        { 1, 7 },   /* full */
-        { 1, 8 },   /* random */
-        { 1, 9 },   /* urandom */
-        { 5, 0 },   /* tty */
-        { 5, 1 },   /* console */
-        { 5, 2 },   /* ptmx */
-        { 136, -1 }, /* pts/N */
+/* Character devices a boxctl machine may use; minor -1 is any. */
+static const DeviceRule builtin[] = {
+        { 'c', 1, 3, DEVICE_ACCESS_ALL, true },    /* null */
+        { 'c', 1, 5, DEVICE_ACCESS_ALL, true },    /* zero */
+        { 'c', 1, 7, DEVICE_ACCESS_ALL, true },    /* full */
+        { 'c', 1, 8, DEVICE_ACCESS_ALL, true },    /* random */
+        { 'c', 1, 9, DEVICE_ACCESS_ALL, true },    /* urandom */
+        { 'c', 5, 0, DEVICE_ACCESS_ALL, true },    /* tty */
+        { 'c', 5, 1, DEVICE_ACCESS_ALL, true },    /* console */
+        { 'c', 5, 2, DEVICE_ACCESS_ALL, true },    /* ptmx */
+        { 'c', 136, -1, DEVICE_ACCESS_ALL, true }, /* pts/N */
 };
+
+/* runc 1.1's AllowedDevices (libcontainer/specconv), in its order, with the
+ * node each is for. */
+static const struct {
+        const char *path;
+        DeviceRule rule;
+} oci_defaults[] = {
+        { NULL, { 'c', -1, -1, DEVICE_ACCESS_MKNOD, true } },
+        { NULL, { 'b', -1, -1, DEVICE_ACCESS_MKNOD, true } },
+        { "/dev/null", { 'c', 1, 3, DEVICE_ACCESS_ALL, true } },
+        { "/dev/random", { 'c', 1, 8, DEVICE_ACCESS_ALL, true } },
+        { "/dev/full", { 'c', 1, 7, DEVICE_ACCESS_ALL, true } },
+        { "/dev/tty", { 'c', 5, 0, DEVICE_ACCESS_ALL, true } },
+        { "/dev/zero", { 'c', 1, 5, DEVICE_ACCESS_ALL, true } },
+        { "/dev/urandom", { 'c', 1, 9, DEVICE_ACCESS_ALL, true } },
+        { NULL, { 'c', 136, -1, DEVICE_ACCESS_ALL, true } }, /* pts/N, and /dev/console: a pty's peer */
+        { NULL, { 'c', 5, 2, DEVICE_ACCESS_ALL, true } },    /* ptmx */
+        { NULL, { 'c', 10, 200, DEVICE_ACCESS_ALL, true } }, /* net/tun */
+};
+
+void device_policy_done(DevicePolicy *p) {
+        free(p->exceptions);
+        *p = (DevicePolicy) {};
+}
+
+int device_policy_apply(DevicePolicy *p, const DeviceRule *rule) {
+        DeviceRule *e = NULL;
+
+        if (rule->type == 'a' && rule->major < 0 && rule->minor < 0) {
+                /* As the kernel: "a" clears every exception, whatever its access. */
+                p->default_allow = rule->allow;
+                p->n_exceptions = 0;
+                return 0;
+        }
+        for (size_t i = 0; i < p->n_exceptions; i++)
+                if (p->exceptions[i].type == rule->type && p->exceptions[i].major == rule->major &&
+                    p->exceptions[i].minor == rule->minor) {
+                        e = &p->exceptions[i];
+                        break;
+                }
+        if (rule->allow == p->default_allow) {
+                if (!e)
+                        return 0;
+                e->access &= ~rule->access;
+                if (e->access == 0) {
+                        size_t i = (size_t) (e - p->exceptions);
+
+                        memmove(e, e + 1, (p->n_exceptions - i - 1) * sizeof *e);
+                        p->n_exceptions--;
+                }
+                return 0;
+        }
+        if (e) {
+                e->access |= rule->access;
+                return 0;
+        }
+        e = realloc(p->exceptions, (p->n_exceptions + 1) * sizeof *e);
+        if (!e)
+                return -ENOMEM;
+        p->exceptions = e;
+        p->exceptions[p->n_exceptions] = *rule;
+        p->exceptions[p->n_exceptions].allow = !p->default_allow;
+        p->n_exceptions++;
+        return 0;
+}
+
+int device_policy_add_defaults(DevicePolicy *p, char *const *skip_paths) {
+        for (size_t i = 0; i < ELEMENTSOF(oci_defaults); i++) {
+                int r;
+
+                if (oci_defaults[i].path && strv_contains(skip_paths, oci_defaults[i].path))
+                        continue;
+                r = device_policy_apply(p, &oci_defaults[i].rule);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int device_access_from_string(const char *s, unsigned *ret) {
+        unsigned a = 0;
+
+        if (!s || !*s)
+                return -EINVAL;
+        for (; *s; s++)
+                switch (*s) {
+                case 'r':
+                        a |= DEVICE_ACCESS_READ;
+                        break;
+                case 'w':
+                        a |= DEVICE_ACCESS_WRITE;
+                        break;
+                case 'm':
+                        a |= DEVICE_ACCESS_MKNOD;
+                        break;
+                default:
+                        return -EINVAL;
+                }
+        *ret = a;
+        return 0;
+}
+
+const char *device_rule_to_string(const DeviceRule *r, char *buf, size_t size) {
+        char maj[24] = "*", min[24] = "*";
+
+        if (r->major >= 0)
+                snprintf(maj, sizeof maj, "%" PRId64, r->major);
+        if (r->minor >= 0)
+                snprintf(min, sizeof min, "%" PRId64, r->minor);
+        snprintf(buf, size, "%c %s:%s %s%s%s", r->type, maj, min, r->access & DEVICE_ACCESS_READ ? "r" : "",
+                 r->access & DEVICE_ACCESS_WRITE ? "w" : "", r->access & DEVICE_ACCESS_MKNOD ? "m" : "");
+        return buf;
+}
+
+/* The kernel takes one rule a write(). */
+static int write_rule(int dir_fd, const char *file, const char *rule) {
+        _cleanup_close_ int fd = openat(dir_fd, file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+        size_t len = strlen(rule);
+
+        if (fd < 0)
+                return -errno;
+        if (write(fd, rule, len) != (ssize_t) len)
+                return errno > 0 ? -errno : -EIO;
+        return 0;
+}
+
+int device_policy_write_v1(int devices_dir_fd, const DevicePolicy *p) {
+        char line[96];
+        int r;
+
+        r = write_rule(devices_dir_fd, p->default_allow ? "devices.allow" : "devices.deny", "a");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < p->n_exceptions; i++) {
+                device_rule_to_string(&p->exceptions[i], line, sizeof line);
+                r = write_rule(devices_dir_fd, p->default_allow ? "devices.deny" : "devices.allow", line);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
 
 #define INSN(c, d, s, o, i) ((struct bpf_insn) { .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
 
@@ -34,41 +174,61 @@ static int bpf(int cmd, union bpf_attr *attr) {
         return (int) syscall(SYS_bpf, cmd, attr, sizeof(*attr));
 }
 
-int device_filter_attach(int cgroup_fd, char **ret_error) {
-        struct bpf_insn prog[5 + ELEMENTSOF(allowed) * 2 + 5];
+/* One block per exception, as runc's devicefilter: each test that fails
+ * jumps past the rest of its block to the next; a block that gets to its
+ * end returns the exception's verdict. After the last, the default's. The
+ * verifier refuses unreachable instructions: every block is reached. */
+static size_t emit_exception(struct bpf_insn *prog, size_t n, const DeviceRule *e) {
+        struct bpf_insn block[9];
+        size_t k = 0;
+
+        if (e->type != 'a')
+                block[k++] = INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_2, 0, 0,
+                                  e->type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR);
+        if ((e->access & DEVICE_ACCESS_ALL) != DEVICE_ACCESS_ALL) {
+                /* Every access asked for must be one the exception names. */
+                block[k++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_3, 0, 0);
+                block[k++] = INSN(BPF_ALU64 | BPF_AND | BPF_K, BPF_REG_1, 0, 0, (int) (~e->access & DEVICE_ACCESS_ALL));
+                block[k++] = INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_1, 0, 0, 0);
+        }
+        if (e->major >= 0)
+                block[k++] = INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_4, 0, 0, (int) e->major);
+        if (e->minor >= 0)
+                block[k++] = INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_5, 0, 0, (int) e->minor);
+        block[k++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, e->allow ? 1 : 0);
+        block[k++] = INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+        for (size_t i = 0; i < k; i++) {
+                if (BPF_CLASS(block[i].code) == BPF_JMP && BPF_OP(block[i].code) == BPF_JNE)
+                        block[i].off = (short) (k - i - 1);
+                prog[n + i] = block[i];
+        }
+        return n + k;
+}
+
+int device_filter_attach(int cgroup_fd, const DevicePolicy *p, char **ret_error) {
+        DevicePolicy builtin_policy = { .exceptions = (DeviceRule *) builtin, .n_exceptions = ELEMENTSOF(builtin) };
+        _cleanup_free_ struct bpf_insn *prog = NULL;
         size_t n = 0;
         union bpf_attr attr;
         static char log[65536];
         int prog_fd, r;
 
-        /* r2 = type (low 16 bits of access_type), r4 = major, r5 = minor */
+        if (!p)
+                p = &builtin_policy;
+        prog = calloc(6 + p->n_exceptions * 9 + 2, sizeof *prog);
+        if (!prog)
+                return -ENOMEM;
+        /* r2 = type (low 16 bits of access_type), r3 = access (high 16 bits),
+         * r4 = major, r5 = minor */
         prog[n++] = INSN(BPF_LDX | BPF_W | BPF_MEM, BPF_REG_2, BPF_REG_1, offsetof(struct bpf_cgroup_dev_ctx, access_type), 0);
         prog[n++] = INSN(BPF_ALU64 | BPF_AND | BPF_K, BPF_REG_2, 0, 0, 0xFFFF);
+        prog[n++] = INSN(BPF_LDX | BPF_W | BPF_MEM, BPF_REG_3, BPF_REG_1, offsetof(struct bpf_cgroup_dev_ctx, access_type), 0);
+        prog[n++] = INSN(BPF_ALU64 | BPF_RSH | BPF_K, BPF_REG_3, 0, 0, 16);
         prog[n++] = INSN(BPF_LDX | BPF_W | BPF_MEM, BPF_REG_4, BPF_REG_1, offsetof(struct bpf_cgroup_dev_ctx, major), 0);
         prog[n++] = INSN(BPF_LDX | BPF_W | BPF_MEM, BPF_REG_5, BPF_REG_1, offsetof(struct bpf_cgroup_dev_ctx, minor), 0);
-        /* Layout: 4 loads, the type test, 2 instructions per entry, a jump for
-         * "no entry matched", then allow (2) and deny (2). The verifier refuses
-         * unreachable instructions, so nothing here may be dead. */
-        size_t entries_end = 5 + ELEMENTSOF(allowed) * 2, allow_at = entries_end + 1, deny_at = entries_end + 3;
-        /* Block devices: never. */
-        prog[n] = INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_2, 0, (short) (deny_at - n - 1), BPF_DEVCG_DEV_CHAR);
-        n++;
-        for (size_t i = 0; i < ELEMENTSOF(allowed); i++) {
-                /* if major != M: next entry; if minor == m (or any): allow; else next entry */
-                prog[n] = INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_4, 0, 1, (int) allowed[i].major);
-                n++;
-                if (allowed[i].minor < 0)
-                        prog[n] = INSN(BPF_JMP | BPF_JA, 0, 0, (short) (allow_at - n - 1), 0);
-                else
-                        prog[n] = INSN(BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_5, 0, (short) (allow_at - n - 1), allowed[i].minor);
-                n++;
-        }
-        prog[n++] = INSN(BPF_JMP | BPF_JA, 0, 0, 2, 0); /* no entry matched: deny */
-        /* allow: */
-        prog[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1);
-        prog[n++] = INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
-        /* deny: */
-        prog[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0);
+        for (size_t i = 0; i < p->n_exceptions; i++)
+                n = emit_exception(prog, n, &p->exceptions[i]);
+        prog[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, p->default_allow ? 1 : 0);
         prog[n++] = INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 
         memset(&attr, 0, sizeof attr);

@@ -494,10 +494,25 @@ static int prepare_cgroup(MachineInstance *mi, char **ret_error) {
         r = cgroup_limits_apply(&s->limits, mi->cgroup, mi->cgroup_v1, &why);
         if (r < 0)
                 return error_set(ret_error, r, "machine %s: %s", s->machine_name, why);
-        r = device_filter_attach(mi->cgroup->fd, &why);
+        r = device_filter_attach(mi->cgroup->fd, s->device_policy, &why);
         if (r < 0)
                 return error_set(ret_error, r, "machine %s: cannot attach its device policy (a cgroup BPF program) to %s: %s%s%s",
                                  s->machine_name, mi->cgroup->path, strerror(-r), why ? "; " : "", strempty(why));
+        /* An OCI container's rules, in the v1 devices hierarchy too where
+         * the host has one: its devices.list is what runc's users (and
+         * runtime-tools) read. boxctl's machines leave it allowing all: the
+         * program above is their policy. */
+        if (s->device_policy) {
+                const char *v1_path;
+                int v1_fd;
+
+                if (cgroup_v1_controller_dir(mi->cgroup_v1, "devices", &v1_fd, &v1_path) >= 0) {
+                        r = device_policy_write_v1(v1_fd, s->device_policy);
+                        if (r < 0)
+                                return error_set(ret_error, r, "machine %s: cannot write its device rules to its v1 devices cgroup %s: %s",
+                                                 s->machine_name, v1_path, strerror(-r));
+                }
+        }
         return 0;
 }
 
@@ -583,6 +598,7 @@ int machine_prepare(Settings *s, const MachineHooks *hooks, MachineInstance **re
                 .payload_userdata = mi->hooks.userdata,
                 .payload_keep_fd = mi->hooks.payload_wait_start ? mi->hooks.payload_keep_fd : -EBADF,
                 .payload_pass_fds = mi->hooks.payload_pass_fds,
+                .payload_keep_fd2 = mi->hooks.payload_wait_start ? mi->hooks.payload_keep_fd2 : -EBADF,
                 .detached_master = -EBADF,
         };
 

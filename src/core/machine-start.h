@@ -47,12 +47,13 @@ typedef struct MachineHooks {
         void (*console_end)(void *userdata);
         void *userdata;
         /* The OCI runtime's: see Machine's fields of these names (machine.h);
-         * they get USERDATA. payload_keep_fd counts only with wait_start. */
+         * they get USERDATA. payload_keep_fd and payload_keep_fd2 count only with wait_start. */
         int (*payload_before_pivot)(const Machine *m, void *userdata, char *error, size_t size);
         int (*payload_before_exec)(const Machine *m, void *userdata, char *error, size_t size);
         int (*payload_wait_start)(const Machine *m, void *userdata, int *ret_exec_fd);
         int payload_keep_fd;
         unsigned payload_pass_fds;
+        int payload_keep_fd2;
         /* The leader's namespaces exist (its user namespace mapped, its
          * network made), and it has not made its mounts yet: the OCI
          * runtime's prestart and createRuntime hooks. An error stops the

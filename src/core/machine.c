@@ -276,6 +276,7 @@ static _noreturn_ void payload_main(const Machine *m, const SeccompProgram *filt
         bool set_hostname = s->hostname || !((s->ns_shared | ns_joined(s)) & CLONE_NEWUTS);
         char **argv, **envp;
         bool pty = s->console_mode != CONSOLE_PIPE;
+        size_t failed;
         int r;
 
         /* Die with boxctl: a machine nobody supervises would be left behind. */
@@ -313,6 +314,11 @@ static _noreturn_ void payload_main(const Machine *m, const SeccompProgram *filt
                                      GUEST_NOTIFY_SOCKET);
         }
 
+        r = dev_setup_nodes(root_fd, s->device_nodes, s->n_device_nodes, &failed);
+        if (r < 0)
+                payload_fail(sock, r, "cannot make device node %s in machine %s: %s", s->device_nodes[failed].path,
+                             s->machine_name, strerror(-r));
+
         if (pty) {
                 r = dev_setup_console(root_fd, &master);
                 if (r < 0)
@@ -348,7 +354,8 @@ static _noreturn_ void payload_main(const Machine *m, const SeccompProgram *filt
         /* Nothing of the caller's goes in but stdio (and the fds it asked
          * to pass on): an fd it left open (without O_CLOEXEC) would be a
          * way out of the machine. */
-        close_all_fds_from_except(3 + (int) m->payload_pass_fds, (const int[]) { sock, m->payload_keep_fd }, 2);
+        close_all_fds_from_except(3 + (int) m->payload_pass_fds,
+                                  (const int[]) { sock, m->payload_keep_fd, m->payload_keep_fd2 }, 3);
         fds_pass_on(m->payload_pass_fds);
         if (m->payload_before_exec) {
                 char error[200] = "";
@@ -370,6 +377,8 @@ static _noreturn_ void payload_main(const Machine *m, const SeccompProgram *filt
                  * process's own at its execve(). */
         }
 
+        if (s->start_mode == START_RUN && ((s->ns_shared | ns_joined(s)) & CLONE_NEWPID))
+                stub_init_exec(argv, envp, pty);
         if (s->start_mode == START_RUN)
                 stub_init_run(argv, envp, pty, sock, m->payload_pass_fds);
         execve(argv[0], argv, envp);

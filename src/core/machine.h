@@ -75,6 +75,7 @@ struct Machine {
          * they are, without FD_CLOEXEC (runc's --preserve-fds); the stub
          * init keeps none of them. */
         unsigned payload_pass_fds;
+        int payload_keep_fd2; /* another, for before_exec() (-EBADF: none) */
         pid_t detached_leader;
         int detached_master; /* the console's pty master, or -EBADF */
 };

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "cgroup.h"
 #include "dev-setup.h"
 #include "log.h"
 #include "missing-syscall.h"
@@ -435,6 +436,58 @@ static int mount_sys(int root_fd) {
         return mount_attach(mfd, root_fd, "/sys");
 }
 
+/* cgroup2 at /sys/fs/cgroup, its root our cgroup namespace's. That is the
+ * machine's own cgroup when the namespace is its own ("0::/" in
+ * /proc/self/cgroup); in one it shares (an OCI config that lists none) only
+ * its own subtree is bound there, as runc does, not the host's hierarchy. */
+static int mount_cgroup(int root_fd) {
+        _cleanup_close_ int mfd = -EBADF, sub = -EBADF;
+        _cleanup_free_ char *text = NULL;
+        char *own;
+        int r;
+
+        r = read_file_at(AT_FDCWD, "/proc/self/cgroup", 64 * 1024, &text);
+        if (r < 0)
+                return r;
+        own = strstr(text, "0::/");
+        if (own != text && own && own[-1] != '\n')
+                own = NULL;
+        if (!own)
+                return -ENOMEDIUM;
+        own += STRLEN("0::/");
+        own[strcspn(own, "\n")] = 0;
+        r = mount_fs_new("cgroup2", NULL, MS_SAFE, &mfd);
+        if (r == -EPERM && *own) {
+                /* A user namespace mounts cgroup2 only for a cgroup namespace it
+                 * owns: its subtree of the host's mount, which this mount
+                 * namespace still has (runc binds it too). */
+                CgroupLayout layout;
+                const char *mount;
+                _cleanup_free_ char *path = NULL;
+
+                r = cgroup_layout_detect(&layout, &mount);
+                if (r < 0)
+                        return r;
+                path = strjoin3(mount, "/", own);
+                if (!path)
+                        return -ENOMEM;
+                r = mount_clone(AT_FDCWD, path, false, MS_SAFE, &sub);
+                if (r < 0)
+                        return r;
+                return mount_attach(sub, root_fd, "/sys/fs/cgroup");
+        }
+        if (r < 0)
+                return r;
+        if (*own) {
+                r = mount_clone(mfd, own, false, MS_SAFE, &sub);
+                if (r < 0)
+                        return r;
+                safe_close(mfd);
+                mfd = TAKE_FD(sub);
+        }
+        return mount_attach(mfd, root_fd, "/sys/fs/cgroup");
+}
+
 static int mount_api(ApiMount which, int root_fd, const char **ret_step) {
         int r;
 
@@ -449,7 +502,7 @@ static int mount_api(ApiMount which, int root_fd, const char **ret_step) {
                 /* In the machine's cgroup namespace this shows its own subtree as a pure
                  * cgroup2 hierarchy, whatever the host's layout. */
                 *ret_step = "/sys/fs/cgroup";
-                return mount_fs_new_at(root_fd, "/sys/fs/cgroup", "cgroup2", NULL, MS_SAFE);
+                return mount_cgroup(root_fd);
         case API_MOUNT_DEV:
                 return dev_setup(root_fd);
         case API_MOUNT_MQUEUE:

@@ -26,7 +26,10 @@ const char *namespace_type_to_string(int type) {
 }
 
 int namespace_type_joinable(int type) {
-        return type == CLONE_NEWNET || type == CLONE_NEWIPC || type == CLONE_NEWUTS || type == CLONE_NEWPID;
+        /* CGROUP and TIME change ours at once as NET does, and what our
+         * children get (setns(2): TIME only for a process of one thread). */
+        return type == CLONE_NEWNET || type == CLONE_NEWIPC || type == CLONE_NEWUTS || type == CLONE_NEWPID ||
+               type == CLONE_NEWCGROUP || type == CLONE_NEWTIME;
 }
 
 int namespace_open(const char *path, int type, int *ret_fd, int *ret_type) {

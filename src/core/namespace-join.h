@@ -4,13 +4,14 @@
 #include <stddef.h>
 
 /* A machine that joins namespaces someone else made (an OCI bundle's
- * linux.namespaces[].path) instead of making its own: the network, IPC, UTS
- * and PID namespaces, joined by the process that clones the machine's init
- * just before the clone (setns(2) of those changes nothing else of ours: a
- * PID namespace only what our children get), and left again right after. */
+ * linux.namespaces[].path) instead of making its own: the network, IPC, UTS,
+ * PID, cgroup and time namespaces, joined by the process that clones the
+ * machine's init just before the clone (setns(2) of those changes nothing
+ * else of ours: a PID namespace only what our children get), and left again
+ * right after. Not mount and user namespaces: see oci-config.c. */
 
 typedef struct NamespaceJoin {
-        int type;   /* CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS or CLONE_NEWPID */
+        int type;   /* CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWPID, CLONE_NEWCGROUP or CLONE_NEWTIME */
         char *path; /* /proc/PID/ns/net, a bind mount of one, ... */
 } NamespaceJoin;
 
@@ -25,8 +26,8 @@ int namespace_type_joinable(int type);
 int namespace_open(const char *path, int type, int *ret_fd, int *ret_type);
 
 typedef struct NamespaceSaved {
-        int fd[4];   /* ours, to go back to */
-        int type[4];
+        int fd[6];   /* ours, to go back to */
+        int type[6];
         size_t n;
 } NamespaceSaved;
 

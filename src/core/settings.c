@@ -66,6 +66,12 @@ void settings_done(Settings *s) {
         free(s->network_zone);
         free(s->ports);
         cgroup_limits_done(&s->limits);
+        if (s->device_policy)
+                device_policy_done(s->device_policy);
+        free(s->device_policy);
+        for (size_t i = 0; i < s->n_device_nodes; i++)
+                free(s->device_nodes[i].path);
+        free(s->device_nodes);
         *s = (Settings) {};
 }
 

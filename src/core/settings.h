@@ -5,6 +5,8 @@
 #include <stdint.h>
 
 #include "cgroup-limits.h"
+#include "dev-setup.h"
+#include "device-filter.h"
 #include "namespace-join.h"
 #include "network.h"
 #include "port-forward.h"
@@ -140,6 +142,11 @@ typedef struct Settings {
         StartWait start_wait;        /* start --wait= */
         uint64_t wait_timeout_usec;  /* start --wait-timeout= */
         CgroupLimits limits;         /* --memory-max= and the like */
+        /* An OCI config's linux.resources.devices with runc's defaults
+         * (device-filter.h); NULL: boxctl's own policy. Owned. */
+        DevicePolicy *device_policy;
+        DeviceNode *device_nodes;    /* made in the machine's /dev (dev-setup.h) */
+        size_t n_device_nodes;
         bool any_rootfs;             /* an OCI bundle's rootfs: no os-release needed */
         /* Made first, in this order; the others of proc, sys, dev follow as usual. */
         ApiMount api_order[_API_MOUNT_MAX];

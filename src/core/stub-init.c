@@ -18,7 +18,7 @@ static void forward_signal(int sig) {
                 (void) kill(main_pid, sig);
 }
 
-static _noreturn_ void exec_command(char **argv, char **envp, bool controlling_tty) {
+void stub_init_exec(char **argv, char **envp, bool controlling_tty) {
         extern char **environ;
         sigset_t none;
 
@@ -27,7 +27,8 @@ static _noreturn_ void exec_command(char **argv, char **envp, bool controlling_t
         sigemptyset(&none);
         (void) sigprocmask(SIG_SETMASK, &none, NULL);
 
-        if (setsid() >= 0 && controlling_tty)
+        /* EPERM: a session leader already (the payload, executed as it is). */
+        if ((setsid() >= 0 || errno == EPERM) && controlling_tty)
                 (void) ioctl(STDIN_FILENO, TIOCSCTTY, 0);
 
         /* execvp() looks PATH up in environ, so the machine's environment must be it. */
@@ -55,7 +56,7 @@ void stub_init_run(char **argv, char **envp, bool controlling_tty, int ready_fd,
                 _exit(126);
         }
         if (pid == 0)
-                exec_command(argv, envp, controlling_tty);
+                stub_init_exec(argv, envp, controlling_tty);
         main_pid = pid;
         safe_close(ready_fd);
         /* The fds passed on are the command's: a pipe's write end kept

@@ -62,6 +62,10 @@ void oci_config_done(OciConfig *c) {
         cgroup_limits_done(&c->limits);
         strv_freep(&c->unapplied);
         oci_hooks_done(&c->hooks);
+        for (size_t i = 0; i < c->n_devices; i++)
+                free(c->devices[i].path);
+        free(c->devices);
+        free(c->device_rules);
         *c = (OciConfig) {};
 }
 
@@ -361,6 +365,7 @@ static int parse_namespaces(json_object *linux_, OciConfig *c, char **ret_error)
                 json_object *e = json_object_array_get_idx(nss, i);
                 _cleanup_free_ char *type = NULL, *nspath = NULL;
                 char path[64];
+                bool joined;
                 size_t k;
 
                 snprintf(path, sizeof path, "linux.namespaces[%zu]", i);
@@ -373,10 +378,16 @@ static int parse_namespaces(json_object *linux_, OciConfig *c, char **ret_error)
                                 break;
                 if (!type || k >= ELEMENTSOF(namespace_types))
                         return error_set(ret_error, -EINVAL, "%s.type: %s is not a namespace type", path, type ? type : "(missing)");
-                if (!isempty(nspath)) {
-                        /* Joined by the process that clones the init (namespace-join.h): those it can. */
-                        if (!streq(type, "network") && !streq(type, "ipc") && !streq(type, "uts") && !streq(type, "pid"))
-                                return error_set(ret_error, -EOPNOTSUPP, "%s.path: joining a %s namespace (%s) is not supported yet", path, type, nspath);
+                joined = !isempty(nspath);
+                if (joined) {
+                        /* Joined by the process that clones the init (namespace-join.h), or a
+                         * mount namespace by the payload at its end (oci-payload.c). Not a
+                         * user namespace: the container's root is idmapped for, and its maps
+                         * written into, one boxctl-oci makes. */
+                        if (streq(type, "user"))
+                                return error_set(ret_error, -EOPNOTSUPP,
+                                                 "%s.path: joining a user namespace (%s) is not supported: the container's root is idmapped for a user namespace boxctl-oci makes",
+                                                 path, nspath);
                         if (!path_is_absolute(nspath))
                                 return error_set(ret_error, -EINVAL, "%s.path: %s is not an absolute path", path, nspath);
                         for (size_t j = 0; j < c->n_ns_paths; j++)
@@ -398,8 +409,10 @@ static int parse_namespaces(json_object *linux_, OciConfig *c, char **ret_error)
                         c->ns_pid = true;
                 else if (streq(type, "mount"))
                         c->ns_mount = true;
-                else if (streq(type, "time"))
-                        return error_set(ret_error, -EOPNOTSUPP, "%s.type: time namespaces are not supported yet", path);
+                else if (streq(type, "cgroup"))
+                        c->ns_cgroup = true;
+                else if (streq(type, "time") && !joined)
+                        return error_set(ret_error, -EOPNOTSUPP, "%s: a new time namespace is not supported (one joined by path is)", path);
         }
         return 0;
 }
@@ -976,6 +989,123 @@ static int parse_rootfs_propagation(json_object *linux_, OciConfig *c, char **re
                          "(shared, slave, private, unbindable, or one of them with \"r\" before it)", v);
 }
 
+/* A device number: absent is ANY (-1 for a rule's wildcard); else 0..2^32-1. */
+static int get_device_number(json_object *e, const char *path, const char *key, int64_t any, int64_t *ret, char **ret_error) {
+        uint64_t v;
+        int r = get_uint(e, path, key, UINT32_MAX, &v, ret_error);
+
+        if (r < 0)
+                return r;
+        *ret = r > 0 ? (int64_t) v : any;
+        return r;
+}
+
+/* A node's path: absolute, in /dev (runc makes it wherever the path says;
+ * we keep a config from writing into the rootfs itself), and clean. */
+static bool device_path_is_valid(const char *p) {
+        const char *rest = startswith(p, "/dev/");
+
+        if (!rest || !*rest || !path_is_normalized_absolute(p) || p[strlen(p) - 1] == '/')
+                return false;
+        for (const char *c = p; *c; c++)
+                if (c[0] == '/' && c[1] == '/')
+                        return false;
+        return true;
+}
+
+/* linux.devices: the nodes to make in the container's /dev. */
+static int parse_devices(json_object *linux_, OciConfig *c, char **ret_error) {
+        json_object *devs;
+        int r;
+
+        r = get_field(linux_, "linux", "devices", json_type_array, &devs, ret_error);
+        if (r <= 0)
+                return r;
+        c->devices = calloc(json_object_array_length(devs) + 1, sizeof *c->devices);
+        if (!c->devices)
+                return -ENOMEM;
+        for (size_t i = 0; i < json_object_array_length(devs); i++) {
+                json_object *e = json_object_array_get_idx(devs, i);
+                DeviceNode *d = &c->devices[c->n_devices];
+                _cleanup_free_ char *type = NULL;
+                int64_t major, minor;
+                uint64_t mode = 0666, uid = 0, gid = 0;
+                char path[64];
+
+                snprintf(path, sizeof path, "linux.devices[%zu]", i);
+                if (!json_object_is_type(e, json_type_object))
+                        return error_set(ret_error, -EINVAL, "%s: not an object", path);
+                if (get_string(e, path, "path", &d->path, ret_error) < 0 || get_string(e, path, "type", &type, ret_error) < 0)
+                        return -EINVAL;
+                c->n_devices++;
+                if (!d->path)
+                        return error_set(ret_error, -EINVAL, "%s.path: missing", path);
+                if (!device_path_is_valid(d->path))
+                        return error_set(ret_error, -EINVAL, "%s.path: %s is not a clean absolute path below /dev", path, d->path);
+                for (size_t j = 0; j + 1 < c->n_devices; j++)
+                        if (streq(c->devices[j].path, d->path))
+                                return error_set(ret_error, -EINVAL, "%s.path: %s is linux.devices[%zu]'s too", path, d->path, j);
+                if (!type || strlen(type) != 1 || !strchr("cbup", type[0]))
+                        return error_set(ret_error, -EINVAL, "%s.type: %s is not a device type (c, b, u or p)", path,
+                                         type ?: "(missing)");
+                d->type = type[0] == 'u' ? 'c' : type[0];
+                if (get_device_number(e, path, "major", -1, &major, ret_error) < 0 ||
+                    get_device_number(e, path, "minor", -1, &minor, ret_error) < 0 ||
+                    get_uint(e, path, "fileMode", UINT32_MAX, &mode, ret_error) < 0 ||
+                    get_uint(e, path, "uid", UINT32_MAX - 1, &uid, ret_error) < 0 ||
+                    get_uint(e, path, "gid", UINT32_MAX - 1, &gid, ret_error) < 0)
+                        return -EINVAL;
+                if (d->type != 'p' && (major < 0 || minor < 0))
+                        return error_set(ret_error, -EINVAL, "%s: a device of type %s needs major and minor", path, type);
+                d->major = major < 0 ? 0 : (uint32_t) major;
+                d->minor = minor < 0 ? 0 : (uint32_t) minor;
+                d->mode = (mode_t) mode & 07777; /* as runc: the type bits are the type field's */
+                d->uid = (uid_t) uid;
+                d->gid = (gid_t) gid;
+        }
+        return 0;
+}
+
+/* linux.resources.devices: the device cgroup's rules, in order. */
+static int parse_device_rules(json_object *linux_, OciConfig *c, char **ret_error) {
+        json_object *res, *rules;
+        int r;
+
+        r = get_field(linux_, "linux", "resources", json_type_object, &res, ret_error);
+        if (r > 0)
+                r = get_field(res, "linux.resources", "devices", json_type_array, &rules, ret_error);
+        if (r <= 0)
+                return r;
+        c->device_rules = calloc(json_object_array_length(rules) + 1, sizeof *c->device_rules);
+        if (!c->device_rules)
+                return -ENOMEM;
+        for (size_t i = 0; i < json_object_array_length(rules); i++) {
+                json_object *e = json_object_array_get_idx(rules, i);
+                DeviceRule *d = &c->device_rules[c->n_device_rules++];
+                _cleanup_free_ char *type = NULL, *access = NULL;
+                char path[64];
+
+                snprintf(path, sizeof path, "linux.resources.devices[%zu]", i);
+                if (!json_object_is_type(e, json_type_object))
+                        return error_set(ret_error, -EINVAL, "%s: not an object", path);
+                r = get_bool(e, path, "allow", &d->allow, ret_error);
+                if (r == 0)
+                        return error_set(ret_error, -EINVAL, "%s.allow: missing", path);
+                if (r < 0 || get_string(e, path, "type", &type, ret_error) < 0 ||
+                    get_string(e, path, "access", &access, ret_error) < 0 ||
+                    get_device_number(e, path, "major", -1, &d->major, ret_error) < 0 ||
+                    get_device_number(e, path, "minor", -1, &d->minor, ret_error) < 0)
+                        return -EINVAL;
+                if (type && (strlen(type) != 1 || !strchr("abc", type[0])))
+                        return error_set(ret_error, -EINVAL, "%s.type: %s is not a device cgroup type (a, b or c)", path, type);
+                d->type = type ? type[0] : 'a';
+                /* As runc: an empty access is an error, not "none". */
+                if (device_access_from_string(access, &d->access) < 0)
+                        return error_set(ret_error, -EINVAL, "%s.access: \"%s\" is not some of r, w and m", path, strempty(access));
+        }
+        return 0;
+}
+
 static int parse_linux(json_object *top, OciConfig *c, char **ret_error) {
         json_object *linux_, *seccomp;
         int r;
@@ -1003,6 +1133,20 @@ static int parse_linux(json_object *top, OciConfig *c, char **ret_error) {
                                          c->gid_host, c->uid_host);
                 c->have_mappings = true;
         }
+        /* Its mounts are made in a mount namespace its user namespace owns;
+         * that one cannot move into another (setns(2) takes CAP_SYS_ADMIN
+         * where the other was made). */
+        /* proc(5) is mounted only by the user namespace that owns the PID
+         * namespace: the host's is not the container's. */
+        if (c->ns_user && !c->ns_pid)
+                return error_set(ret_error, -EOPNOTSUPP,
+                                 "linux.namespaces: a user namespace without a PID namespace is not supported (its /proc could not be mounted)");
+        if (c->ns_user && !c->ns_mount)
+                return error_set(ret_error, -EOPNOTSUPP, "linux.namespaces: a user namespace without a mount namespace of the container's own is not supported");
+        for (size_t i = 0; c->ns_user && i < c->n_ns_paths; i++)
+                if (c->ns_paths[i].type == CLONE_NEWNS)
+                        return error_set(ret_error, -EOPNOTSUPP,
+                                         "linux.namespaces[%zu].path: joining a mount namespace with a user namespace is not supported", c->ns_paths[i].index);
         if (c->ns_user && !c->have_mappings)
                 return error_set(ret_error, -EINVAL, "linux.uidMappings: missing with a user namespace");
         if (c->have_mappings && !c->ns_user)
@@ -1021,6 +1165,10 @@ static int parse_linux(json_object *top, OciConfig *c, char **ret_error) {
         r = parse_sysctl(linux_, c, ret_error);
         if (r >= 0)
                 r = parse_rootfs_propagation(linux_, c, ret_error);
+        if (r >= 0)
+                r = parse_devices(linux_, c, ret_error);
+        if (r >= 0)
+                r = parse_device_rules(linux_, c, ret_error);
         if (r >= 0)
                 r = get_field(linux_, "linux", "seccomp", json_type_object, &seccomp, ret_error);
         if (r > 0)

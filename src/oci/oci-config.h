@@ -6,6 +6,8 @@
 #include <sys/types.h>
 
 #include "cgroup-limits.h"
+#include "dev-setup.h"
+#include "device-filter.h"
 #include "macro.h"
 #include "oci-hooks.h"
 #include "oci-seccomp.h"
@@ -55,7 +57,7 @@ typedef struct OciConfig {
         size_t n_mounts;
 
         /* linux.namespaces: which ones are listed (new, or joined by path) */
-        bool ns_user, ns_network, ns_pid, ns_mount, ns_ipc, ns_uts;
+        bool ns_user, ns_network, ns_pid, ns_mount, ns_ipc, ns_uts, ns_cgroup;
         /* those with a path: the entry's index and CLONE_NEW* type */
         struct {
                 size_t index;
@@ -75,6 +77,10 @@ typedef struct OciConfig {
         unsigned long rootfs_propagation; /* linux.rootfsPropagation: MS_SHARED... (| MS_REC); 0: private */
         OciSeccomp seccomp;               /* linux.seccomp, compiled; no insns when absent */
         CgroupLimits limits;  /* linux.resources */
+        DeviceNode *devices;  /* linux.devices */
+        size_t n_devices;
+        DeviceRule *device_rules; /* linux.resources.devices, in order */
+        size_t n_device_rules;
         char **unapplied;     /* linux.resources fields left out (said with --debug) */
         char *annotations;    /* the object as JSON text, or NULL */
         bool boot_annotation; /* org.boxctl.boot=true or io.boxctl.machine=boot */

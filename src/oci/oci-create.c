@@ -336,17 +336,52 @@ static int map_namespaces(OciConfig *c, Settings *s, char **ret_error) {
                                          namespace_type_to_string(type) ?: "another", namespace_type_to_string(c->ns_paths[i].type));
                 if (r < 0)
                         return error_set(ret_error, r, "linux.namespaces[%zu].path: %s: %s", k, p, strerror(-r));
+                /* The payload's to join, at its end: open_mount_namespace(). */
+                if (c->ns_paths[i].type == CLONE_NEWNS)
+                        continue;
                 if (c->ns_paths[i].type == CLONE_NEWNET)
                         s->private_network = false;
                 s->ns_join[s->n_ns_join++] = (NamespaceJoin) { .type = c->ns_paths[i].type, .path = TAKE_PTR(c->ns_paths[i].path) };
         }
-        s->ns_shared = (c->ns_ipc ? 0 : CLONE_NEWIPC) | (c->ns_uts ? 0 : CLONE_NEWUTS);
+        /* Not listed: the caller's, as the runtime spec says. Without a PID
+         * namespace of its own the container has no PID 1 to be: its process
+         * is executed as it is (no stub init), and its cgroup is how kill
+         * --all and delete find the rest of it. */
+        s->ns_shared = (c->ns_ipc ? 0 : CLONE_NEWIPC) | (c->ns_uts ? 0 : CLONE_NEWUTS) | (c->ns_pid ? 0 : CLONE_NEWPID) |
+                       (c->ns_cgroup ? 0 : CLONE_NEWCGROUP);
         if (!c->ns_uts && !isempty(c->hostname))
                 return error_set(ret_error, -EINVAL, "unable to set hostname without a private UTS namespace");
         if (!c->ns_uts) { /* "": nothing to set in the host's */
                 free(s->hostname);
                 s->hostname = NULL;
         }
+        return 0;
+}
+
+/* linux.devices and linux.resources.devices: the nodes, and the device
+ * policy runc would give (the config's rules, then its defaults but those
+ * of the nodes the config gives itself). */
+static int map_devices(OciConfig *c, Settings *s) {
+        _cleanup_strv_free_ char **paths = NULL;
+        int r;
+
+        s->device_policy = calloc(1, sizeof *s->device_policy);
+        if (!s->device_policy)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->n_device_rules; i++) {
+                r = device_policy_apply(s->device_policy, &c->device_rules[i]);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < c->n_devices; i++)
+                if (strv_push_dup(&paths, c->devices[i].path) < 0)
+                        return -ENOMEM;
+        r = device_policy_add_defaults(s->device_policy, paths);
+        if (r < 0)
+                return r;
+        s->device_nodes = TAKE_PTR(c->devices);
+        s->n_device_nodes = c->n_devices;
+        c->n_devices = 0;
         return 0;
 }
 
@@ -467,6 +502,9 @@ static int settings_from_config(OciConfig *c, const char *id, const char *bundle
         if (!s->root || !s->machine_name || (c->hostname && !s->hostname) || !s->argv || (c->env && !s->environment))
                 return -ENOMEM;
         r = map_namespaces(c, s, ret_error);
+        if (r < 0)
+                return r;
+        r = map_devices(c, s);
         if (r < 0)
                 return r;
         return map_mounts(c, bundle, s, ret_error);
@@ -636,15 +674,29 @@ static int setup_notify(Settings *s, int dir_fd, char **ret_error) {
         return 0;
 }
 
+/* The mount namespace the container is to end in when it is not its own:
+ * ours when none is listed, or the one joined by path (oci-payload.c). */
+static int open_mount_namespace(const OciConfig *c, int *ret_fd) {
+        *ret_fd = -EBADF;
+        if (!c->ns_mount) {
+                *ret_fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+                return *ret_fd < 0 ? -errno : 0;
+        }
+        for (size_t i = 0; i < c->n_ns_paths; i++)
+                if (c->ns_paths[i].type == CLONE_NEWNS)
+                        return namespace_open(c->ns_paths[i].path, CLONE_NEWNS, ret_fd, NULL);
+        return 0;
+}
+
 /* Everything after the state directory exists; the caller removes it on failure. */
 static int create_machine(const CreateArgs *a, const char *bundle, OciConfig *c, int dir_fd, int console_fd) {
         _cleanup_(settings_done) Settings s = {};
         _cleanup_(machine_releasep) MachineInstance *mi = NULL;
         _cleanup_(oci_state_done) OciState st = {};
         _cleanup_free_ char *error = NULL, *rootfs = NULL;
-        _cleanup_close_ int fifo_fd = -EBADF, master = -EBADF;
+        _cleanup_close_ int fifo_fd = -EBADF, master = -EBADF, mntns_fd = -EBADF;
         _cleanup_free_ char *state_creating = NULL, *state_created = NULL;
-        OciPayload payload = { .config = c, .state = &st };
+        OciPayload payload = { .config = c, .state = &st, .mntns_fd = -EBADF };
         pid_t leader;
         int r;
 
@@ -683,6 +735,10 @@ static int create_machine(const CreateArgs *a, const char *bundle, OciConfig *c,
         if (fifo_fd < 0)
                 return oci_error(errno, "container %s: cannot open its exec fifo: %s", a->id, strerror(errno));
         payload.fifo_fd = fifo_fd;
+        r = open_mount_namespace(c, &mntns_fd);
+        if (r < 0)
+                return oci_error(r, "container %s: cannot open the mount namespace it is to be in: %s", a->id, strerror(-r));
+        payload.mntns_fd = mntns_fd;
 
         MachineHooks hooks = {
                 .notice = on_notice,
@@ -692,6 +748,7 @@ static int create_machine(const CreateArgs *a, const char *bundle, OciConfig *c,
                 .payload_wait_start = oci_payload_wait_start,
                 .payload_keep_fd = fifo_fd,
                 .payload_pass_fds = a->pass_fds,
+                .payload_keep_fd2 = mntns_fd,
                 .namespaces_ready = on_namespaces_ready,
         };
         r = machine_prepare(&s, &hooks, &mi, &error);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,6 +242,33 @@ static int find_executable(const OciConfig *c, char *error, size_t size) {
         return -ENOENT;
 }
 
+/* A container in a mount namespace not its own (none listed: the caller's;
+ * or one joined by path). Its mounts are made as always, in a namespace of
+ * its own, then its whole tree is cloned as a detached mount tree, and the
+ * process moves into the namespace it is to be in with its root in that
+ * tree (chroot(2) needs no mount of the namespace). Nothing is mounted in
+ * that namespace, so delete has nothing to undo there, and the tree goes
+ * with the container's last process. runc 1.1 instead mounts the rootfs and
+ * every mount of the config in that namespace and chroots (pivots, when
+ * joined) into them, and leaves them there after delete. What differs:
+ * mounts made later in the namespace do not reach the container, and its
+ * /proc/self/mountinfo lists none (the kernel shows a namespace's mounts
+ * only below the reader's root, and the tree is not in it). */
+static int enter_mount_namespace(const OciPayload *p, char *error, size_t size) {
+        _cleanup_close_ int tree = -EBADF;
+
+        if (p->mntns_fd < 0)
+                return 0;
+        tree = open_tree(AT_FDCWD, "/", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+        if (tree < 0)
+                return fail(error, size, -errno, "cannot clone the container's root as a detached tree: %s", strerror(errno));
+        if (setns(p->mntns_fd, CLONE_NEWNS) < 0)
+                return fail(error, size, -errno, "cannot join the mount namespace: %s", strerror(errno));
+        if (fchdir(tree) < 0 || chroot(".") < 0 || chdir("/") < 0)
+                return fail(error, size, -errno, "cannot change root to the container's tree: %s", strerror(errno));
+        return 0;
+}
+
 int oci_payload_before_exec(const Machine *m, void *userdata, char *error, size_t size) {
         const OciPayload *p = userdata;
         const OciConfig *c = p->config;
@@ -255,6 +283,8 @@ int oci_payload_before_exec(const Machine *m, void *userdata, char *error, size_
                 r = readonly_paths(c, error, size);
         if (r >= 0)
                 r = root_propagation(c, error, size);
+        if (r >= 0)
+                r = enter_mount_namespace(p, error, size);
         if (r >= 0)
                 r = process_limits(c, error, size);
         /* As runc: without no_new_privs, installing a filter takes

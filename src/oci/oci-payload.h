@@ -13,6 +13,9 @@
 typedef struct OciPayload {
         const OciConfig *config;
         int fifo_fd; /* O_PATH of exec.fifo */
+        /* The mount namespace the process is to end in (none listed: the
+         * caller's; or the one its path names), or -EBADF: its own. */
+        int mntns_fd;
         /* The state the hooks that run in the container get on stdin (pid 1:
          * the init's own PID, as runc gives them), made before the clone. */
         char *state_creating; /* createContainer's */

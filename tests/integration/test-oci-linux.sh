@@ -30,10 +30,11 @@ base_config='{
   }
 }'
 # up ID BUNDLE: create and start a container whose sleep then runs (a
-# child of its init, the stub).
+# child of its init, the stub; or the init itself, in a PID namespace not
+# its own).
 up() {
         oci create --bundle "$2" "$1" </dev/null >/dev/null && oci start "$1" &&
-                wait_for 10 bash -c '[[ $(ps -o comm= --ppid "$1") == sleep ]]' _ "$(state_pid "$1")"
+                wait_for 10 bash -c '[[ $(ps -o comm= --ppid "$1") == sleep || $(ps -o comm= -p "$1") == sleep ]]' _ "$(state_pid "$1")"
 }
 
 # --- user namespace maps of more than one range ---
@@ -320,8 +321,8 @@ fails_with "a namespace path of another type" "linux.namespaces[1].path: /proc/$
 check "...leaves nothing" gone bad
 bundle bad '.linux.namespaces[1] = {"type": "network", "path": "/nonexistent/net"}' >/dev/null
 fails_with "a namespace path that is not there" "linux.namespaces[1].path: /nonexistent/net: No such file or directory" oci create --bundle "$work/bad" bad
-bundle bad ".linux.namespaces[4] = {\"type\": \"mount\", \"path\": \"/proc/$np/ns/mnt\"}" >/dev/null
-fails_with "joining a mount namespace" "linux.namespaces[4].path: joining a mount namespace" oci create --bundle "$work/bad" bad
+bundle bad ".linux.namespaces[4] = {\"type\": \"user\", \"path\": \"/proc/$np/ns/user\"}" >/dev/null
+fails_with "joining a user namespace" "linux.namespaces[4].path: joining a user namespace (/proc/$np/ns/user) is not supported" oci create --bundle "$work/bad" bad
 bundle bad '.linux.namespaces = [{"type": "pid"}, {"type": "mount"}] | .hostname = "h"' >/dev/null
 fails_with "a hostname without a UTS namespace" "unable to set hostname without a private UTS namespace" oci create --bundle "$work/bad" bad
 check "...leaves nothing" gone bad
