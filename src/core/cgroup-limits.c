@@ -1239,19 +1239,13 @@ int cgroup_controller_where(const char *controller) {
         }
         if (read_file_at(AT_FDCWD, "/proc/self/cgroup", 64 * 1024, &text) < 0)
                 return -ENOENT;
-        /* "ID:CONTROLLERS:PATH"; ID 0 is cgroup2. */
-        for (char *line = text, *next; line && *line; line = next) {
-                char *c1, *c2;
-
+        for (char *line = text, *next, *controllers, *path; line && *line; line = next) {
                 next = strchr(line, '\n');
                 if (next)
                         *next++ = '\0';
-                c1 = strchr(line, ':');
-                c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-                if (!c2 || startswith(line, "0:"))
+                if (!cgroup_v1_line_split(line, &controllers, &path))
                         continue;
-                *c2 = '\0';
-                for (char *w = c1 + 1, *comma; w; w = comma) {
+                for (char *w = controllers, *comma; w; w = comma) {
                         comma = strchr(w, ',');
                         if (comma)
                                 *comma++ = '\0';

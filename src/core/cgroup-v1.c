@@ -92,6 +92,17 @@ static int hierarchy_open(Hierarchy *h, const char *controllers, const char *own
         return h->own && h->controllers && h->path ? 0 : -ENOMEM;
 }
 
+bool cgroup_v1_line_split(char *line, char **ret_controllers, char **ret_path) {
+        char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+
+        if (!c2 || startswith(line, "0:") || c2 == c1 + 1)
+                return false;
+        *c1 = *c2 = '\0';
+        *ret_controllers = c1 + 1;
+        *ret_path = c2 + 1;
+        return true;
+}
+
 int cgroup_v1_machine_new(const char *machine_name, CgroupV1 **ret) {
         return cgroup_v1_machine_new_at(machine_name, NULL, ret);
 }
@@ -111,26 +122,21 @@ int cgroup_v1_machine_new_at(const char *machine_name, const char *cgroup_path, 
         r = read_file_at(AT_FDCWD, "/proc/self/cgroup", 64 * 1024, &text);
         if (r < 0)
                 return r;
-        /* "ID:CONTROLLERS:PATH"; ID 0 is cgroup2, which the scope covers. */
-        for (char *line = text, *next; line && *line; line = next) {
-                char *c1, *c2;
-
+        /* cgroup2's line is not one: the scope covers it. */
+        for (char *line = text, *next, *controllers, *path; line && *line; line = next) {
                 next = strchr(line, '\n');
                 if (next)
                         *next++ = '\0';
-                c1 = strchr(line, ':');
-                c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-                if (!c2 || startswith(line, "0:") || c2 == c1 + 1)
+                if (!cgroup_v1_line_split(line, &controllers, &path))
                         continue;
-                *c1 = *c2 = '\0';
                 if (v->n >= HIERARCHIES_MAX)
                         return -E2BIG;
                 Hierarchy *h = &v->h[v->n];
                 h->root_fd = h->machine_fd = -EBADF;
                 v->n++;
-                r = hierarchy_open(h, c1 + 1, c2 + 1, v->scope, v->named);
+                r = hierarchy_open(h, controllers, path, v->scope, v->named);
                 if (r < 0)
-                        return log_debug_errno(r, "cgroup v1 hierarchy %s: %m", c1 + 1);
+                        return log_debug_errno(r, "cgroup v1 hierarchy %s: %m", controllers);
         }
         *ret = TAKE_PTR(v);
         return 0;
@@ -236,27 +242,23 @@ static int for_each_hierarchy_of(pid_t pid, int (*fn)(int root_fd, const char *c
         r = read_file_at(AT_FDCWD, file, 64 * 1024, &text);
         if (r < 0)
                 return r;
-        for (char *line = text, *next; line && *line; line = next) {
+        for (char *line = text, *next, *controllers, *path; line && *line; line = next) {
                 _cleanup_free_ char *opts = NULL;
                 _cleanup_close_ int root_fd = -EBADF;
-                char *c1, *c2;
 
                 next = strchr(line, '\n');
                 if (next)
                         *next++ = '\0';
-                c1 = strchr(line, ':');
-                c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-                if (!c2 || startswith(line, "0:") || c2 == c1 + 1)
+                if (!cgroup_v1_line_split(line, &controllers, &path))
                         continue;
-                *c2 = '\0';
-                opts = mount_options(c1 + 1);
+                opts = mount_options(controllers);
                 if (!opts)
                         return -ENOMEM;
                 r = mount_fs_new("cgroup", opts, 0, &root_fd);
                 if (r >= 0)
-                        r = fn(root_fd, c1 + 1, c2 + 1 + strspn(c2 + 1, "/"), userdata);
+                        r = fn(root_fd, controllers, path + strspn(path, "/"), userdata);
                 if (r < 0 && ret == 0)
-                        ret = log_debug_errno(r, "cgroup v1 hierarchy %s: %m", c1 + 1);
+                        ret = log_debug_errno(r, "cgroup v1 hierarchy %s: %m", controllers);
         }
         return ret;
 }

@@ -21,6 +21,11 @@
 typedef struct CgroupV1 CgroupV1;
 
 /* Makes the machine's cgroup in every v1 hierarchy this process is in. */
+/* One line of /proc/PID/cgroup, "ID:CONTROLLERS:PATH", split in place: true
+ * for a v1 hierarchy's (ID 0 is cgroup2's), with *ret_controllers its
+ * controllers ("cpu,cpuacct", "name=systemd") and *ret_path its path. */
+bool cgroup_v1_line_split(char *line, char **ret_controllers, char **ret_path);
+
 int cgroup_v1_machine_new(const char *machine_name, CgroupV1 **ret);
 /* The same at CGROUP_PATH (cgroup-path.h) in each hierarchy instead of the
  * scope; NULL: as cgroup_v1_machine_new(). */
